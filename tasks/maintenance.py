@@ -1,0 +1,18 @@
+"""Housekeeping jobs. The follow-up sweep and the reminders come with the procedure (issue 4)."""
+from huey import crontab
+
+from . import huey
+from .app import app_context
+
+
+@huey.periodic_task(crontab(minute="17", hour="3"))
+def purge_old_audit_addresses():
+    """Keep the audit trail but drop client addresses older than a year (data minimisation)."""
+    from datetime import timedelta
+
+    from webapp.models import AuditEvent
+    from webapp.timeutil import utcnow
+
+    with app_context():
+        cutoff = utcnow() - timedelta(days=365)
+        return AuditEvent.update(address="").where((AuditEvent.at < cutoff) & (AuditEvent.address != "")).execute()

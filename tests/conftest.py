@@ -1,0 +1,124 @@
+"""Fixtures: a fresh app and database per test (flaskr's trio), staff factories, real servers."""
+import itertools
+import os
+
+import pytest
+
+from tests.servers import PostgresServer
+
+os.environ.setdefault("RELANCE_HUEY_URL", "sqlite:////tmp/relance-test-huey.db")
+
+from webapp import create_app  # noqa: E402
+from webapp.db import migrate  # noqa: E402
+from webapp.models import database  # noqa: E402
+from webapp.services.defaults import ensure_defaults  # noqa: E402
+from webapp.services.users import create_user  # noqa: E402
+
+PASSWORD = "correct-horse-42"
+_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One real PostgreSQL server for the session; each test gets a database of its own."""
+    if not PostgresServer.available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL binaries are missing: scripts/install-system-deps installs them")
+        pytest.skip("PostgreSQL is not installed (scripts/install-system-deps installs it)")
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+def make_app(database_url: str, **config):
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
+                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, **config})
+    with app.app_context(), database.connection_context():
+        migrate()
+        ensure_defaults()
+    return app
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """Model and service tests run on both databases the product supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'relance.db'}"
+    server = request.getfixturevalue("postgres")
+    return server.create_database(f"t{os.getpid()}_{next(_counter)}")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'relance.db'}"
+
+
+@pytest.fixture
+def app(sqlite_url):
+    """The app on a fresh SQLite file, CSRF off (tests/test_security.py turns it on)."""
+    return make_app(sqlite_url)
+
+
+@pytest.fixture
+def any_app(db_url):
+    """The app on each supported database, for model and service tests."""
+    return make_app(db_url)
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context with an open connection, for service-level tests."""
+    with app.test_request_context(), database.connection_context():
+        yield app
+
+
+@pytest.fixture
+def any_ctx(any_app):
+    with any_app.test_request_context(), database.connection_context():
+        yield any_app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a staff account: make_user("lead") -> User (password PASSWORD)."""
+    def factory(role="secretary", email=None, name=None):
+        with app.app_context(), database.connection_context():
+            n = next(_counter)
+            return create_user(email or f"{role}{n}@clinic.test", name or f"{role.title()} {n}", role, PASSWORD)
+    return factory
+
+
+def login(client, user, password=PASSWORD):
+    response = client.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.data[:500]
+    return response
+
+
+@pytest.fixture
+def as_role(client, make_user):
+    """A client logged in with the given role: as_role("lead") -> client."""
+    def factory(role="secretary"):
+        user = make_user(role)
+        login(client, user)
+        client.user = user
+        return client
+    return factory
+
+
+@pytest.fixture
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, never a downloaded browser (NOTES.md)."""
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "headless": True,
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run"]}

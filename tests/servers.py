@@ -1,0 +1,388 @@
+"""Real servers for the tests: a throwaway PostgreSQL cluster, the app under a
+real HTTP server (in a thread or under gunicorn).
+
+Plain classes and functions, no pytest fixtures: the fixtures in conftest.py
+decide the scope (usually one server per session) and call ``start()``/``stop()``.
+Every class is also a context manager.
+
+An SMTP sink (aiosmtpd's ``Controller``) belongs here once aiosmtpd is a
+dependency; it is not one yet.
+"""
+
+from __future__ import annotations
+
+import atexit
+import glob
+import os
+import pwd
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+__all__ = ["free_port", "http_get", "PostgresServer", "LiveServer", "GunicornServer"]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free right now on ``host``.
+
+    For servers that cannot bind port 0 and report back (postgres, gunicorn,
+    aiosmtpd). Another process could take it before the server binds it; the
+    window is small.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+# Ignores *_proxy variables: a CI proxy must never see requests to 127.0.0.1.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
+    """GET ``url`` without any proxy; returns (status, body), also for 4xx/5xx."""
+    try:
+        with _opener.open(url, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+class _Server:
+    """Shared context-manager behaviour."""
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self):
+        raise NotImplementedError
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+
+class PostgresServer(_Server):
+    """A throwaway PostgreSQL cluster in a temporary directory.
+
+    ``initdb --auth=trust -U relance`` then ``pg_ctl start`` on a free loopback
+    port with durability turned off (fsync, synchronous_commit,
+    full_page_writes): fine for data thrown away at the end. PostgreSQL
+    refuses to run as root, so as root the binaries run as the ``postgres``
+    system user (``nobody`` if there is none), which then owns the directory.
+
+    >>> pg = PostgresServer(); pg.start()
+    >>> pg.url                        # postgresql://relance@127.0.0.1:PORT/relance
+    >>> pg.create_database("t1")      # postgresql://relance@127.0.0.1:PORT/t1
+    >>> pg.stop()
+    """
+
+    user = "relance"
+
+    def __init__(self):
+        self.bindir = self.find_bindir()
+        self.port: int | None = None
+        self.tmpdir: Path | None = None
+        self.started_in: float | None = None  # seconds taken by start()
+
+    # -- binaries
+
+    @staticmethod
+    def find_bindir() -> Path | None:
+        """Directory holding initdb and pg_ctl: Debian's newest
+        /usr/lib/postgresql/N/bin, else wherever ``initdb`` is on PATH."""
+
+        def version(path: str) -> tuple[int, ...]:
+            return tuple(int(n) for n in re.findall(r"\d+", path.split("/")[-3]))
+
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=version)
+        if found:
+            return Path(found[-1]).parent
+        initdb = shutil.which("initdb")
+        return Path(initdb).parent if initdb else None
+
+    @classmethod
+    def available(cls) -> bool:
+        """True if initdb and pg_ctl can be found."""
+        bindir = cls.find_bindir()
+        return bool(bindir and (bindir / "pg_ctl").exists())
+
+    # -- privileges
+
+    @staticmethod
+    def _run_as() -> str | None:
+        """The unprivileged user to run the server as when we are root."""
+        if os.geteuid() != 0:
+            return None
+        for name in ("postgres", "nobody"):
+            try:
+                pwd.getpwnam(name)
+                return name
+            except KeyError:
+                pass
+        raise RuntimeError("running as root and no 'postgres' or 'nobody' user to run PostgreSQL as")
+
+    def _cmd(self, *args: str) -> list[str]:
+        user = self._run_as()
+        if user is None:
+            return list(args)
+        if shutil.which("setpriv"):
+            return ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", *args]
+        return ["runuser", "-u", user, "--", *args]
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            self._cmd(*args),
+            cwd=self.tmpdir,  # readable by the server user (root's cwd may not be)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{self._log()}")
+        return proc
+
+    def _log(self) -> str:
+        log = self.tmpdir / "postgres.log" if self.tmpdir else None
+        return log.read_text(errors="replace")[-4000:] if log and log.exists() else ""
+
+    # -- life cycle
+
+    def start(self) -> PostgresServer:
+        """initdb a new cluster and start it; raises RuntimeError with the log on failure."""
+        if self.bindir is None:
+            raise RuntimeError("PostgreSQL binaries not found (Debian: apt-get install postgresql)")
+        t0 = time.monotonic()
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="relance-pg-"))
+        user = self._run_as()
+        if user:
+            pw = pwd.getpwnam(user)
+            os.chown(self.tmpdir, pw.pw_uid, pw.pw_gid)
+        atexit.register(self.stop)  # in case the test session dies without teardown
+        try:
+            self._init_and_start()
+        except BaseException:
+            self.stop()
+            raise
+        self.started_in = time.monotonic() - t0
+        return self
+
+    def _init_and_start(self) -> None:
+        data = self.tmpdir / "data"
+        self._run(
+            str(self.bindir / "initdb"), "-D", str(data), "-U", self.user, "--auth=trust",
+            "--encoding=UTF8", "--locale=C", "--no-sync",
+        )
+        for attempt in range(3):  # the free port may be taken before postgres binds it
+            self.port = free_port()
+            opts = (
+                f"-p {self.port} -k {shlex.quote(str(self.tmpdir))} -c listen_addresses=127.0.0.1"
+                " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+            )
+            try:
+                self._run(
+                    str(self.bindir / "pg_ctl"), "start", "-w", "-t", "30", "-D", str(data),
+                    "-l", str(self.tmpdir / "postgres.log"), "-o", opts,
+                )
+                break
+            except RuntimeError:
+                if attempt == 2 or "already in use" not in self._log():
+                    raise
+        # initdb makes only "postgres" and the templates: add the app's database.
+        self.create_database(self.user, via="postgres")
+
+    def stop(self) -> None:
+        """Stop at once (no checkpoint: the data is thrown away) and delete the directory."""
+        atexit.unregister(self.stop)
+        if self.tmpdir is None:
+            return
+        data = self.tmpdir / "data"
+        if (data / "postmaster.pid").exists():
+            subprocess.run(
+                self._cmd(str(self.bindir / "pg_ctl"), "stop", "-w", "-m", "immediate", "-D", str(data)),
+                cwd=self.tmpdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+        self.tmpdir = None
+
+    # -- use
+
+    @property
+    def url(self) -> str:
+        """URL of the ``relance`` database, as superuser ``relance``."""
+        return self.url_for(self.user)
+
+    def url_for(self, dbname: str) -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{dbname}"
+
+    def create_database(self, name: str, via: str = "relance") -> str:
+        """CREATE DATABASE ``name`` (e.g. one per test worker); returns its URL."""
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.url_for(via), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        return self.url_for(name)
+
+
+# --------------------------------------------------------------------------- HTTP
+
+
+class LiveServer(_Server):
+    """A WSGI app (e.g. the Flask app from the factory) served by werkzeug's
+    threaded server in a daemon thread of the test process.
+
+    Fast to start and the app shares the test's memory (monkeypatching works);
+    for multi-process behaviour use :class:`GunicornServer`.
+    ``port=0`` lets the OS pick; the chosen port is in ``.port`` / ``.url``.
+    """
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0):
+        self.app, self.host, self.port = app, host, port
+        self._server = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LiveServer:
+        from werkzeug.serving import make_server
+
+        self._server = make_server(self.host, self.port, self.app, threaded=True)
+        self.port = self._server.server_port
+        # A short poll interval: shutdown() waits up to one interval (default 0.5 s).
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="live-server", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(5)
+            self._server = self._thread = None
+
+
+def _gunicorn_has(option: str) -> bool:
+    """Does the installed gunicorn know this command-line option?"""
+    try:
+        from gunicorn import config
+    except ImportError:
+        return False
+    return any(option in (s.cli or []) for s in config.KNOWN_SETTINGS)
+
+
+class GunicornServer(_Server):
+    """The app under gunicorn in a subprocess (its own process group), as in production.
+
+    ``app_spec`` is gunicorn's ``module:app`` or ``module:create_app()``; ``env``
+    is added to the current environment (database URL, RELANCE_ENV, ...).
+    ``start()`` returns once ``GET /healthz`` answers 2xx. ``stop()`` is a
+    graceful SIGTERM; ``kill()`` is SIGKILL to master and workers, for crash tests.
+    """
+
+    def __init__(self, app_spec: str, env: dict | None = None, workers: int = 2,
+                 host: str = "127.0.0.1", timeout: float = 20.0, extra_args: tuple[str, ...] = ()):
+        self.app_spec, self.env, self.workers = app_spec, env or {}, workers
+        self.host, self.timeout, self.extra_args = host, timeout, tuple(extra_args)
+        self.port: int | None = None
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def output(self) -> str:
+        """What gunicorn wrote so far (stdout and stderr)."""
+        if self._log is None:
+            return ""
+        self._log.flush()
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace")[-8000:]
+
+    def start(self) -> GunicornServer:
+        self.port = free_port(self.host)
+        cmd = [sys.executable, "-m", "gunicorn", "--bind", f"{self.host}:{self.port}",
+               "--workers", str(self.workers)]
+        # gunicorn 27 opens a control socket under ~/.gunicorn; not wanted in tests.
+        if _gunicorn_has("--no-control-socket"):
+            cmd.append("--no-control-socket")
+        cmd += [*self.extra_args, self.app_spec]
+        # A file, not a pipe: a full pipe would block the server.
+        self._log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            cmd, env={**os.environ, **self.env}, stdin=subprocess.DEVNULL,
+            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        atexit.register(self.kill)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            if self.proc.poll() is not None:
+                out = self.output()
+                self.stop()
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}:\n{out}")
+            try:
+                status, body = http_get(self.url + "/healthz", timeout=2)
+            except OSError:
+                status = None
+            if status is not None:
+                if 200 <= status < 300:
+                    return self
+                out = self.output()
+                self.kill()
+                raise RuntimeError(f"GET /healthz answered {status}: {body[:500]!r}\n{out}")
+            if time.monotonic() > deadline:
+                out = self.output()
+                self.kill()
+                raise RuntimeError(f"gunicorn not answering on {self.url}/healthz after {self.timeout} s:\n{out}")
+            time.sleep(0.05)
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """SIGTERM (graceful), SIGKILL if still running after ``timeout``; returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self._finish()
+
+    def kill(self) -> int | None:
+        """SIGKILL the whole process group (master and workers) at once."""
+        if self.proc is None:
+            return None
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        return self._finish()
+
+    def _finish(self) -> int | None:
+        atexit.unregister(self.kill)
+        code = self.proc.returncode
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        return code

@@ -1,0 +1,39 @@
+"""Relance: prospect follow-up. The application factory."""
+from pathlib import Path
+
+from flask import Flask
+
+from . import config, db, i18n, labels, security
+from .views import register_blueprints
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app from RELANCE_* variables, overridden by `test_config` in tests."""
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=str(ROOT / "templates"), static_folder="static")
+    instance = Path(app.instance_path)
+    app.config.update(config.from_environment(instance))
+    if test_config:
+        app.config.update(test_config)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,   # the token lives as long as the session, which logout ends
+        MAX_CONTENT_LENGTH=app.config.get("MAX_CONTENT_LENGTH") or 2 * 1024 * 1024,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    db.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    labels.register(app)
+    register_blueprints(app)
+
+    from .cli import register_commands
+    register_commands(app)
+    return app

@@ -1,0 +1,41 @@
+"""Configuration from RELANCE_* environment variables (DESIGN: public contract)."""
+import os
+import secrets
+from pathlib import Path
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance_path: Path) -> str:
+    """RELANCE_SECRET_KEY, or a random key kept in the instance folder so first runs need no set-up."""
+    key = os.environ.get("RELANCE_SECRET_KEY")
+    if key:
+        return key
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: Path) -> dict:
+    """The Flask config mapping built from the environment, with embedded defaults."""
+    env = os.environ.get
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "DATABASE_URL": env("RELANCE_DATABASE_URL") or f"sqlite:///{instance_path / 'relance.db'}",
+        "HUEY_URL": env("RELANCE_HUEY_URL") or f"sqlite:///{instance_path / 'huey.db'}",
+        "TIMEZONE": env("RELANCE_TIMEZONE", "Africa/Dakar"),
+        "PHONE_REGION": env("RELANCE_PHONE_REGION", "SN").upper(),
+        "SESSION_COOKIE_SECURE": _flag(env("RELANCE_SECURE_COOKIES"), False),
+        "RATELIMIT_STORAGE_URI": env("RELANCE_RATELIMIT_STORAGE_URL", "memory://"),
+        "LOGIN_RATE_LIMIT": env("RELANCE_LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        "PAGE_SIZE": int(env("RELANCE_PAGE_SIZE", "25")),
+        "BABEL_DEFAULT_LOCALE": env("RELANCE_LOCALE", "fr"),
+    }

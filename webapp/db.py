@@ -1,0 +1,87 @@
+"""The database: chosen from RELANCE_DATABASE_URL, one connection per request, schema via migrations."""
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlparse
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from playhouse.migrations import Runner
+
+from .models import ALL_MODELS, database
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+# NOTES.md: WAL survives a crash; synchronous=FULL so that a commit acknowledged survives a power cut
+# too (intake answers 2xx as a promise). busy_timeout lets writers queue instead of failing.
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "synchronous": "full",
+    "busy_timeout": 5000,
+    "cache_size": -32768,
+}
+
+
+def open_database(url: str) -> Database:
+    """A Peewee database for a sqlite:/// or postgresql:// URL (raises ValueError otherwise)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        # sqlite:///relative.db and sqlite:////absolute/path.db, as SQLAlchemy writes them.
+        path = unquote(parsed.path[1:])
+        if path not in (":memory:", ""):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        pragmas = dict(SQLITE_PRAGMAS, **dict(parse_qsl(parsed.query)))
+        # BEGIN IMMEDIATE: a read-then-write transaction would otherwise fail at once with SQLITE_BUSY.
+        return SqliteDatabase(path or ":memory:", pragmas=pragmas, lock_type="IMMEDIATE",
+                              check_same_thread=False)
+    if parsed.scheme in ("postgres", "postgresql"):
+        return PostgresqlDatabase(
+            unquote(parsed.path.lstrip("/")), host=parsed.hostname, port=parsed.port,
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            prefer_psycopg3=True, **dict(parse_qsl(parsed.query)))
+    raise ValueError(f"unsupported database URL scheme: {parsed.scheme!r}")
+
+
+def bind(url: str) -> Database:
+    """Point the shared model proxy at the database for this URL."""
+    db = open_database(url)
+    database.initialize(db)
+    return db
+
+
+def migrate() -> list[str]:
+    """Create the schema on an empty database, or apply pending migrations to an existing one."""
+    runner = Runner(database.obj, str(MIGRATIONS_DIR))
+    return runner.up()
+
+
+def init_app(app: Flask) -> None:
+    bind(app.config["DATABASE_URL"])
+
+    @app.before_request
+    def _connect():
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close(exc):
+        if not database.is_closed():
+            database.close()
+
+    app.cli.add_command(init_db_command)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command():
+    """Create or upgrade the schema and load the default configuration; safe to run twice."""
+    from .services.defaults import ensure_defaults
+
+    with database.connection_context():
+        applied = migrate()
+        created = ensure_defaults()
+    for name in applied:
+        click.echo(f"applied {name}")
+    click.echo(f"schema up to date ({current_app.config['DATABASE_URL'].split('://')[0]}); "
+               f"{created} default rows added")

@@ -1,0 +1,40 @@
+"""French first, English second (Flask-Babel); dates and numbers in the business timezone and locale."""
+from datetime import date, datetime
+
+from flask import Flask, current_app, session
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+from .timeutil import as_utc
+
+LOCALES = ("fr", "en")
+
+
+def select_locale() -> str:
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in LOCALES:
+        return current_user.locale
+    # French first: the business default, not the browser's language, unless a person chose.
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _datetime(value: datetime | None, fmt: str = "short") -> str:
+    if value is None:
+        return ""
+    return format_datetime(as_utc(value), fmt)
+
+
+def _date(value: date | None, fmt: str = "short") -> str:
+    return format_date(value, fmt) if value else ""
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["TIMEZONE"]
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.filters["datetime"] = _datetime
+    app.jinja_env.filters["date"] = _date
+    app.jinja_env.filters["number"] = lambda n: format_decimal(n)
+    app.jinja_env.globals["current_locale"] = lambda: str(get_locale())

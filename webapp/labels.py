@@ -1,0 +1,30 @@
+"""Translated labels for the domain's codes: one place, used by forms, templates and mails."""
+from flask_babel import lazy_gettext as _l
+
+TEMPERATURES = {"hot": _l("Hot"), "warm": _l("Warm"), "cold": _l("Cold")}
+ACTIVITY = {"normal": _l("Normal"), "dormant": _l("Dormant"), "lost": _l("Lost")}
+QUALIFICATIONS = {"appointment": _l("Appointment"), "quote": _l("Quote / prices"),
+                  "programme": _l("Programme information")}
+CHANNELS = {"phone": _l("Phone"), "email": _l("Email"), "visit": _l("Visit"), "facebook": _l("Facebook"),
+            "whatsapp": _l("WhatsApp"), "sms": _l("SMS"), "webform": _l("Website form"),
+            "event": _l("Event"), "other": _l("Other")}
+DIRECTIONS = {"in": _l("Incoming"), "out": _l("Outgoing")}
+OUTCOMES = {"open": _l("Open"), "won": _l("Converted"), "lost": _l("Lost")}
+ROLES = {"secretary": _l("Secretary"), "lead": _l("Follow-up lead"), "manager": _l("Manager"),
+         "admin": _l("Administrator")}
+MATCH_KEYS = {"phone": _l("phone number"), "email": _l("email"), "birth_date": _l("birth date")}
+
+
+def choices(mapping: dict) -> list[tuple[str, object]]:
+    return list(mapping.items())
+
+
+def register(app) -> None:
+    from .rules.phones import display_phone
+
+    app.jinja_env.filters["phone"] = lambda value: display_phone(value, app.config["PHONE_REGION"])
+    app.jinja_env.globals["labels"] = {
+        "temperature": TEMPERATURES, "activity": ACTIVITY, "qualification": QUALIFICATIONS,
+        "channel": CHANNELS, "direction": DIRECTIONS, "outcome": OUTCOMES, "role": ROLES,
+        "match": MATCH_KEYS,
+    }

@@ -1,0 +1,30 @@
+"""Follow-ups: planned actions on a prospect, by hand or by a rule (seeds 000, 001, 002)."""
+from peewee import CharField, DateTimeField, ForeignKeyField, TextField
+
+from ..timeutil import utcnow
+from .base import BaseModel
+from .config import FollowUpType
+from .prospects import Prospect
+from .users import User
+
+FOLLOWUP_STATES = ("planned", "done", "cancelled")
+FOLLOWUP_OUTCOMES = ("not_reached", "signed_up", "next_step", "not_interested")
+
+
+class FollowUp(BaseModel):
+    prospect = ForeignKeyField(Prospect, backref="followups", on_delete="CASCADE")
+    type = ForeignKeyField(FollowUpType, null=True, on_delete="SET NULL")
+    owner = ForeignKeyField(User, null=True, backref="followups", on_delete="SET NULL")
+    due_at = DateTimeField(index=True)
+    value = CharField(default="warm")      # the prospect's value: hot, warm, cold, lost
+    comment = TextField(default="")
+    rule = CharField(null=True)            # the rule that made it; null when planned by hand
+    rule_reason = TextField(default="")
+    cause_key = CharField(null=True, unique=True)  # a rule never plans twice for one cause
+    state = CharField(default="planned", index=True)
+    outcome = CharField(null=True)
+    done_at = DateTimeField(null=True)
+    done_by = ForeignKeyField(User, null=True, on_delete="SET NULL", related_name="+")
+    previous = ForeignKeyField("self", null=True, on_delete="SET NULL", related_name="+")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", related_name="+")
+    created_at = DateTimeField(default=utcnow)

@@ -1,0 +1,44 @@
+"""Integration sources and the raw inbound requests they deliver, stored before any processing."""
+from peewee import (BlobField, BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField,
+                    TextField)
+
+from ..timeutil import utcnow
+from .base import BaseModel, JSONField
+from .patients import Patient
+from .prospects import Prospect
+
+SOURCE_TYPES = ("webform", "imap", "patients")
+REQUEST_STATES = ("received", "processed", "failed", "spam")
+
+
+class Source(BaseModel):
+    slug = CharField(unique=True)
+    type = CharField(choices=[(t, t) for t in SOURCE_TYPES])
+    name = CharField(default="")
+    config = JSONField(default=dict)
+    secret = CharField(null=True)   # write-only: never rendered, serialised or logged
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class InboundRequest(BaseModel):
+    source = ForeignKeyField(Source, backref="requests", on_delete="RESTRICT")
+    received_at = DateTimeField(default=utcnow, index=True)
+    remote_addr = CharField(default="")
+    headers = JSONField(default=dict)
+    content_type = CharField(default="")
+    body = BlobField()
+    idempotency_key = CharField(null=True)
+    fingerprint = CharField(null=True, index=True)
+    state = CharField(default="received", index=True)
+    error = TextField(null=True)
+    attempts = IntegerField(default=0)
+    lease_until = DateTimeField(null=True)
+    processed_at = DateTimeField(null=True)
+    parsed = JSONField(null=True)
+    triage = BooleanField(default=False, index=True)
+    prospect = ForeignKeyField(Prospect, null=True, on_delete="SET NULL")
+    patient = ForeignKeyField(Patient, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("source", "idempotency_key"), True),)

@@ -1,0 +1,117 @@
+"""The prospect aggregate: the person, their interactions, and the history of their classification."""
+from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField,
+                    TextField)
+
+from ..timeutil import utcnow
+from .base import BaseModel
+from .config import ActionCode, LostReason, Stage
+from .patients import Patient
+from .users import User
+
+CHANNELS = ("phone", "email", "visit", "facebook", "whatsapp", "sms", "webform", "event", "other")
+DIRECTIONS = ("in", "out")
+QUALIFICATIONS = ("appointment", "quote", "programme")
+TEMPERATURES = ("hot", "warm", "cold")
+ACTIVITY_STATUSES = ("normal", "dormant", "lost")
+OUTCOMES = ("open", "won", "lost")
+
+
+def _choices(values):
+    return [(v, v) for v in values]
+
+
+class Prospect(BaseModel):
+    first_name = CharField(default="")
+    last_name = CharField(default="")
+    phone = CharField(null=True, index=True)          # E.164 when it parsed
+    phone_raw = CharField(default="")                 # as typed, always kept
+    phone_valid = BooleanField(default=True)          # False: kept as typed and flagged
+    email = CharField(null=True, index=True)
+    birth_date = DateField(null=True, index=True)
+    channel = CharField(default="phone", choices=_choices(CHANNELS))
+    origin_detail = CharField(default="")
+    qualification = CharField(null=True, choices=_choices(QUALIFICATIONS))
+    temperature = CharField(default="warm", choices=_choices(TEMPERATURES), index=True)
+    activity_status = CharField(default="normal", choices=_choices(ACTIVITY_STATUSES), index=True)
+    stage = ForeignKeyField(Stage, backref="prospects", on_delete="RESTRICT")
+    outcome = CharField(default="open", choices=_choices(OUTCOMES), index=True)
+    lost_reason = ForeignKeyField(LostReason, null=True, on_delete="SET NULL")
+    owner = ForeignKeyField(User, null=True, backref="prospects", on_delete="SET NULL")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", related_name="+")
+    do_not_contact = BooleanField(default=False)
+    action_budget = IntegerField(default=15)
+    actions_used = IntegerField(default=0)
+    interaction_count = IntegerField(default=0)
+    first_contact_at = DateTimeField(null=True)
+    last_interaction_at = DateTimeField(null=True, index=True)
+    patient = ForeignKeyField(Patient, null=True, backref="prospects", on_delete="SET NULL")
+    converted_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow, index=True)
+    updated_at = DateTimeField(default=utcnow)
+    version = IntegerField(default=1)                 # optimistic concurrency for moves and edits
+    search_text = TextField(default="")               # accent-folded names, email, phone digits
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def actions_left(self) -> int:
+        return max(self.action_budget - self.actions_used, 0)
+
+
+class Interaction(BaseModel):
+    """One contact with a person, on a prospect or, patient first (seed 001), on a patient."""
+    prospect = ForeignKeyField(Prospect, null=True, backref="interactions", on_delete="CASCADE")
+    patient = ForeignKeyField(Patient, null=True, backref="interactions", on_delete="CASCADE")
+    occurred_at = DateTimeField(default=utcnow, index=True)
+    channel = CharField(choices=_choices(CHANNELS))
+    direction = CharField(choices=_choices(DIRECTIONS))
+    action_code = ForeignKeyField(ActionCode, null=True, on_delete="SET NULL")
+    note = TextField(default="")
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+
+
+class TemperatureChange(BaseModel):
+    prospect = ForeignKeyField(Prospect, backref="temperature_changes", on_delete="CASCADE")
+    old = CharField(null=True)
+    new = CharField()
+    reason = TextField(default="")
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    changed_at = DateTimeField(default=utcnow)
+
+
+class ActivityStatusChange(BaseModel):
+    prospect = ForeignKeyField(Prospect, backref="activity_changes", on_delete="CASCADE")
+    old = CharField(null=True)
+    new = CharField()
+    changed_at = DateTimeField(default=utcnow)
+
+
+class StageChange(BaseModel):
+    prospect = ForeignKeyField(Prospect, backref="stage_changes", on_delete="CASCADE")
+    from_stage = ForeignKeyField(Stage, null=True, on_delete="SET NULL", related_name="+")
+    to_stage = ForeignKeyField(Stage, on_delete="CASCADE", related_name="+")
+    lost_reason = ForeignKeyField(LostReason, null=True, on_delete="SET NULL")
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    changed_at = DateTimeField(default=utcnow)
+
+
+class ConsentChange(BaseModel):
+    """Do-not-contact set or lifted, by whom and why."""
+    prospect = ForeignKeyField(Prospect, backref="consent_changes", on_delete="CASCADE")
+    do_not_contact = BooleanField()
+    reason = TextField(default="")
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    changed_at = DateTimeField(default=utcnow)
+
+
+class DuplicateCandidate(BaseModel):
+    """A suspected duplicate offered for merge, never merged silently (DESIGN: dedupe)."""
+    prospect = ForeignKeyField(Prospect, on_delete="CASCADE", related_name="+")
+    other_prospect = ForeignKeyField(Prospect, null=True, on_delete="CASCADE", related_name="+")
+    patient = ForeignKeyField(Patient, null=True, on_delete="CASCADE")
+    matched_on = CharField()
+    state = CharField(default="open")  # open, merged, dismissed
+    created_at = DateTimeField(default=utcnow)

@@ -1,0 +1,1 @@
+"""Pure domain rules: no Flask, no Peewee; time comes in as an argument (STYLE 2)."""

@@ -1,0 +1,58 @@
+"""Phone numbers to E.164 (DESIGN: identity). A number that does not parse is kept as typed, flagged."""
+from dataclasses import dataclass
+
+import phonenumbers
+
+
+@dataclass(frozen=True)
+class Phone:
+    raw: str
+    e164: str | None
+
+    @property
+    def valid(self) -> bool:
+        return self.e164 is not None
+
+    @property
+    def digits(self) -> str:
+        """The digits a wa.me link or a search needs."""
+        return (self.e164 or "").lstrip("+")
+
+
+def normalise_phone(raw: str | None, region: str) -> Phone:
+    """Parse with the business's default region; a number valid in its own country is kept too.
+
+    `77 123 45 67`, `+221 77 123 45 67`, `00221771234567` all give `+221771234567` for SN.
+    """
+    raw = (raw or "").strip()
+    if not raw:
+        return Phone(raw="", e164=None)
+    text = raw
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    for candidate_region in (region, None):
+        try:
+            number = phonenumbers.parse(text, candidate_region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return Phone(raw=raw, e164=phonenumbers.format_number(
+                number, phonenumbers.PhoneNumberFormat.E164))
+    return Phone(raw=raw, e164=None)
+
+
+def looks_like_phone(text: str) -> bool:
+    """A search string that is mostly digits is a phone number, not a name."""
+    digits = sum(ch.isdigit() for ch in text)
+    return digits >= 6 and digits >= len(text.replace(" ", "")) * 0.7
+
+
+def display_phone(e164: str | None, region: str) -> str:
+    """National format for numbers of the business's country, international otherwise."""
+    if not e164:
+        return ""
+    number = phonenumbers.parse(e164, None)
+    same_country = phonenumbers.region_code_for_number(number) == region
+    fmt = (phonenumbers.PhoneNumberFormat.NATIONAL if same_country
+           else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(number, fmt)

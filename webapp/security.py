@@ -1,0 +1,106 @@
+"""Login, roles, CSRF, rate limits and security headers, wired in one place."""
+from functools import wraps
+
+from flask import Flask, abort, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+from .models import User
+
+# What each role may do. Admins run the system (users, tokens, sources) and, by least privilege,
+# do not read patients' prospect records.
+PERMISSIONS = {
+    "prospects.view": {"secretary", "lead", "manager"},
+    "prospects.edit": {"secretary", "lead", "manager"},
+    "prospects.classify": {"lead", "manager"},
+    "settings.workflow": {"manager"},
+    "admin.users": {"admin"},
+    "admin.tokens": {"admin"},
+    "audit.view": {"admin", "manager"},
+}
+
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="moving-window")
+login_manager = LoginManager()
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def can(permission: str, user=None) -> bool:
+    """True when the user's role grants the permission."""
+    user = user or current_user
+    return bool(getattr(user, "is_authenticated", False)) and user.role in PERMISSIONS[permission]
+
+
+def require(permission: str):
+    """View decorator: 403 unless the logged-in user's role grants the permission (checked first)."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not can(permission):
+                from .services.audit import record
+                record("refused", detail=f"{request.method} {request.path}")
+                abort(403)
+            return view(*args, **kwargs)
+        wrapped.permission = permission
+        return wrapped
+    return decorator
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    """The cookie holds id:session_token; a rotated token (logout, disabled user) ends the session."""
+    ident, _, token = user_id.partition(":")
+    if not ident.isdigit() or not token:
+        return None
+    user = User.get_or_none(User.id == int(ident))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+def _headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if not request.path.startswith("/static/"):
+        # Personal data: never kept by a browser or a proxy cache.
+        headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "strong"
+    app.after_request(_headers)
+    app.jinja_env.globals["can"] = can
+
+    @app.before_request
+    def _remember_address():
+        g.address = request.remote_addr or ""

@@ -1,0 +1,1 @@
+"""Use cases that touch the database; every entry point (staff form, API, intake, sync) calls these."""

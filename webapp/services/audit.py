@@ -1,0 +1,16 @@
+"""The audit log (SECURITY.md): logins, refusals, record views, exports, erasures. No health values."""
+from flask import g, has_request_context
+from flask_login import current_user
+
+from ..models import AuditEvent
+
+
+def record(action: str, record_type: str = "", record_id: int | None = None, detail: str = "",
+           actor=None) -> AuditEvent:
+    """Append one event; the actor and address come from the request when there is one."""
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user._get_current_object()
+    address = g.get("address", "") if has_request_context() else ""
+    label = actor.email if actor is not None else ("cli" if not has_request_context() else "")
+    return AuditEvent.create(action=action, record_type=record_type, record_id=record_id,
+                             detail=detail[:250], actor=actor, actor_label=label, address=address)

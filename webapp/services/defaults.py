@@ -1,0 +1,96 @@
+"""Default configuration from the seeds, loaded by init-db: NEST's procedure, editable afterwards."""
+from ..models import ActionCode, FollowUpType, FollowUpTypeNext, LostReason, Setting, Stage, database
+
+# DESIGN: pipeline stages (kanban columns).
+STAGES = [
+    ("Nouveau", "open"), ("En qualification", "open"), ("RDV programmé", "open"),
+    ("Devis / proposition envoyée", "open"), ("Promesse", "open"), ("Converti", "won"), ("Perdu", "lost"),
+]
+
+# Seeds 002 and 003: why a prospect is lost.
+LOST_REASONS = [
+    ("not_interested", "Pas intéressé"), ("unreachable", "Injoignable"),
+    ("no_answer", "Ne répond plus"), ("wrong_number", "Numéro erroné"),
+    ("financing", "Financement"), ("competition", "Concurrence"),
+    ("project_cancelled", "Projet annulé"), ("postponed", "Projet reporté"),
+    ("duplicate", "Doublon"), ("do_not_contact", "Ne plus contacter"), ("other", "Autre"),
+]
+
+# Seed 003's lexicon; outbound contacts spend the action budget, visits and inbound calls do not.
+ACTION_CODES = [
+    ("APL", "Appel", "phone", True), ("APL MSQ", "Appel masqué", "phone", True),
+    ("APL CLG", "Appel par un collègue", "phone", True), ("MSG", "Message répondeur", "phone", True),
+    ("RLC", "Relance", "phone", True), ("SMS", "SMS", "sms", True),
+    ("SMS INJ", "SMS injoignable", "sms", True), ("SMS FDJ", "SMS fin de journée", "sms", True),
+    ("WA", "Message WhatsApp", "whatsapp", True), ("MAIL", "Mail", "email", True),
+    ("MAIL DEC", "Mail découverte", "email", True), ("MAIL INJ", "Mail injoignable", "email", True),
+    ("CALL 2", "Appel avant inscription (objections, closing)", "phone", True),
+    ("APL ENT", "Appel entrant", "phone", False), ("VISITE", "Visite", "visit", False),
+]
+
+# Seeds 000, 001 and 002: NEST's follow-up workflow. (name, description, first step, action, next types)
+FOLLOWUP_TYPES = [
+    ("Réponse à la demande", "Répondre à la première question (48 h ouvrées, 15 jours au plus).",
+     True, "none", ["Appel pour proposer un RDV", "Rappel de qualification", "Rappel après devis / information"]),
+    ("Appel pour proposer un RDV", "Prospect chaud sans nouvelle interaction : l'inviter à prendre RDV.",
+     True, "appointment", ["Rappel de RDV", "Rappel après devis / information"]),
+    ("Rappel de qualification", "Prospect tiède : le rappeler pour mieux le qualifier.",
+     True, "none", ["Envoi de documentation", "Appel pour proposer un RDV"]),
+    ("Envoi de documentation", "Envoyer la documentation commerciale.",
+     False, "none", ["Rappel après devis / information", "Appel pour proposer un RDV"]),
+    ("Rappel après devis / information", "Rappeler dans les 7 jours après la réponse.",
+     True, "none", ["Appel pour proposer un RDV", "Rappel de RDV"]),
+    ("Rappel de RDV", "Appel de rappel avant le rendez-vous.",
+     True, "appointment", ["Consultation découverte", "Rappel après devis / information"]),
+    ("Consultation découverte", "Séance ou consultation d'essai gratuite.",
+     False, "trial", ["Rappel après devis / information", "Appel pour proposer un RDV"]),
+]
+
+# DESIGN: thresholds and budgets are configuration, NEST's figures the default.
+SETTINGS = {
+    "activity_thresholds": {"hot": [15, 30], "warm": [30, 60], "cold": [60, 90]},
+    "action_budget": 15,
+    "first_answer_working_hours": 48,
+    "answer_window_days": 15,
+    "abandon_after_days": 7,
+    "holiday_country": "SN",
+    "working_hours": {"mon": ["08:30", "18:00"], "tue": ["08:30", "18:00"], "wed": ["08:30", "18:00"],
+                      "thu": ["08:30", "18:00"], "fri": ["08:30", "18:00"], "sat": ["09:00", "13:00"]},
+    "contact_person": "Codou",
+}
+
+
+def ensure_defaults() -> int:
+    """Insert whatever default configuration is missing; never overwrites an edit. Returns rows added."""
+    added = 0
+    with database.atomic():
+        if not Stage.select().exists():
+            for position, (name, kind) in enumerate(STAGES):
+                Stage.create(name=name, kind=kind, position=position)
+                added += 1
+        for position, (code, label) in enumerate(LOST_REASONS):
+            _, created = LostReason.get_or_create(code=code, defaults={"label": label, "position": position})
+            added += created
+        for code, label, channel, counts in ACTION_CODES:
+            _, created = ActionCode.get_or_create(
+                code=code, defaults={"label": label, "channel": channel, "counts_toward_budget": counts})
+            added += created
+        if not FollowUpType.select().exists():
+            by_name = {}
+            for position, (name, description, first, action, _) in enumerate(FOLLOWUP_TYPES):
+                by_name[name] = FollowUpType.create(name=name, description=description, first_step=first,
+                                                    action=action, position=position)
+                added += 1
+            for name, *_, next_names in FOLLOWUP_TYPES:
+                for next_name in next_names:
+                    FollowUpTypeNext.create(from_type=by_name[name], to_type=by_name[next_name])
+        for key, value in SETTINGS.items():
+            _, created = Setting.get_or_create(key=key, defaults={"value": value})
+            added += created
+    return added
+
+
+def setting(key: str):
+    """A business setting, falling back to the seeded default."""
+    row = Setting.get_or_none(Setting.key == key)
+    return row.value if row is not None else SETTINGS[key]

@@ -1,0 +1,114 @@
+"""Prospect search and filters for the list page and the API; filter fields come from an allow-list."""
+from dataclasses import dataclass
+
+from flask import current_app
+from peewee import JOIN
+
+from ..models import FollowUp, Prospect, Stage, User
+from ..models.prospects import ACTIVITY_STATUSES, CHANNELS, OUTCOMES, QUALIFICATIONS, TEMPERATURES
+from ..rules.phones import looks_like_phone, normalise_phone
+from ..rules.text import fold, normalise_email
+
+FILTERS = {
+    "temperature": TEMPERATURES, "activity_status": ACTIVITY_STATUSES, "outcome": OUTCOMES,
+    "qualification": QUALIFICATIONS, "channel": CHANNELS,
+}
+SORTS = {
+    "recent": (Prospect.last_interaction_at.desc(nulls="last"), Prospect.id.desc()),
+    "created": (Prospect.created_at.desc(), Prospect.id.desc()),
+    "name": (Prospect.last_name, Prospect.first_name, Prospect.id),
+}
+
+
+class BadFilter(ValueError):
+    """An unknown filter, sort or value: a 400, never passed to SQL (SECURITY.md)."""
+
+
+@dataclass
+class Criteria:
+    q: str = ""
+    filters: dict = None
+    owner: int | None = None
+    unassigned: bool = False
+    sort: str = "recent"
+
+    @classmethod
+    def from_args(cls, args, current_user_id: int | None = None) -> "Criteria":
+        filters = {}
+        for name, allowed in FILTERS.items():
+            value = args.get(name, "")
+            if value:
+                if value not in allowed:
+                    raise BadFilter(name)
+                filters[name] = value
+        owner, unassigned = None, False
+        raw_owner = args.get("owner", "")
+        if raw_owner == "me":
+            owner = current_user_id
+        elif raw_owner == "none":
+            unassigned = True
+        elif raw_owner:
+            if not raw_owner.isdigit():
+                raise BadFilter("owner")
+            owner = int(raw_owner)
+        sort = args.get("sort", "recent") or "recent"
+        if sort not in SORTS:
+            raise BadFilter("sort")
+        return cls(q=args.get("q", "").strip()[:200], filters=filters, owner=owner,
+                   unassigned=unassigned, sort=sort)
+
+
+def _text_condition(q: str):
+    if looks_like_phone(q):
+        phone = normalise_phone(q, current_app.config["PHONE_REGION"])
+        if phone.e164:
+            return Prospect.phone == phone.e164
+        digits = "".join(ch for ch in q if ch.isdigit())
+        return Prospect.search_text.contains(digits)
+    if "@" in q and " " not in q:
+        return Prospect.email == normalise_email(q)
+    condition = None
+    for word in fold(q).split():
+        clause = Prospect.search_text.contains(word)
+        condition = clause if condition is None else condition & clause
+    return condition
+
+
+def prospect_query(criteria: Criteria):
+    """The filtered query, without paging or ordering."""
+    query = Prospect.select()
+    for name, value in (criteria.filters or {}).items():
+        query = query.where(getattr(Prospect, name) == value)
+    if criteria.owner is not None:
+        query = query.where(Prospect.owner == criteria.owner)
+    if criteria.unassigned:
+        query = query.where(Prospect.owner.is_null())
+    if criteria.q:
+        condition = _text_condition(criteria.q)
+        if condition is not None:
+            query = query.where(condition)
+    return query
+
+
+def search(criteria: Criteria, page: int, page_size: int):
+    """One page of prospects with owner and stage joined (no query per row), and the total count."""
+    base = prospect_query(criteria)
+    total = base.count()
+    rows = (base.select(Prospect, User, Stage)
+            .join(User, JOIN.LEFT_OUTER, on=(Prospect.owner == User.id)).switch(Prospect)
+            .join(Stage, on=(Prospect.stage == Stage.id))
+            .order_by(*SORTS[criteria.sort])
+            .paginate(page, page_size))
+    return list(rows), total
+
+
+def next_actions(prospect_ids: list[int]) -> dict[int, FollowUp]:
+    """The earliest planned follow-up of each prospect, in one query."""
+    if not prospect_ids:
+        return {}
+    found = {}
+    query = (FollowUp.select().where((FollowUp.prospect.in_(prospect_ids)) & (FollowUp.state == "planned"))
+             .order_by(FollowUp.due_at))
+    for followup in query:
+        found.setdefault(followup.prospect_id, followup)
+    return found

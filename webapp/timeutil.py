@@ -1,0 +1,50 @@
+"""Time helpers: the database stores naive UTC; people see the configured timezone.
+
+Every rule takes the time as an argument, so nothing below reads a clock except `utcnow`.
+"""
+from datetime import datetime, timezone, date
+from zoneinfo import ZoneInfo
+
+
+def utcnow() -> datetime:
+    """The current instant as a naive UTC datetime, the form stored in the database."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored naive-UTC datetime made aware, for serialising with an offset."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def to_storage(value: datetime) -> datetime:
+    """Any datetime, aware or naive-UTC, in the stored naive-UTC form."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def isoformat(value: datetime | None) -> str | None:
+    """ISO 8601 with an explicit offset, as the public contract requires."""
+    aware = as_utc(value)
+    return aware.isoformat() if aware else None
+
+
+def parse_iso_datetime(text: str, tz: str) -> datetime:
+    """Parse ISO 8601; a value without offset is read in the business timezone. Raises ValueError."""
+    parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(tz))
+    return to_storage(parsed)
+
+
+def parse_iso_date(text: str) -> date:
+    """Parse YYYY-MM-DD (or DD/MM/YYYY as French staff write it). Raises ValueError."""
+    text = text.strip()
+    if "/" in text:
+        day, month, year = text.split("/")
+        return date(int(year), int(month), int(day))
+    return date.fromisoformat(text)

@@ -1,0 +1,51 @@
+"""Blueprints, one per area, and the error pages (French for people, JSON for machines)."""
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from . import api, auth, health, patients, prospects
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Please sign in.",
+    403: "You do not have access to this page.",
+    404: "This page does not exist.",
+    405: "This action is not allowed here.",
+    413: "What you sent is too large.",
+    429: "Too many attempts. Please wait a few minutes before trying again.",
+    500: "Something went wrong on our side. Nothing you entered before was lost.",
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/intake/") or (
+        request.accept_mimetypes.best == "application/json")
+
+
+def error_response(status: int, code: str, message: str):
+    if _wants_json():
+        return jsonify({"error": {"code": code, "message": message}}), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def register_blueprints(app: Flask) -> None:
+    for module in (health, auth, prospects, patients, api):
+        app.register_blueprint(module.bp)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        return error_response(400, "csrf_failed",
+                              _("Your session has expired or the form is out of date. "
+                                "Reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def _http(error):
+        status = error.code or 500
+        message = MESSAGES.get(status, error.description)
+        return error_response(status, error.name.lower().replace(" ", "_"), _(message))
+
+    @app.errorhandler(Exception)
+    def _unexpected(error):
+        app.logger.exception("unhandled error")
+        return error_response(500, "internal_error", _(MESSAGES[500]))

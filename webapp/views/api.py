@@ -1,0 +1,211 @@
+"""The JSON API for machines, /api/v1, behind `Authorization: Bearer <token>` (DESIGN: public contract)."""
+from datetime import date
+
+from flask import Blueprint, current_app, g, jsonify, request, url_for
+
+from ..models import ActionCode, Prospect, User
+from ..models.prospects import CHANNELS, DIRECTIONS, QUALIFICATIONS, TEMPERATURES
+from ..security import csrf
+from ..services import prospects as service
+from ..services import search as search_service
+from ..services import tokens
+from ..timeutil import isoformat, parse_iso_date, parse_iso_datetime
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # no cookies here: a bearer token cannot be sent by a third-party page
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    return jsonify({"error": {"code": error.code, "message": error.message}}), error.status
+
+
+@bp.before_request
+def _authenticate():
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    found = tokens.verify(token.strip()) if scheme.lower() == "bearer" else None
+    if found is None:
+        response = jsonify({"error": {"code": "unauthorized", "message": "A valid bearer token is required."}})
+        response.headers["WWW-Authenticate"] = 'Bearer realm="relance"'
+        return response, 401
+    g.api_token = found
+
+
+def prospect_json(prospect: Prospect, next_action=None) -> dict:
+    owner = prospect.owner
+    stage = prospect.stage
+    return {
+        "id": prospect.id,
+        "first_name": prospect.first_name,
+        "last_name": prospect.last_name,
+        "phone": prospect.phone,
+        "phone_raw": prospect.phone_raw,
+        "phone_valid": prospect.phone_valid,
+        "email": prospect.email,
+        "birth_date": prospect.birth_date.isoformat() if prospect.birth_date else None,
+        "channel": prospect.channel,
+        "origin_detail": prospect.origin_detail,
+        "qualification": prospect.qualification,
+        "temperature": prospect.temperature,
+        "activity_status": prospect.activity_status,
+        "stage": {"id": stage.id, "name": stage.name, "kind": stage.kind},
+        "outcome": prospect.outcome,
+        "owner": {"id": owner.id, "name": owner.name} if owner else None,
+        "do_not_contact": prospect.do_not_contact,
+        "interaction_count": prospect.interaction_count,
+        "actions_left": prospect.actions_left,
+        "last_interaction_at": isoformat(prospect.last_interaction_at),
+        "created_at": isoformat(prospect.created_at),
+        "next_action": _next_action_json(next_action),
+        "url": url_for("api.prospect", prospect_id=prospect.id),
+    }
+
+
+def _next_action_json(followup) -> dict | None:
+    if followup is None:
+        return None
+    return {"id": followup.id, "type": followup.type.name if followup.type_id else None,
+            "due_at": isoformat(followup.due_at), "rule": followup.rule, "rule_reason": followup.rule_reason}
+
+
+def _body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "The body must be a JSON object.")
+    return data
+
+
+def _text(data: dict, name: str, max_length: int = 200) -> str:
+    value = data.get(name) or ""
+    if not isinstance(value, str):
+        raise ApiError(422, "invalid_field", f"{name} must be a string.")
+    if len(value) > max_length:
+        raise ApiError(422, "invalid_field", f"{name} is longer than {max_length} characters.")
+    return value.strip()
+
+
+def _choice(data: dict, name: str, allowed, default=None):
+    value = data.get(name, default)
+    if value is None:
+        return None
+    if value not in allowed:
+        raise ApiError(422, "invalid_field", f"{name} must be one of: {', '.join(allowed)}.")
+    return value
+
+
+def _birth_date(data: dict) -> date | None:
+    value = data.get("birth_date")
+    if value in (None, ""):
+        return None
+    try:
+        return parse_iso_date(str(value))
+    except ValueError:
+        raise ApiError(422, "invalid_field", "birth_date must be YYYY-MM-DD.")
+
+
+def _occurred_at(data: dict):
+    value = data.get("occurred_at")
+    if value in (None, ""):
+        return None
+    try:
+        return parse_iso_datetime(str(value), current_app.config["TIMEZONE"])
+    except ValueError:
+        raise ApiError(422, "invalid_field", "occurred_at must be an ISO 8601 date and time.")
+
+
+def _action_code(data: dict):
+    code = data.get("action_code")
+    if code in (None, ""):
+        return None
+    found = ActionCode.get_or_none(ActionCode.code == str(code))
+    if found is None:
+        raise ApiError(422, "invalid_field", "action_code is not in the lexicon.")
+    return found
+
+
+def _owner(data: dict):
+    owner_id = data.get("owner_id")
+    if owner_id in (None, ""):
+        return None
+    owner = User.get_or_none((User.id == owner_id) & User.active) if str(owner_id).isdigit() else None
+    if owner is None:
+        raise ApiError(422, "invalid_field", "owner_id is not an active user.")
+    return owner
+
+
+@bp.get("/prospects")
+def prospects():
+    args = request.args.to_dict()
+    for key in ("phone", "email"):
+        if args.get(key):
+            args["q"] = args.pop(key)
+    try:
+        criteria = search_service.Criteria.from_args(args)
+    except search_service.BadFilter as exc:
+        raise ApiError(400, "invalid_filter", f"Unknown filter or value: {exc}.")
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 1), 200)
+    rows, total = search_service.search(criteria, page, per_page)
+    actions = search_service.next_actions([p.id for p in rows])
+    return jsonify({"items": [prospect_json(p, actions.get(p.id)) for p in rows], "total": total,
+                    "page": page, "per_page": per_page})
+
+
+@bp.get("/prospects/<int:prospect_id>")
+def prospect(prospect_id):
+    found = Prospect.get_or_none(Prospect.id == prospect_id)
+    if found is None:
+        raise ApiError(404, "not_found", "No prospect with this id.")
+    return jsonify(prospect_json(found, search_service.next_actions([found.id]).get(found.id)))
+
+
+@bp.post("/prospects")
+def create_prospect():
+    data = _body()
+    contact = service.ContactInput(
+        first_name=_text(data, "first_name", 100), last_name=_text(data, "last_name", 100),
+        phone=_text(data, "phone", 40), email=_text(data, "email") or None, birth_date=_birth_date(data),
+        channel=_choice(data, "channel", CHANNELS, "other"),
+        direction=_choice(data, "direction", DIRECTIONS, "in"),
+        qualification=_choice(data, "qualification", QUALIFICATIONS),
+        temperature=_choice(data, "temperature", TEMPERATURES, "warm"),
+        note=_text(data, "note", 5000), origin_detail=_text(data, "origin_detail"),
+        owner=_owner(data), action_code=_action_code(data), occurred_at=_occurred_at(data))
+    if not (contact.first_name or contact.last_name):
+        raise ApiError(422, "missing_field", "first_name or last_name is required.")
+    if not (contact.phone or contact.email):
+        raise ApiError(422, "missing_field", "phone or email is required.")
+    if contact.email and "@" not in contact.email:
+        raise ApiError(422, "invalid_field", "email is not an email address.")
+    outcome = service.record_contact(contact, None)
+    body = prospect_json(outcome.prospect) if outcome.prospect else {"id": None}
+    body.update({"matched_on": outcome.matched_on, "recorded_on": outcome.recorded_on,
+                 "patient_id": outcome.patient.id if outcome.patient else None,
+                 "interaction_id": outcome.interaction.id})
+    return jsonify(body), 201 if outcome.created else 200
+
+
+@bp.post("/prospects/<int:prospect_id>/interactions")
+def add_interaction(prospect_id):
+    found = Prospect.get_or_none(Prospect.id == prospect_id)
+    if found is None:
+        raise ApiError(404, "not_found", "No prospect with this id.")
+    data = _body()
+    channel = _choice(data, "channel", CHANNELS)
+    direction = _choice(data, "direction", DIRECTIONS)
+    if channel is None or direction is None:
+        raise ApiError(422, "missing_field", "channel and direction are required.")
+    interaction = service.add_interaction(found, channel=channel, direction=direction,
+                                          note=_text(data, "note", 5000), action_code=_action_code(data),
+                                          occurred_at=_occurred_at(data))
+    return jsonify({"id": interaction.id, "prospect_id": found.id, "channel": channel,
+                    "direction": direction, "occurred_at": isoformat(interaction.occurred_at),
+                    "action_code": interaction.action_code.code if interaction.action_code_id else None,
+                    "note": interaction.note}), 201

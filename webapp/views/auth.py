@@ -1,0 +1,94 @@
+"""Login, logout, password change and language choice."""
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..i18n import LOCALES
+from ..security import limiter
+from ..services import users as user_service
+from ..services.audit import record as audit
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect after login would help phishing."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("prospects.home")
+
+
+def _failed_login(response) -> bool:
+    """Only failed attempts count against the rate limit."""
+    return response.status_code == 401
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+               deduct_when=_failed_login)
+def login():
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("prospects.home"))
+    error = None
+    if request.method == "POST":
+        email = request.form.get("email", "")
+        user = user_service.authenticate(email, request.form.get("password", ""))
+        if user is not None:
+            session.clear()  # a fresh session at login: no fixation
+            login_user(user)
+            audit("login", "user", user.id, actor=user)
+            return redirect(_safe_next(request.args.get("next")))
+        audit("login.failed", detail=email.strip().lower()[:120])
+        error = _("Wrong email or password.")
+    status = 401 if error else 200
+    return render_template("auth/login.html", error=error, email=request.form.get("email", "")), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    user = current_user._get_current_object()
+    user_service.end_sessions(user)
+    audit("logout", "user", user.id, actor=user)
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password():
+    error = None
+    if request.method == "POST":
+        new = request.form.get("new_password", "")
+        if new != request.form.get("confirm_password", ""):
+            error = _("The two new passwords differ.")
+        else:
+            try:
+                user_service.change_password(current_user._get_current_object(),
+                                             request.form.get("current_password", ""), new)
+            except user_service.UserError as exc:
+                error = {"wrong_current_password": _("The current password is wrong."),
+                         "password_too_short": _("The new password needs at least %(n)d characters.",
+                                                 n=user_service.MIN_PASSWORD_LENGTH)}[str(exc)]
+            else:
+                audit("password.change", "user", current_user.id)
+                login_user(current_user._get_current_object())  # the rotated token, this session only
+                flash(_("Password changed. Your other sessions are closed."), "success")
+                return redirect(url_for("prospects.index"))
+    return render_template("auth/password.html", error=error), 400 if error else 200
+
+
+@bp.post("/language")
+def language():
+    choice = request.form.get("locale")
+    if choice not in LOCALES:
+        abort(400)
+    session["locale"] = choice
+    if current_user.is_authenticated:
+        current_user.locale = choice
+        current_user.save()
+    return redirect(_safe_next(request.form.get("next")))

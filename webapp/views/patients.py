@@ -1,0 +1,20 @@
+"""A patient's page: identity and the interactions recorded on the patient (patient first, seed 001)."""
+from flask import Blueprint, abort, render_template
+
+from ..models import Interaction, Patient
+from ..security import require
+from ..services.audit import record as audit
+
+bp = Blueprint("patients", __name__)
+
+
+@bp.get("/patients/<int:patient_id>")
+@require("prospects.view")
+def show(patient_id):
+    patient = Patient.get_or_none(Patient.id == patient_id)
+    if patient is None:
+        abort(404)
+    audit("patient.view", "patient", patient.id)
+    interactions = (Interaction.select().where(Interaction.patient == patient)
+                    .order_by(Interaction.occurred_at.desc()))
+    return render_template("patients/show.html", patient=patient, interactions=interactions)

@@ -1,0 +1,200 @@
+"""Prospects: list and search, the fast create form, the record with its timeline, edits."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from peewee import JOIN
+
+from .. import htmx
+from ..forms import ConsentForm, ContactForm, InteractionForm, ProspectForm, TemperatureForm
+from ..models import ActionCode, Interaction, Prospect, User
+from ..security import can, require
+from ..services import prospects as service
+from ..services import search as search_service
+from ..services.audit import record as audit
+
+bp = Blueprint("prospects", __name__)
+
+
+def staff_choices(blank: bool = True):
+    users = (User.select().where(User.active & (User.role != "admin")).order_by(User.name))
+    choices = [(str(u.id), u.name) for u in users]
+    return ([("", _("Unassigned"))] if blank else []) + choices
+
+
+def action_code_choices():
+    return [("", "—")] + [(str(a.id), f"{a.code} — {a.label}")
+                          for a in ActionCode.select().where(ActionCode.active).order_by(ActionCode.code)]
+
+
+def _owner(value: str):
+    return User.get_or_none(User.id == int(value)) if value and value.isdigit() else None
+
+
+def get_prospect(prospect_id: int) -> Prospect:
+    prospect = Prospect.get_or_none(Prospect.id == prospect_id)
+    if prospect is None:
+        abort(404)
+    return prospect
+
+
+@bp.get("/")
+@login_required
+def home():
+    """Each role lands where its work is: staff on the prospects, administrators on their pages."""
+    if current_user.role == "admin":
+        return redirect(url_for("admin.users"))
+    return redirect(url_for("prospects.index"))
+
+
+@bp.get("/prospects")
+@require("prospects.view")
+def index():
+    try:
+        criteria = search_service.Criteria.from_args(request.args, current_user.id)
+    except search_service.BadFilter:
+        abort(400)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page_size = current_app.config["PAGE_SIZE"]
+    rows, total = search_service.search(criteria, page, page_size)
+    pages = max((total + page_size - 1) // page_size, 1)
+    return htmx.render("prospects/index.html", "prospects/_results.html", rows=rows, total=total,
+                       page=page, pages=pages, criteria=criteria, args=request.args,
+                       owners=staff_choices(blank=False),
+                       next_actions=search_service.next_actions([p.id for p in rows]))
+
+
+@bp.route("/prospects/new", methods=["GET", "POST"])
+@require("prospects.edit")
+def new():
+    form = ContactForm()
+    form.owner.choices = staff_choices()
+    if request.method == "GET":
+        form.owner.data = str(current_user.id) if current_user.role != "admin" else ""
+    if form.validate_on_submit():
+        outcome = service.record_contact(service.ContactInput(
+            first_name=form.first_name.data or "", last_name=form.last_name.data or "",
+            phone=form.phone.data or "", email=form.email.data, birth_date=form.birth_date.data,
+            channel=form.channel.data, direction="in", qualification=form.qualification.data,
+            temperature=form.temperature.data, note=form.note.data or "",
+            origin_detail=form.origin_detail.data or "", owner=_owner(form.owner.data)),
+            current_user._get_current_object())
+        return render_template("prospects/created.html", outcome=outcome), 201 if outcome.created else 200
+    status = 400 if request.method == "POST" else 200
+    return htmx.render("prospects/new.html", "prospects/_contact_form.html", form=form), status
+
+
+@bp.get("/prospects/<int:prospect_id>")
+@require("prospects.view")
+def show(prospect_id):
+    prospect = get_prospect(prospect_id)
+    audit("prospect.view", "prospect", prospect.id)
+    return render_template("prospects/show.html", prospect=prospect, **_record_context(prospect))
+
+
+def _record_context(prospect: Prospect, interaction_form=None) -> dict:
+    interaction_form = interaction_form or InteractionForm()
+    interaction_form.action_code.choices = action_code_choices()
+    temperature_form = TemperatureForm(temperature=prospect.temperature)
+    consent_form = ConsentForm(do_not_contact=prospect.do_not_contact)
+    return {
+        "timeline": timeline(prospect),
+        "interaction_form": interaction_form,
+        "temperature_form": temperature_form,
+        "consent_form": consent_form,
+        "next_action": search_service.next_actions([prospect.id]).get(prospect.id),
+    }
+
+
+def timeline(prospect: Prospect) -> list[dict]:
+    """Interactions and classification changes, newest first, as one list for the template."""
+    events = []
+    for item in (Interaction.select(Interaction, User, ActionCode)
+                 .join(User, on=(Interaction.user == User.id), join_type=JOIN.LEFT_OUTER).switch(Interaction)
+                 .join(ActionCode, on=(Interaction.action_code == ActionCode.id), join_type=JOIN.LEFT_OUTER)
+                 .where(Interaction.prospect == prospect)):
+        events.append({"kind": "interaction", "at": item.occurred_at, "item": item})
+    for change in prospect.temperature_changes:
+        events.append({"kind": "temperature", "at": change.changed_at, "item": change})
+    for change in prospect.activity_changes:
+        events.append({"kind": "activity", "at": change.changed_at, "item": change})
+    for change in prospect.consent_changes:
+        events.append({"kind": "consent", "at": change.changed_at, "item": change})
+    events.sort(key=lambda e: (e["at"], e["kind"] == "interaction"), reverse=True)
+    return events
+
+
+@bp.post("/prospects/<int:prospect_id>/interactions")
+@require("prospects.edit")
+def add_interaction(prospect_id):
+    prospect = get_prospect(prospect_id)
+    form = InteractionForm()
+    form.action_code.choices = action_code_choices()
+    status = 200
+    if form.validate_on_submit():
+        code = ActionCode.get_or_none(ActionCode.id == int(form.action_code.data)) \
+            if form.action_code.data else None
+        service.add_interaction(prospect, channel=form.channel.data, direction=form.direction.data,
+                                note=form.note.data or "", user=current_user._get_current_object(),
+                                action_code=code)
+        form = None
+    else:
+        status = 400
+    context = _record_context(prospect, form)
+    return htmx.render("prospects/show.html", "prospects/_activity.html", prospect=prospect,
+                       **context), status
+
+
+@bp.post("/prospects/<int:prospect_id>/temperature")
+@require("prospects.classify")
+def temperature(prospect_id):
+    prospect = get_prospect(prospect_id)
+    form = TemperatureForm()
+    if form.validate_on_submit():
+        service.change_temperature(prospect, form.temperature.data, form.reason.data,
+                                   current_user._get_current_object())
+        flash(_("Temperature changed."), "success")
+    else:
+        flash(_("Say why the temperature changes."), "error")
+    return redirect(url_for("prospects.show", prospect_id=prospect.id))
+
+
+@bp.post("/prospects/<int:prospect_id>/consent")
+@require("prospects.edit")
+def consent(prospect_id):
+    prospect = get_prospect(prospect_id)
+    form = ConsentForm()
+    if form.validate_on_submit():
+        cancelled = service.set_do_not_contact(prospect, form.do_not_contact.data, form.reason.data or "",
+                                               current_user._get_current_object())
+        if form.do_not_contact.data:
+            flash(_("Marked do not contact; %(n)d planned follow-ups cancelled.", n=cancelled), "success")
+        else:
+            flash(_("This person may be contacted again."), "success")
+    return redirect(url_for("prospects.show", prospect_id=prospect.id))
+
+
+@bp.route("/prospects/<int:prospect_id>/edit", methods=["GET", "POST"])
+@require("prospects.edit")
+def edit(prospect_id):
+    prospect = get_prospect(prospect_id)
+    form = ProspectForm(obj=prospect) if request.method == "GET" else ProspectForm()
+    form.owner.choices = staff_choices()
+    if request.method == "GET":
+        form.phone.data = prospect.phone_raw or prospect.phone or ""
+        form.owner.data = str(prospect.owner_id or "")
+        form.qualification.data = prospect.qualification or ""
+    if form.validate_on_submit():
+        changes = {name: getattr(form, name).data for name in service.EDITABLE}
+        changes["qualification"] = changes["qualification"] or None
+        changes["phone"] = form.phone.data or ""
+        # A relationship write checks the right to reassign, not only the right to edit (SECURITY.md).
+        new_owner = _owner(form.owner.data)
+        if (new_owner.id if new_owner else None) != prospect.owner_id:
+            if not can("prospects.classify"):
+                abort(403)
+            changes["owner"] = new_owner
+        service.update_identity(prospect, changes, current_user._get_current_object())
+        flash(_("Changes saved."), "success")
+        return redirect(url_for("prospects.show", prospect_id=prospect.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("prospects/edit.html", prospect=prospect, form=form), status
