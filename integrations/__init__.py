@@ -1,5 +1,5 @@
 """Integration plugins: web-form intake, mailbox parsing, patient-system sync.
 
-The hook specification and plugin manager arrive with the intake issue; built-in plugins will use
-exactly the hooks an outside plugin uses (STYLE: Datasette).
+`hookspecs.py` says what a plugin can do; `plugins.py` finds plugins by entry point. The raw-request
+store they share is `webapp.models.InboundRequest`.
 """

@@ -47,7 +47,7 @@ def create_token_command(name):
     from .services.tokens import create_token
 
     with database.connection_context():
-        click.echo(create_token(name))
+        click.echo(create_token(name)[1])
 
 
 @click.command("demo")

@@ -37,7 +37,7 @@ class Prospect(BaseModel):
     outcome = CharField(default="open", choices=_choices(OUTCOMES), index=True)
     lost_reason = ForeignKeyField(LostReason, null=True, on_delete="SET NULL")
     owner = ForeignKeyField(User, null=True, backref="prospects", on_delete="SET NULL")
-    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", related_name="+")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     do_not_contact = BooleanField(default=False)
     action_budget = IntegerField(default=15)
     actions_used = IntegerField(default=0)
@@ -91,8 +91,8 @@ class ActivityStatusChange(BaseModel):
 
 class StageChange(BaseModel):
     prospect = ForeignKeyField(Prospect, backref="stage_changes", on_delete="CASCADE")
-    from_stage = ForeignKeyField(Stage, null=True, on_delete="SET NULL", related_name="+")
-    to_stage = ForeignKeyField(Stage, on_delete="CASCADE", related_name="+")
+    from_stage = ForeignKeyField(Stage, null=True, on_delete="SET NULL", backref="+")
+    to_stage = ForeignKeyField(Stage, on_delete="CASCADE", backref="+")
     lost_reason = ForeignKeyField(LostReason, null=True, on_delete="SET NULL")
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
     changed_at = DateTimeField(default=utcnow)
@@ -109,8 +109,8 @@ class ConsentChange(BaseModel):
 
 class DuplicateCandidate(BaseModel):
     """A suspected duplicate offered for merge, never merged silently (DESIGN: dedupe)."""
-    prospect = ForeignKeyField(Prospect, on_delete="CASCADE", related_name="+")
-    other_prospect = ForeignKeyField(Prospect, null=True, on_delete="CASCADE", related_name="+")
+    prospect = ForeignKeyField(Prospect, on_delete="CASCADE", backref="+")
+    other_prospect = ForeignKeyField(Prospect, null=True, on_delete="CASCADE", backref="+")
     patient = ForeignKeyField(Patient, null=True, on_delete="CASCADE")
     matched_on = CharField()
     state = CharField(default="open")  # open, merged, dismissed

@@ -1,4 +1,6 @@
 """Staff accounts: creation, password checks with argon2, sessions ended by rotating a token."""
+import re
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -22,12 +24,17 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 def create_user(email: str, name: str, role: str, password: str) -> User:
     email = email.strip().lower()
     if role not in ROLES:
         raise UserError("unknown_role")
-    if "@" not in email:
+    if len(email) > 200 or not EMAIL_SHAPE.match(email):
         raise UserError("invalid_email")
+    if len(name) > 100:
+        raise UserError("name_too_long")
     if User.select().where(User.email == email).exists():
         raise UserError("email_taken")
     return User.create(email=email, name=name.strip() or email.split("@")[0], role=role,
@@ -62,6 +69,14 @@ def change_password(user: User, current: str, new: str) -> None:
 def end_sessions(user: User) -> None:
     """Every session cookie of this user stops working (logout, disable, password change)."""
     user.session_token = new_session_token()
+    user.save()
+
+
+def set_role(user: User, role: str) -> None:
+    """A new role takes effect on the user's next request: roles are read from the database each time."""
+    if role not in ROLES:
+        raise UserError("unknown_role")
+    user.role = role
     user.save()
 
 

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import api, auth, health, patients, prospects
+from . import admin, api, auth, health, patients, prospects
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -30,7 +30,7 @@ def error_response(status: int, code: str, message: str):
 
 
 def register_blueprints(app: Flask) -> None:
-    for module in (health, auth, prospects, patients, api):
+    for module in (health, auth, prospects, patients, api, admin):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(CSRFError)

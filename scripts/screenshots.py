@@ -1,0 +1,273 @@
+"""Screenshots of Relance's main pages in headless Chromium, so they can be remade after any change.
+
+    .venv/bin/python scripts/screenshots.py OUTDIR [--locale fr|en]
+    scripts/screenshots OUTDIR                   # the same, after scripts/bootstrap
+
+Builds a throwaway SQLite database (RELANCE_DATABASE_URL in a temporary folder), runs
+`relance init-db` and `relance demo` (or, where the demo loader is missing, a few staff and
+prospects of its own), serves the app with werkzeug in a thread (tests/servers.py's LiveServer),
+signs in with Playwright driving Debian's /usr/bin/chromium (never a downloaded browser) and saves
+one PNG per page: sign-in, prospect list (desktop and phone), new-contact form and its errors,
+the outcome pages, a prospect record (secretary, phone, follow-up lead), the user menu, a 404.
+Nothing is written outside OUTDIR and the temporary folder.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # webapp and tests.servers, whatever the current folder
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+FALLBACK_PASSWORD = "relance-screens"
+MAX_HEIGHT = 2000  # full-page shots are cut here: the top of a long page says enough
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("outdir", type=Path, help="folder for the PNG files (created if missing)")
+    parser.add_argument("--locale", choices=("fr", "en"), default="fr", help="interface language (default fr)")
+    args = parser.parse_args(argv)
+    args.outdir.mkdir(parents=True, exist_ok=True)
+
+    tmp = Path(tempfile.mkdtemp(prefix="relance-screens-"))
+    try:
+        env = _environment(tmp, args.locale)
+        os.environ.update(env)
+        logins = _load_data(env)
+        saved = _shoot(args.outdir, logins)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    total = sum(path.stat().st_size for path in saved)
+    for path in saved:
+        print(f"{path.stat().st_size // 1024:>5} KB  {path}")
+    print(f"{len(saved)} screenshots, {total // 1024} KB in all")
+    return 0
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _environment(tmp: Path, locale: str) -> dict[str, str]:
+    return {
+        "RELANCE_DATABASE_URL": f"sqlite:///{tmp / 'relance.db'}",
+        "RELANCE_HUEY_URL": f"sqlite:///{tmp / 'huey.db'}",
+        "RELANCE_SECRET_KEY": secrets.token_urlsafe(32),  # not the instance folder's key
+        "RELANCE_LOCALE": locale,
+        "RELANCE_LOGIN_RATE_LIMIT": "1000 per minute",
+    }
+
+
+def _relance(*args: str, env: dict[str, str]) -> str:
+    """Run the `relance` console command of this venv; its output."""
+    script = Path(sys.executable).with_name("relance")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-c", "from webapp.cli import main; main()"]
+    proc = subprocess.run([*cmd, *args], cwd=ROOT, env={**os.environ, **env}, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if proc.returncode != 0:
+        raise SystemExit(f"relance {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}")
+    return proc.stdout
+
+
+def _load_data(env: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """The schema and the data; returns {role: (email, password)} for signing in."""
+    _relance("init-db", env=env)
+    if importlib.util.find_spec("webapp.demo") is not None:
+        out = _relance("demo", env=env)
+        logins: dict[str, tuple[str, str]] = {}
+        for email, role, password in re.findall(r"^\s+(\S+@\S+)\s+(\w+)\s+password:\s*(\S+)", out, re.M):
+            logins.setdefault(role, (email, password))
+        if "secretary" in logins:
+            return logins
+        print("screenshots: no secretary in the demo's logins; adding data of our own", file=sys.stderr)
+    return _fallback_data()
+
+
+def _fallback_data() -> dict[str, tuple[str, str]]:
+    """A few staff and prospects through the services, for when `relance demo` is not there yet."""
+    from datetime import timedelta
+
+    from webapp import create_app
+    from webapp.models import FollowUp, Prospect, database
+    from webapp.services.prospects import (ContactInput, add_interaction, record_contact,
+                                           set_do_not_contact)
+    from webapp.services.users import create_user
+    from webapp.timeutil import utcnow
+
+    people = [
+        ("Awa", "Diop", "77 123 45 67", "appointment", "hot", "Souhaite un RDV pour suivi de grossesse"),
+        ("Fatou", "Ndiaye", "+221 78 456 12 34", "quote", "warm", "Demande les tarifs de l'échographie"),
+        ("Aïssatou", "Sow", "76 987 65 43", "programme", "cold", "Rencontrée au salon de la femme"),
+        ("Ndèye Fatou", "Fall", "70 222 33 44", "quote", "warm", "Demande un devis pour l'accouchement"),
+        ("Mariama", "Ba", "77 555 66 77", "programme", "hot", "Intéressée par le programme fertilité"),
+        ("Khady", "Gueye", "06 12 34 56 78", "appointment", "warm", "Numéro français, à vérifier"),
+        ("Moussa", "Sarr", "78 111 22 33", "appointment", "cold", "Appelle pour les vaccins de son bébé"),
+    ]
+    app = create_app()
+    with app.app_context(), database.connection_context():
+        codou = create_user("codou@nest.demo", "Codou Ndiaye", "secretary", FALLBACK_PASSWORD)
+        create_user("fatou@nest.demo", "Fatou Diallo", "lead", FALLBACK_PASSWORD)
+        create_user("admin@nest.demo", "Admin", "admin", FALLBACK_PASSWORD)
+        now = utcnow()
+        for round_ in range(4):  # enough rows for a second page
+            for index, (first, last, phone, reason, temperature, note) in enumerate(people):
+                at = now - timedelta(days=3 * index + 11 * round_, hours=index)
+                suffix = f"{round_}{index}"
+                outcome = record_contact(ContactInput(
+                    first_name=first, last_name=last if round_ == 0 else f"{last} {suffix}",
+                    phone=phone if round_ == 0 else f"77 40{round_} {index:02d} {index + 10:02d}",
+                    qualification=reason, temperature=temperature, note=note, occurred_at=at), codou, now=at)
+                prospect = outcome.prospect
+                add_interaction(prospect, channel="phone", direction="out", user=codou,
+                                note="Rappelée, laisse un message.", occurred_at=at + timedelta(days=1),
+                                now=at + timedelta(days=1))
+                if index % 3 == 0:
+                    FollowUp.create(prospect=prospect, owner=codou, due_at=now + timedelta(days=index + 1))
+                if index == 2 and round_ == 1:
+                    set_do_not_contact(prospect, True, "Ne souhaite plus être appelée", codou)
+                if index == 4 and round_ > 1:
+                    Prospect.update(activity_status="dormant").where(Prospect.id == prospect.id).execute()
+    return {"secretary": ("codou@nest.demo", FALLBACK_PASSWORD), "lead": ("fatou@nest.demo", FALLBACK_PASSWORD),
+            "admin": ("admin@nest.demo", FALLBACK_PASSWORD)}
+
+
+def _record_to_show(app) -> int | None:
+    """An open prospect with a valid phone and a few interactions: a typical record."""
+    from webapp.models import Prospect, database
+
+    with app.app_context(), database.connection_context():
+        base = Prospect.select().where((Prospect.outcome == "open") & Prospect.phone.is_null(False)
+                                       & ~Prospect.do_not_contact)
+        chosen = (base.where(Prospect.interaction_count.between(3, 7)).order_by(Prospect.interaction_count.desc(),
+                                                                                 Prospect.id).first()
+                  or base.order_by(Prospect.interaction_count.desc()).first())
+        return chosen.id if chosen else None
+
+
+# --------------------------------------------------------------------------- browser
+
+
+def _shoot(outdir: Path, logins: dict[str, tuple[str, str]]) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.servers import LiveServer
+    from webapp import create_app
+
+    app = create_app()
+    record_id = _record_to_show(app)
+    saved: list[Path] = []
+
+    def save(page, name: str, full_page: bool = False, clip: dict | None = None) -> None:
+        path = outdir / f"{name}.png"
+        options = {"path": str(path), "animations": "disabled", "caret": "hide"}
+        if clip:
+            options["clip"] = clip
+        elif full_page:
+            width, height = page.evaluate("[document.documentElement.scrollWidth,"
+                                          " document.documentElement.scrollHeight]")
+            options.update(full_page=True, clip={"x": 0, "y": 0, "width": width, "height": min(height, MAX_HEIGHT)})
+        page.screenshot(**options)
+        saved.append(path)
+
+    with LiveServer(app) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        url = server.url
+
+        def context(viewport: dict, phone: bool = False):
+            return browser.new_context(viewport=viewport, is_mobile=phone, has_touch=phone,
+                                       device_scale_factor=1, reduced_motion="reduce",
+                                       locale=os.environ["RELANCE_LOCALE"])
+
+        def sign_in(page, role: str) -> None:
+            email, password = logins[role]
+            page.goto(f"{url}/login")
+            page.fill("#email", email)
+            page.fill("#password", password)
+            page.click("form button")
+            page.wait_for_load_state("networkidle")
+
+        # desktop, secretary
+        desk = context(DESKTOP)
+        page = desk.new_page()
+        page.goto(f"{url}/login")
+        save(page, "01-login")
+        sign_in(page, "secretary")
+        page.goto(f"{url}/prospects")
+        save(page, "02-prospects-desktop")
+        page.click(".usermenu > summary")
+        save(page, "03-usermenu", clip={"x": DESKTOP["width"] - 520, "y": 0, "width": 520, "height": 300})
+        page.keyboard.press("Escape")
+
+        page.goto(f"{url}/prospects/new")
+        save(page, "04-new-contact", full_page=True)
+        page.click("#contact-form .actions .button-primary")
+        page.wait_for_load_state("networkidle")
+        page.keyboard.press("Tab")  # a visible focus ring in the shot
+        save(page, "05-new-contact-errors", full_page=True)
+
+        page.goto(f"{url}/prospects/new")
+        page.fill("#last_name", "Mbaye")
+        page.fill("#first_name", "Seynabou")
+        page.fill("#phone", "70 911 22 38")
+        page.select_option("#qualification", "appointment")
+        page.check("input[name=temperature][value=hot]")
+        page.fill("#note", "Enceinte de 3 mois, souhaite un premier RDV avec la sage-femme.")
+        page.click("#contact-form .actions .button-primary")
+        page.wait_for_load_state("networkidle")
+        save(page, "06-created")
+        page.goto(f"{url}/prospects/new")
+        page.fill("#last_name", "Mbaye")
+        page.fill("#phone", "+221 70 911 22 38")
+        page.select_option("#qualification", "quote")
+        page.click("#contact-form .actions .button-primary")
+        page.wait_for_load_state("networkidle")
+        save(page, "07-already-known")
+
+        if record_id:
+            page.goto(f"{url}/prospects/{record_id}")
+            save(page, "08-record", full_page=True)
+        page.goto(f"{url}/prospects/999999999")
+        save(page, "09-not-found")
+        desk.close()
+
+        # phone, secretary
+        mobile = context(PHONE, phone=True)
+        page = mobile.new_page()
+        page.goto(f"{url}/login")
+        save(page, "10-login-phone")
+        sign_in(page, "secretary")
+        page.goto(f"{url}/prospects")
+        save(page, "11-prospects-phone")
+        page.goto(f"{url}/prospects/new")
+        save(page, "12-new-contact-phone", full_page=True)
+        if record_id:
+            page.goto(f"{url}/prospects/{record_id}")
+            save(page, "13-record-phone", full_page=True)
+        mobile.close()
+
+        # desktop, follow-up lead: the record's classification forms
+        if record_id and "lead" in logins:
+            lead = context(DESKTOP)
+            page = lead.new_page()
+            sign_in(page, "lead")
+            page.goto(f"{url}/prospects/{record_id}")
+            save(page, "14-record-lead", full_page=True)
+            lead.close()
+        browser.close()
+    return saved
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,436 @@
+"""Realistic demo data for `relance demo`: NEST's staff and about 300 prospects over six months.
+
+Everything goes through the services real use goes through (record_contact, add_interaction,
+change_temperature, set_do_not_contact), backdated with `now=`, so dedupe, histories and action
+budgets are real. Repeatable for a seed. The shared password is for demonstration only.
+"""
+import random
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+
+from .models import (ActionCode, ActivityStatusChange, FollowUp, FollowUpType, LostReason, Patient,
+                     Prospect, Stage, StageChange, User, database)
+from .rules.activity import activity_status
+from .rules.phones import normalise_phone
+from .rules.text import fold, search_text
+from .services.defaults import setting
+from .services.prospects import (ContactInput, add_interaction, change_temperature, record_contact,
+                                 set_do_not_contact)
+from .services.users import create_user
+from .timeutil import utcnow
+
+DEMO_PASSWORD = "relance-demo"
+STAFF = [("codou@nest.demo", "Codou Ndiaye", "secretary"),
+         ("aminata@nest.demo", "Aminata Sarr", "secretary"),
+         ("fatou@nest.demo", "Fatou Diallo", "lead"),
+         ("moussa@nest.demo", "Moussa Faye", "manager"),
+         ("admin@nest.demo", "Admin", "admin")]
+PROSPECTS, BATCH, DAYS_BACK = 300, 50, 182
+BAD_PHONES = {17: "77 12", 141: "78 45 1", 233: "76 123"}   # typed too short: kept as typed, flagged
+
+WOMEN = ["Awa", "Fatou", "Aïssatou", "Ndèye", "Mariama", "Khady", "Coumba", "Adama", "Rokhaya", "Sokhna",
+         "Binta", "Oumou", "Astou", "Dieynaba", "Mame Diarra", "Ndèye Fatou", "Seynabou", "Marème",
+         "Yacine", "Penda", "Maïmouna", "Fatoumata", "Bineta", "Ramatoulaye", "Safiétou", "Néné",
+         "Khadidiatou", "Aminata", "Arame", "Thioro", "Marie-Thérèse", "Odile", "Eugénie", "Sophie"]
+MEN = ["Moussa", "Mamadou", "Ibrahima", "Cheikh", "Abdoulaye", "Ousmane", "Pape", "Modou", "Serigne",
+       "Babacar", "Aliou", "El Hadji", "Lamine", "Omar"]
+LAST_NAMES = ["Diop", "Ndiaye", "Fall", "Sow", "Ba", "Gueye", "Sy", "Diallo", "Faye", "Mbaye", "Ndour",
+              "Cissé", "Sarr", "Kane", "Thiam", "Seck", "Niang", "Diouf", "Mbodj", "Touré", "Camara",
+              "Dieng", "Ndao", "Sène", "Wade", "Lô", "Kâ", "Mbengue", "Tall", "Dramé", "Badji", "Coly",
+              "Mendy", "Gomis", "Sagna", "Guèye"]
+ASKS = {
+    "appointment": ["Souhaite un RDV pour suivi de grossesse", "Demande un RDV avec le gynécologue",
+                    "Veut prendre RDV pour sa première échographie", "Souhaite un bilan de fertilité",
+                    "Demande un RDV de suivi pour son bébé de 3 mois"],
+    "quote": ["Demande les tarifs de l'échographie", "Demande un devis pour l'accouchement",
+              "Veut le prix du forfait suivi de grossesse", "Demande une facture pro forma pour son IPM",
+              "Demande si l'assurance prend en charge la consultation", "Demande les tarifs des vaccins"],
+    "programme": ["Intéressée par le programme fertilité", "Demande des infos sur la préparation à "
+                  "l'accouchement", "Intéressée par le programme suivi bébé 0-2 ans",
+                  "Veut des infos sur les ateliers allaitement", "Intéressée par le programme post-partum"],
+}
+MALE_ASKS = ["Appelle pour le suivi de son fils", "Appelle pour sa femme enceinte, demande un RDV",
+             "Demande les tarifs du suivi pédiatrique pour sa fille", "Appelle pour les vaccins de son bébé"]
+QUALIFICATIONS = [("appointment", 5), ("quote", 3), ("programme", 2)]
+TEMPERATURES = {"appointment": [("hot", 6), ("warm", 3), ("cold", 1)],
+                "quote": [("hot", 3), ("warm", 5), ("cold", 2)],
+                "programme": [("hot", 2), ("warm", 4), ("cold", 4)]}
+CHANNELS = [("phone", 45), ("whatsapp", 15), ("facebook", 10), ("webform", 10), ("email", 8), ("visit", 7),
+            ("event", 5)]
+TRIAGED = ("webform", "email", "facebook", "event")     # the lead's inbox; the secretaries take the rest
+ORIGINS = {"facebook": ["Campagne Facebook mars", "Publication Facebook fête des mères", ""],
+           "event": ["Salon de la femme 2026", "Journée portes ouvertes", "Forum santé de Dakar"],
+           "webform": ["Site web — page fertilité", "Site web — page maternité", ""],
+           "phone": ["", "", "Recommandée par une amie", "Panneau publicitaire VDN"],
+           "visit": ["Journée portes ouvertes", ""], "whatsapp": ["", "Campagne Facebook mars"], "email": [""]}
+FIRST_CODE = {"phone": "APL ENT", "visit": "VISITE", "whatsapp": "WA", "email": "MAIL"}
+FURTHER_COUNT = [(0, 3), (1, 5), (2, 5), (3, 4), (4, 3), (5, 2), (6, 1), (7, 1), (8, 1)]
+# A further interaction: (channel, direction, action codes), weight.
+FURTHER = [(("phone", "out", ["APL", "APL", "RLC", "MSG", "CALL 2", "APL MSQ", "APL CLG"]), 45),
+           (("phone", "in", ["APL ENT"]), 15), (("whatsapp", "out", ["WA"]), 12),
+           (("whatsapp", "in", [None]), 6), (("sms", "out", ["SMS", "SMS INJ", "SMS FDJ"]), 6),
+           (("email", "out", ["MAIL", "MAIL DEC", "MAIL INJ"]), 6), (("email", "in", [None]), 2),
+           (("visit", "in", ["VISITE"]), 5), (("facebook", "in", [None]), 2), (("webform", "in", [None]), 1)]
+NOTES = {
+    ("phone", "out"): ["Pas de réponse, rappeler après 17h", "A confirmé son intérêt, réfléchit au devis",
+                       "Rappeler après 17h", "Attend l'accord de son mari", "RDV fixé avec la sage-femme",
+                       "Hésite à cause du prix, rappeler en fin de mois", "Souhaite décaler le RDV",
+                       "Numéro occupé", "Demande qu'on la rappelle samedi matin"],
+    ("phone", "in"): ["Rappelle pour confirmer le RDV", "Demande les horaires du samedi",
+                      "Demande si on accepte son assurance", "Pose des questions sur la péridurale"],
+    ("whatsapp", "out"): ["Envoi de la brochure du programme sur WhatsApp", "Envoi des tarifs par WhatsApp",
+                          "Rappel du RDV de demain par WhatsApp"],
+    ("whatsapp", "in"): ["Demande l'adresse de la clinique", "Demande les disponibilités de la sage-femme",
+                         "Message vocal : veut savoir si le pédiatre consulte le samedi"],
+    ("sms", "out"): ["SMS de rappel du RDV", "SMS : merci de nous rappeler au standard, demandez Codou"],
+    ("email", "out"): ["Envoi du devis par mail", "Envoi de la documentation par mail",
+                       "Mail de confirmation du RDV"],
+    ("email", "in"): ["Répond au devis, demande une remise", "Demande le détail du forfait"],
+    ("visit", "in"): ["Passée à l'accueil pour visiter la maternité",
+                      "Visite avec son mari, a pris la documentation"],
+    ("facebook", "in"): ["Message Facebook : redemande les tarifs",
+                         "Commentaire sous la publication, demande des infos"],
+    ("webform", "in"): ["Formulaire du site : demande à être rappelée"],
+}
+CODE_NOTES = {"MSG": "Messagerie, message laissé", "SMS INJ": "SMS : injoignable, merci de nous rappeler",
+              "MAIL INJ": "Mail après plusieurs appels sans réponse",
+              "APL MSQ": "Appel en numéro masqué, a décroché",
+              "CALL 2": "Appel avant inscription : levée des objections sur le prix"}
+WARMER = ["A rappelé deux fois et demande un RDV", "A demandé le devis détaillé après la visite",
+          "Requalifiée après l'atelier : veut commencer le programme", "A consulté les offres plusieurs fois"]
+COOLER = ["Ne donne plus suite aux appels", "Projet reporté à l'année prochaine",
+          "Pas de besoin immédiat, garder le contact", "Trouve les tarifs trop élevés pour l'instant"]
+LOST_WEIGHTS = [("not_interested", 5), ("unreachable", 5), ("no_answer", 4), ("financing", 3),
+                ("competition", 3), ("postponed", 2), ("project_cancelled", 1), ("wrong_number", 1),
+                ("do_not_contact", 2)]
+PATIENT_CALLS = ["Patiente : demande à avancer son RDV de contrôle", "Patiente : demande ses résultats d'analyse",
+                 "Patiente : demande un certificat de grossesse", "Appelle pour le RDV de vaccination du bébé"]
+EMAIL_DOMAINS = ["gmail.com", "gmail.com", "gmail.com", "yahoo.fr", "hotmail.fr", "outlook.com", "orange.sn"]
+MANUAL_COMMENTS = ["Rappeler après 17h", "Attend la paie du mois", "Envoyer la brochure et le lien du site"]
+
+
+def _pick(rng: random.Random, weighted: list):
+    return rng.choices([value for value, _ in weighted], weights=[w for _, w in weighted])[0]
+
+
+def load_demo(seed: int = 20261123) -> list[tuple[str, str, str]]:
+    """Load the demo once (staff, prospects, patients, follow-ups); return (email, role, password)."""
+    staff = _ensure_staff()
+    if not Prospect.select().where(Prospect.created_by.in_(list(staff.values()))).exists():
+        _Loader(random.Random(seed), utcnow(), staff).run()
+    return [(email, role, DEMO_PASSWORD) for email, _, role in STAFF]
+
+
+def _ensure_staff() -> dict[str, User]:
+    """The demo accounts by email; an existing account with one of these emails is kept as it is."""
+    staff = {}
+    with database.atomic():
+        for email, name, role in STAFF:
+            staff[email] = (User.get_or_none(User.email == email)
+                            or create_user(email, name, role, DEMO_PASSWORD))
+    return staff
+
+
+def _written(rng: random.Random, national: str) -> str:
+    """A Senegalese mobile number (9 digits) written the many ways staff and forms write it."""
+    spaced = f"{national[:2]} {national[2:5]} {national[5:7]} {national[7:]}"
+    return _pick(rng, [(spaced, 5), (national, 2), (f"+221 {spaced}", 2), (f"00221{national}", 1),
+                       (f"+221{national}", 1), (spaced.replace(" ", "-"), 1), (spaced.replace(" ", "."), 1)])
+
+
+class _Loader:
+    """One demo load: a random source, a fixed `now`, the configuration looked up once."""
+
+    def __init__(self, rng: random.Random, now: datetime, staff: dict[str, User]):
+        self.rng, self.now = rng, now
+        self.secretaries = [staff["codou@nest.demo"], staff["aminata@nest.demo"]]
+        self.lead = staff["fatou@nest.demo"]
+        self.region = current_app.config.get("PHONE_REGION", "SN")
+        self.thresholds = setting("activity_thresholds")
+        self.codes = {c.code: c for c in ActionCode.select().where(ActionCode.active)}
+        self.types = {t.name: t for t in FollowUpType.select().where(FollowUpType.active)}
+        stages = list(Stage.select().where(~Stage.retired).order_by(Stage.position))
+        self.open_stages = [s for s in stages if s.kind == "open"]
+        self.won_stage = next((s for s in stages if s.kind == "won"), None)
+        self.lost_stage = next((s for s in stages if s.kind == "lost"), None)
+        self.reasons = {r.code: r for r in LostReason.select().where(LostReason.active)}
+        self.used: set[str] = set()
+        self.created: list[int] = []
+
+    def run(self) -> None:
+        people = sorted((self._person(i) for i in range(PROSPECTS)), key=lambda p: p[0])
+        for start in range(0, len(people), BATCH):
+            with database.atomic():
+                for at, contact in people[start:start + BATCH]:
+                    self._prospect(at, contact)
+        with database.atomic():
+            self._suspected_duplicates()
+            self._patients()
+            self._settle_activity_and_plan()
+
+    # -- people ---------------------------------------------------------------------------------
+    def _person(self, index: int) -> tuple[datetime, ContactInput]:
+        """When a person first got in touch, and what she said."""
+        rng = self.rng
+        male = rng.random() < 0.12
+        first, last = rng.choice(MEN if male else WOMEN), rng.choice(LAST_NAMES)
+        channel, qualification = _pick(rng, CHANNELS), _pick(rng, QUALIFICATIONS)
+        temperature = _pick(rng, TEMPERATURES[qualification])
+        if channel == "event" and rng.random() < 0.7:
+            temperature = "cold"    # seed 000: met during a campaign, no need expressed yet
+        at = self._working_time(self.now - timedelta(days=DAYS_BACK * rng.random() ** 1.15))
+        email = self._email(first, last) if channel in ("email", "webform") or rng.random() < 0.3 else None
+        phone = "" if channel == "email" and rng.random() < 0.3 else self._phone(index)
+        birth = None if male or rng.random() < 0.55 else self._birth_date()
+        return at, ContactInput(
+            first_name=first, last_name=last, phone=phone, email=email, birth_date=birth, channel=channel,
+            qualification=qualification, temperature=temperature, origin_detail=rng.choice(ORIGINS[channel]),
+            note=rng.choice(MALE_ASKS if male else ASKS[qualification]),
+            action_code=self.codes.get(FIRST_CODE.get(channel)))
+
+    def _unique(self, make) -> str:
+        while (value := make()) in self.used:
+            pass
+        self.used.add(value)
+        return value
+
+    def _phone(self, index: int) -> str:
+        rng = self.rng
+        if index in BAD_PHONES:
+            return BAD_PHONES[index]
+        if rng.random() < 0.03:
+            return self._unique(self._french)
+        return _written(rng, self._unique(lambda: rng.choice(["77", "77", "78", "78", "76", "70", "75"])
+                                          + f"{rng.randint(0, 9999999):07d}"))
+
+    def _french(self) -> str:
+        while not normalise_phone(number := self.rng.choice(["+33 6 ", "0033 6 ", "+33 7 "]) + " ".join(
+                f"{self.rng.randint(10, 99)}" for _ in range(4)), self.region).valid:
+            pass
+        return number
+
+    def _email(self, first: str, last: str) -> str:
+        rng = self.rng
+        local = fold(first).replace(" ", "").replace("-", "") + rng.choice([".", "", "_"]) + fold(last)
+        return self._unique(lambda: f"{local}{rng.choice(['', '', str(rng.randint(1, 99))])}"
+                                    f"@{rng.choice(EMAIL_DOMAINS)}")
+
+    def _birth_date(self) -> date:
+        """A woman of 20 to 42; unique, so that no two demo people match on birth date."""
+        today = self.now.date()
+        return date.fromisoformat(self._unique(lambda: (
+            today - timedelta(days=round(365.25 * self.rng.uniform(20, 42)))).isoformat()))
+
+    def _working_time(self, moment: datetime, future: bool = False) -> datetime:
+        """That day within opening hours (Dakar is UTC+0), never on Sunday; in the past unless `future`."""
+        day = moment + timedelta(days=1) if moment.weekday() == 6 else moment
+        at = day.replace(hour=self.rng.randint(8, 17), minute=self.rng.randint(0, 59), second=0,
+                         microsecond=0)
+        return at if future else min(at, self.now - timedelta(minutes=self.rng.randint(5, 90)))
+
+    # -- one prospect's life --------------------------------------------------------------------
+    def _prospect(self, created: datetime, contact: ContactInput) -> None:
+        rng = self.rng
+        author = self.lead if contact.channel in TRIAGED else rng.choice(self.secretaries)
+        contact.owner = rng.choice(self.secretaries + [self.lead]) if contact.channel in TRIAGED else author
+        outcome = record_contact(contact, author, now=created)
+        if not outcome.created:
+            return
+        prospect = outcome.prospect
+        self.created.append(prospect.id)
+        times = [created] + self._timeline(created, _pick(rng, FURTHER_COUNT))
+        for at in times[1:]:
+            prospect = self._interaction(prospect, at)
+            if rng.random() < 0.1:
+                self._change_temperature(prospect, min(at + timedelta(minutes=10), self.now))
+        if rng.random() < 0.03:
+            set_do_not_contact(prospect, True, "Ne souhaite plus être appelée, reviendra d'elle-même",
+                               self.lead, now=min(times[-1] + timedelta(minutes=30), self.now))
+        self._close_or_advance(prospect, times)
+
+    def _timeline(self, created: datetime, count: int) -> list[datetime]:
+        times, at = [], created
+        for _ in range(count):
+            gap = self.rng.expovariate(1 / 8) + 0.2
+            at = max(self._working_time(at + timedelta(days=gap)), at + timedelta(minutes=20))
+            if at >= self.now:
+                break
+            times.append(at)
+        return times
+
+    def _interaction(self, prospect: Prospect, at: datetime) -> Prospect:
+        """One more contact; the prospect as it now stands (a fresh call is typed in afresh)."""
+        rng = self.rng
+        channel, direction, codes = _pick(rng, FURTHER)
+        code = rng.choice(codes)
+        note = CODE_NOTES.get(code) or rng.choice(NOTES[(channel, direction)])
+        user = prospect.owner if rng.random() < 0.8 else rng.choice(self.secretaries)
+        self._catch_up_activity(prospect, at)
+        if channel == "phone" and direction == "in" and prospect.phone and rng.random() < 0.3:
+            # She calls again, her number written another way: dedupe finds her record.
+            phone = prospect.phone
+            if phone.startswith("+221"):
+                phone = _written(rng, phone.removeprefix("+221"))
+            record_contact(ContactInput(first_name=prospect.first_name, last_name=prospect.last_name,
+                                        phone=phone, note=note, action_code=self.codes.get(code)),
+                           user, now=at)
+            return Prospect.get_by_id(prospect.id)
+        add_interaction(prospect, channel=channel, direction=direction, note=note, user=user,
+                        action_code=self.codes.get(code), occurred_at=at, now=at)
+        return prospect
+
+    def _change_temperature(self, prospect: Prospect, at: datetime) -> None:
+        order = ["cold", "warm", "hot"]
+        index = order.index(prospect.temperature)
+        warmer = index == 0 or (index < 2 and self.rng.random() < 0.6)
+        new = order[index + 1] if warmer else order[index - 1]
+        change_temperature(prospect, new, self.rng.choice(WARMER if warmer else COOLER), self.lead, now=at)
+
+    def _catch_up_activity(self, prospect: Prospect, at: datetime) -> None:
+        """Seed 000 as of `at`: record when the prospect went dormant, then lost, since its last contact."""
+        status = activity_status(prospect.temperature, prospect.last_interaction_at, at, self.thresholds)
+        if status in ("normal", prospect.activity_status):
+            return
+        dormant_from, lost_after = self.thresholds[prospect.temperature]
+        last = prospect.last_interaction_at
+        if prospect.activity_status == "normal":
+            ActivityStatusChange.create(prospect=prospect, old="normal", new="dormant",
+                                        changed_at=last + timedelta(days=dormant_from))
+        if status == "lost":
+            ActivityStatusChange.create(prospect=prospect, old="dormant", new="lost",
+                                        changed_at=last + timedelta(days=lost_after + 1))
+        prospect.activity_status = status
+        prospect.save()
+
+    def _close_or_advance(self, prospect: Prospect, times: list[datetime]) -> None:
+        rng = self.rng
+        idle = (self.now - times[-1]).days     # the long silent ones were mostly closed by the lead
+        won, lost = (0.2, 0.4) if idle > 60 else (0.15, 0.2) if idle > 20 else (0.05, 0.03)
+        draw = rng.random()
+        if draw < won and self.won_stage and not prospect.do_not_contact:
+            return self._win(prospect, times[-1])
+        if self.lost_stage and (draw < won + lost or prospect.do_not_contact and rng.random() < 0.5):
+            return self._lose(prospect, times[-1])
+        last = len(self.open_stages) - 1
+        target = min(last, rng.randint(0, min(len(times), last)))
+        for step in range(1, target + 1):
+            self._move(prospect, self.open_stages[step], times[min(step, len(times) - 1)], prospect.owner)
+        if target:
+            prospect.save()
+
+    def _move(self, prospect: Prospect, stage: Stage, at: datetime, user, reason=None) -> None:
+        StageChange.create(prospect=prospect, from_stage=prospect.stage, to_stage=stage, lost_reason=reason,
+                           user=user, changed_at=at)
+        prospect.stage, prospect.updated_at = stage, max(prospect.updated_at, at)
+
+    def _win(self, prospect: Prospect, last: datetime) -> None:
+        at = min(self._working_time(last + timedelta(days=self.rng.randint(1, 7))),
+                 self.now - timedelta(hours=1))
+        add_interaction(prospect, channel="visit", direction="in", note="Venue pour sa première consultation",
+                        user=prospect.owner, action_code=self.codes.get("VISITE"), occurred_at=at, now=at)
+        self._done_followup(prospect, "Rappel de RDV", "signed_up", at)
+        self._move(prospect, self.won_stage, at, prospect.owner)
+        prospect.outcome, prospect.converted_at = "won", at
+        prospect.save()
+
+    def _lose(self, prospect: Prospect, last: datetime) -> None:
+        rng = self.rng
+        at = min(last + timedelta(days=rng.randint(3, 20)), self.now - timedelta(hours=1))
+        code = "do_not_contact" if prospect.do_not_contact else _pick(rng, LOST_WEIGHTS)
+        reason = self.reasons.get(code) or rng.choice(list(self.reasons.values()))
+        if reason.code == "do_not_contact" and not prospect.do_not_contact:
+            set_do_not_contact(prospect, True, "Demande à ne plus être contactée", self.lead, now=at)
+        if reason.code == "not_interested":
+            self._done_followup(prospect, "Rappel de qualification", "not_interested", at)
+        self._move(prospect, self.lost_stage, at, self.lead, reason=reason)
+        prospect.outcome, prospect.lost_reason = "lost", reason
+        prospect.save()
+
+    def _done_followup(self, prospect: Prospect, type_name: str, outcome: str, at: datetime) -> None:
+        """Most closed prospects were closed through a follow-up (seed 002's outcomes 2 and 4)."""
+        if self.rng.random() < 0.7:
+            FollowUp.create(prospect=prospect, type=self.types.get(type_name), owner=prospect.owner,
+                            due_at=at - timedelta(days=1), value=prospect.temperature, state="done",
+                            outcome=outcome, done_at=at, done_by=prospect.owner, created_by=prospect.owner,
+                            created_at=at - timedelta(days=3))
+
+    # -- duplicates, patients, activity, follow-ups ---------------------------------------------
+    def _mine(self):
+        """The prospects this load created (a database may hold others)."""
+        return Prospect.select().where(Prospect.id.in_(self.created))
+
+    def _suspected_duplicates(self) -> None:
+        """Two web-form requests giving one woman's phone and another's email: offered for merge."""
+        open_ones = list(self._mine().where(Prospect.outcome == "open").order_by(Prospect.id))
+        with_phone = [p for p in open_ones if p.phone]
+        with_email = [p for p in open_ones if p.email and not p.phone]
+        for one, other in zip(self.rng.sample(with_phone, 2), with_email[:2]):
+            at = max(one.last_interaction_at, other.last_interaction_at) + timedelta(hours=2)
+            record_contact(ContactInput(first_name=one.first_name, last_name=one.last_name, phone=one.phone_raw,
+                                        email=other.email, channel="webform",
+                                        note="Formulaire du site : redemande les tarifs"),
+                           self.lead, now=min(at, self.now))
+
+    def _patients(self) -> None:
+        """A dozen patients: eight converted prospects, four known only to the patient system."""
+        rng = self.rng
+        numbers = rng.sample(range(100, 2000), 12)
+        converted = [p for p in self._mine().where(Prospect.outcome == "won").order_by(Prospect.id)
+                     if p.phone and p.first_name in WOMEN]
+        patients = [self._patient(numbers.pop(), p.first_name, p.last_name, p.phone_raw, p.email,
+                                  p.birth_date, p.converted_at, p.origin_detail or "Bouche à oreille", p)
+                    for p in rng.sample(converted, min(8, len(converted)))]
+        while numbers:
+            phone = _written(rng, self._unique(lambda: "77" + f"{rng.randint(0, 9999999):07d}"))
+            at = self._working_time(self.now - timedelta(days=rng.uniform(30, DAYS_BACK)))
+            patients.append(self._patient(numbers.pop(), rng.choice(WOMEN), rng.choice(LAST_NAMES), phone,
+                                          None, self._birth_date(), at, "Patiente suivie"))
+        for patient in rng.sample(patients, 6):     # patient first (seed 001): the call lands on her
+            at = patient.created_at + (self.now - patient.created_at) * rng.uniform(0.3, 0.95)
+            record_contact(ContactInput(first_name=patient.first_name, last_name=patient.last_name,
+                                        phone=patient.phone_raw, note=rng.choice(PATIENT_CALLS),
+                                        action_code=self.codes.get("APL ENT")),
+                           rng.choice(self.secretaries), now=self._working_time(at))
+
+    def _patient(self, number, first, last, phone_raw, email, birth, at, provenance, prospect=None):
+        external_id = f"NEST-{number:06d}"
+        phone = normalise_phone(phone_raw, self.region)
+        patient = Patient.get_or_none(Patient.external_id == external_id) or Patient.create(
+            external_id=external_id, first_name=first, last_name=last, phone=phone.e164, phone_raw=phone.raw,
+            email=email, birth_date=birth, provenance=provenance, created_at=at, updated_at=at,
+            search_text=search_text(first, last, email, phone.digits, phone.digits.removeprefix("221"),
+                                    phone.raw))
+        if prospect is not None:
+            prospect.patient = patient
+            prospect.save()
+        return patient
+
+    def _settle_activity_and_plan(self) -> None:
+        """Statuses as of now (seed 000), then a planned next action for about 40% of open prospects."""
+        for prospect in self._mine().where(Prospect.outcome == "open").order_by(Prospect.id):
+            self._catch_up_activity(prospect, self.now)
+            if not prospect.do_not_contact and self.rng.random() < 0.4:
+                self._plan(prospect)
+
+    def _plan(self, prospect: Prospect) -> None:
+        rng, last = self.rng, prospect.last_interaction_at
+        recent = (self.now - last).days <= 30
+        if recent and prospect.temperature == "hot":
+            rule = ("hot_no_interaction_48h", "Chaud sans interaction depuis 48 h",
+                    "Appel pour proposer un RDV", 2)
+        elif recent and prospect.qualification in ("quote", "programme"):
+            rule = ("answer_callback_7d", "Devis ou information envoyés : rappeler sous 7 jours",
+                    "Rappel après devis / information", 7)
+        elif recent and prospect.temperature == "warm":
+            rule = ("warm_qualify", "Tiède : rappeler pour qualifier", "Rappel de qualification", 3)
+        else:
+            rule = (None, "", rng.choice(["Rappel de qualification", "Envoi de documentation"]), None)
+        name, reason, type_name, delay = rule
+        due = last + timedelta(days=delay) if delay else self._working_time(
+            self.now + timedelta(days=rng.uniform(-6, 14)), future=True)
+        FollowUp.create(prospect=prospect, type=self.types.get(type_name), owner=prospect.owner, due_at=due,
+                        value="lost" if prospect.activity_status == "lost" else prospect.temperature,
+                        comment="" if name else rng.choice(MANUAL_COMMENTS), rule=name, rule_reason=reason,
+                        created_by=None if name else prospect.owner,
+                        created_at=min(last + timedelta(minutes=5), self.now))

@@ -1,0 +1,157 @@
+"""Administration: staff accounts, their roles and access, API tokens. Administrators only.
+
+Plain forms that work without JavaScript; every change is authorised first (`require`), then audited.
+"""
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from peewee import JOIN
+
+from ..labels import ROLES as ROLE_LABELS
+from ..models import ApiToken, User
+from ..models.users import ROLES
+from ..security import require
+from ..services import tokens as token_service
+from ..services import users as user_service
+from ..services.audit import record as audit
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+MAX_NAME = 100
+MAX_EMAIL = 254
+MAX_TOKEN_NAME = 100
+# A form check only, stricter than the service's "has an @": catches "anna@" and "anna @clinic".
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _user_error(code: str) -> str:
+    return {
+        "email_taken": _("An account with this email already exists."),
+        "invalid_email": _("This is not an email address."),
+        "password_too_short": _("The initial password needs at least %(n)d characters.",
+                                n=user_service.MIN_PASSWORD_LENGTH),
+        "unknown_role": _("Choose a role from the list."),
+        "name_too_long": _("The name is too long (%(n)d characters at most).", n=MAX_NAME),
+    }[code]
+
+
+def _get_user(user_id: int) -> User:
+    user = User.get_or_none(User.id == user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _users_page(error: str | None = None, form: dict | None = None, status: int = 200):
+    staff = User.select().order_by(User.active.desc(), User.name, User.id)
+    return render_template("admin/users.html", staff=staff, roles=ROLES, error=error,
+                           form=form or {"role": "secretary"}), status
+
+
+@bp.get("/users")
+@require("admin.users")
+def users():
+    return _users_page()
+
+
+@bp.post("/users")
+@require("admin.users")
+def create_user():
+    form = {name: request.form.get(name, "").strip() for name in ("email", "name", "role")}
+    password = request.form.get("password", "")
+    try:
+        if len(form["email"]) > MAX_EMAIL or not EMAIL_SHAPE.match(form["email"]):
+            raise user_service.UserError("invalid_email")
+        if len(form["name"]) > MAX_NAME:
+            raise user_service.UserError("name_too_long")
+        user = user_service.create_user(form["email"], form["name"], form["role"], password)
+    except user_service.UserError as exc:
+        return _users_page(error=_user_error(str(exc)), form=form, status=400)
+    audit("user.create", "user", user.id, detail=f"role={user.role}")
+    flash(_("Account created for %(email)s (%(role)s).", email=user.email, role=ROLE_LABELS[user.role]),
+          "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/role")
+@require("admin.users")
+def change_role(user_id):
+    user = _get_user(user_id)
+    role = request.form.get("role", "")
+    if role not in ROLES:
+        abort(400)
+    if user.id == current_user.id and role != "admin":
+        # The last administrator could otherwise lock everyone out of these pages.
+        return _users_page(error=_("You cannot remove your own administrator role. "
+                                   "Ask another administrator."), status=400)
+    if role != user.role:
+        previous = user.role
+        user_service.set_role(user, role)
+        audit("user.role", "user", user.id, detail=f"{previous} -> {role}")
+        flash(_("%(name)s is now %(role)s.", name=user.name, role=ROLE_LABELS[role]), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/active")
+@require("admin.users")
+def set_active(user_id):
+    user = _get_user(user_id)
+    value = request.form.get("active", "")
+    if value not in ("0", "1"):
+        abort(400)
+    active = value == "1"
+    if user.id == current_user.id and not active:
+        return _users_page(error=_("You cannot disable your own account. Ask another administrator."),
+                           status=400)
+    if active != user.active:
+        user_service.set_active(user, active)  # also ends every session of this user
+        audit("user.enable" if active else "user.disable", "user", user.id)
+        if active:
+            flash(_("%(name)s can sign in again.", name=user.name), "success")
+        else:
+            flash(_("%(name)s is disabled and signed out everywhere.", name=user.name), "success")
+    return redirect(url_for("admin.users"))
+
+
+def _tokens_page(error: str | None = None, new_token: str | None = None, name: str = "",
+                 status: int = 200):
+    rows = (ApiToken.select(ApiToken, User)
+            .join(User, JOIN.LEFT_OUTER, on=(ApiToken.created_by == User.id))
+            .order_by(ApiToken.revoked_at.is_null(False), ApiToken.created_at.desc(), ApiToken.id.desc()))
+    return render_template("admin/tokens.html", tokens=rows, error=error, new_token=new_token,
+                           name=name), status
+
+
+@bp.get("/tokens")
+@require("admin.tokens")
+def tokens():
+    return _tokens_page()
+
+
+@bp.post("/tokens")
+@require("admin.tokens")
+def create_token():
+    name = request.form.get("name", "").strip()
+    if not name or len(name) > MAX_TOKEN_NAME:
+        return _tokens_page(error=_("Give the token a name of at most %(n)d characters, "
+                                    "saying which system uses it.", n=MAX_TOKEN_NAME),
+                            name=name[:MAX_TOKEN_NAME], status=400)
+    row, plain = token_service.create_token(name, created_by=current_user._get_current_object())
+    audit("token.create", "api_token", row.id, detail=f"{row.prefix}… {name}")
+    # Shown once, in this response only: never flashed, never kept in the session.
+    return _tokens_page(new_token=plain, status=201)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@require("admin.tokens")
+def revoke_token(token_id):
+    row = ApiToken.get_or_none(ApiToken.id == token_id)
+    if row is None:
+        abort(404)
+    if row.revoked_at is None:
+        token_service.revoke_token(row.id)
+        audit("token.revoke", "api_token", row.id, detail=f"{row.prefix}… {row.name}")
+        flash(_("Token “%(name)s” revoked: it no longer works.", name=row.name), "success")
+    return redirect(url_for("admin.tokens"))
