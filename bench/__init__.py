@@ -11,6 +11,7 @@ bench.dataset (a temp database with the real schema, users, a fast bulk load of 
 """
 import argparse
 import importlib
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .common import machine_facts_lines
+    from .common import load_average, machine_facts_lines, usable_cores
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -85,10 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     print(flush=True)
     failed = []
     for name in names:
-        started = time.perf_counter()
+        started, load_before = time.perf_counter(), load_average()
         report = registry[name].run(args)
         print(report.render())
-        print(f"({name} took {time.perf_counter() - started:.1f} s)\n", flush=True)
+        busy = max(os.getloadavg()[:1] + (float(load_before.split("/")[0]),)) > usable_cores() - 0.5 \
+            if hasattr(os, "getloadavg") else False
+        print(f"({name} took {time.perf_counter() - started:.1f} s; load average {load_before} before, "
+              f"{load_average()} after" + ("; a busy machine: read the wall times as upper bounds, "
+                                           "the CPU times hold better" if busy else "") + ")\n", flush=True)
         if report.failed:
             failed.append(name)
     if failed:

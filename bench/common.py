@@ -44,15 +44,37 @@ class Stats:
 def time_each(call: Callable, values: list, warmup: int = 0) -> list[float]:
     """Call `call(value)` for each value and return each wall time in seconds; first `warmup` calls
     (cycling through the same values) untimed."""
+    return measure(call, values, warmup).wall
+
+
+@dataclass
+class Samples:
+    """Per-call durations in seconds: wall clock, and this process's CPU time (less sensitive to other
+    work on a shared machine, blind to waiting)."""
+    wall: list[float]
+    cpu: list[float]
+
+
+def measure(call: Callable, values: list, warmup: int = 0) -> Samples:
+    """Call `call(value)` once per value, after `warmup` untimed calls cycling through the values."""
     for i in range(warmup):
         call(values[i % len(values)])
-    timings = []
-    clock = time.perf_counter
+    wall, cpu = [], []
+    clock, cpu_clock = time.perf_counter, time.process_time
     for value in values:
-        started = clock()
+        started, cpu_started = clock(), cpu_clock()
         call(value)
-        timings.append(clock() - started)
-    return timings
+        cpu.append(cpu_clock() - cpu_started)
+        wall.append(clock() - started)
+    return Samples(wall, cpu)
+
+
+def load_average() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
+
+
+def usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 class Steps:
@@ -127,11 +149,9 @@ def _memory_gb() -> str:
 
 
 def machine_facts_lines() -> list[str]:
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = "/".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     return [
-        f"machine   {usable} usable cores of {os.cpu_count()} ({_cpu_model()}), {_memory_gb()} RAM",
-        f"load      {load} (1/5/15 min averages: other work on the machine skews the figures)",
+        f"machine   {usable_cores()} usable cores of {os.cpu_count()} ({_cpu_model()}), {_memory_gb()} RAM",
+        f"load      {load_average()} (1/5/15 min averages: other work on the machine skews the figures)",
         f"software  Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
         f"{platform.system()} {platform.release()}",
     ]

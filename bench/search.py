@@ -11,7 +11,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from . import register
-from .common import Report, Stats, ms, progress, time_each
+from .common import Report, Stats, measure, ms, progress, time_each
 from .dataset import COMMON_LAST_NAMES, RARE_LAST_NAMES, bench_app, load_prospects
 
 DEFAULT_SIZE = 100_000
@@ -27,6 +27,10 @@ PAGE_SQL = ('SELECT "t1".*, "t2".*, "t3".* FROM "prospect" AS "t1" '
             'WHERE {where} ORDER BY "t1"."last_interaction_at" DESC NULLS LAST, "t1"."id" DESC '
             'LIMIT ? OFFSET ?')
 
+# services.search.next_actions, for EXPLAIN only.
+NEXT_ACTIONS_SQL = ('SELECT * FROM "follow_up" AS "t1" WHERE (("t1"."prospect_id" IN ({ids})) AND '
+                    '("t1"."state" = ?)) ORDER BY "t1"."due_at"')
+
 
 @dataclass
 class Kind:
@@ -35,6 +39,7 @@ class Kind:
     queries: list[str]
     htmx: bool = False
     app: Stats | None = None
+    app_cpu: Stats | None = None
     raw: Stats | None = None
     hits: list[int] = field(default_factory=list)
     profile: dict | None = None
@@ -225,7 +230,8 @@ def run(args) -> Report:
         client = env.logged_in_client()
         for kind in kinds:
             progress(f"{kind.label}: {len(kind.queries)} requests through the app…")
-            kind.app = Stats.of(time_each(_app_call(client, kind.htmx), kind.queries, warmup))
+            samples = measure(_app_call(client, kind.htmx), kind.queries, warmup)
+            kind.app, kind.app_cpu = Stats.of(samples.wall), Stats.of(samples.cpu)
             progress(f"{kind.label}: the same queries in raw SQL…")
             planned = [raw_condition(q, region) for q in kind.queries]
             kind.raw = Stats.of(time_each(lambda p: raw_search(connection, *p), planned, warmup))
@@ -238,6 +244,11 @@ def run(args) -> Report:
                 kind.profile = profile_kind(client, kind, 20 if args.quick else 50)
             for kind in kinds[:3]:
                 plans[kind.label] = explain(connection, *raw_condition(kind.queries[0], region))
+            ids = [p.id for p in env.people[:PAGE_SIZE]]
+            plans[f"next_actions for a page of {len(ids)} prospects"] = [
+                "    " + "; ".join(row[-1] for row in connection.execute(
+                    f"EXPLAIN QUERY PLAN {NEXT_ACTIONS_SQL.format(ids=', '.join('?' * len(ids)))}",
+                    ids + ["planned"]))]
         connection.close()
         db_mb = sum(p.stat().st_size for p in env.directory.glob("relance.db*")) / 1e6
         load_s = env.steps.total
@@ -246,10 +257,12 @@ def run(args) -> Report:
                             f"{env.followups:,} planned follow-ups, {len(env.users)} staff; "
                             f"SQLite file {db_mb:.1f} MB")
         report.fact("load", env.steps.summary() + (" — within" if load_s < LOAD_TARGET_S else " — OVER")
-                    + f" the {LOAD_TARGET_S:.0f} s target; Prospect.insert_many in one transaction, "
+                    + f" the {LOAD_TARGET_S:.0f} s target; Peewee's one-row INSERT through sqlite3 executemany, "
                       "search_text from the app's prospect_search_text")
         report.fact("app", "GET /prospects?q=… with the Flask test client, logged in as a secretary; server "
                            "time = wall time of the call (routing, session, SQL, template)")
+        report.fact("app cpu", "this process's CPU time during the same calls (holds better than wall time "
+                               "when other work shares the cores; the limit is on wall time)")
         report.fact("raw", "plain sqlite3 on the same file, one open connection with the app's pragmas: "
                            f"the COUNT + the page of {PAGE_SIZE} with owner and stage joined, same order")
         report.fact("connection", f"the app opens a connection per request: connect + pragmas + close "
@@ -257,15 +270,15 @@ def run(args) -> Report:
         report.fact("limit", f"app p50 < {LIMIT_MS:.0f} ms for each kind of search at 100,000 prospects")
         report.fact("warm-up", f"{warmup} untimed requests per kind, then one request per value below")
 
-    report.table.append(["kind", "n", "hits med (min-max)", "app p50", "app p99", "raw p50", "raw p99",
-                         "ratio app/raw p50", "limit"])
+    report.table.append(["kind", "n", "hits med (min-max)", "app p50", "app p99", "app cpu p50", "raw p50",
+                         "raw p99", "ratio app/raw p50", "limit"])
     for kind in kinds:
         ratio = kind.app.p50 / kind.raw.p50 if kind.raw.p50 else float("inf")
         passed = kind.app.p50 < LIMIT_MS
         report.table.append([
             kind.label, str(kind.app.n),
             f"{statistics.median(kind.hits):,.0f} ({min(kind.hits):,}-{max(kind.hits):,})",
-            ms(kind.app.p50), ms(kind.app.p99), ms(kind.raw.p50), ms(kind.raw.p99), f"{ratio:.1f}x",
+            ms(kind.app.p50), ms(kind.app.p99), ms(kind.app_cpu.p50), ms(kind.raw.p50), ms(kind.raw.p99), f"{ratio:.1f}x",
             "PASS" if passed else "FAIL"])
         share = min(kind.raw.p50 / kind.app.p50, 1.0) * 100 if kind.app.p50 else 0
         report.verdict(f"search {kind.label}",

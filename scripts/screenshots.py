@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import logging
 import os
 import re
 import secrets
@@ -32,7 +33,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 FALLBACK_PASSWORD = "relance-screens"
-MAX_HEIGHT = 2000  # full-page shots are cut here: the top of a long page says enough
+MAX_HEIGHT = 1600  # full-page shots are cut here: the top of a long page says enough
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     total = sum(path.stat().st_size for path in saved)
-    for path in saved:
+    for path in sorted(saved):
         print(f"{path.stat().st_size // 1024:>5} KB  {path}")
     print(f"{len(saved)} screenshots, {total // 1024} KB in all")
     return 0
@@ -167,13 +168,20 @@ def _shoot(outdir: Path, logins: dict[str, tuple[str, str]]) -> list[Path]:
 
     app = create_app()
     record_id = _record_to_show(app)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the console
     saved: list[Path] = []
 
     def save(page, name: str, full_page: bool = False, clip: dict | None = None) -> None:
         path = outdir / f"{name}.png"
+        # Nothing may be wider than the screen (a phone would zoom out): say so, loudly.
+        width, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        if width > inner:
+            print(f"screenshots: WARNING {name}: the page is {width}px wide in a {inner}px window",
+                  file=sys.stderr)
+        page.mouse.move(0, 0)  # no hover effect left where the last click was
         options = {"path": str(path), "animations": "disabled", "caret": "hide"}
-        if clip:
-            options["clip"] = clip
+        if clip:  # in the page's coordinates with full_page, else in the window's
+            options.update(clip=clip, full_page=full_page)
         elif full_page:
             width, height = page.evaluate("[document.documentElement.scrollWidth,"
                                           " document.documentElement.scrollHeight]")
@@ -206,16 +214,23 @@ def _shoot(outdir: Path, logins: dict[str, tuple[str, str]]) -> list[Path]:
         sign_in(page, "secretary")
         page.goto(f"{url}/prospects")
         save(page, "02-prospects-desktop")
+        page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        save(page, "03-prospects-pager", clip={"x": 0, "y": DESKTOP["height"] - 330,
+                                               "width": DESKTOP["width"], "height": 330})
+        page.evaluate("window.scrollTo(0, 0)")
+        page.fill("#q", "zzzz-personne")  # htmx swaps #results (input delay:300ms)
+        page.wait_for_selector("#results .empty")
+        save(page, "04-prospects-empty", clip={"x": 0, "y": 0, "width": DESKTOP["width"], "height": 520})
         page.click(".usermenu > summary")
-        save(page, "03-usermenu", clip={"x": DESKTOP["width"] - 520, "y": 0, "width": 520, "height": 300})
-        page.keyboard.press("Escape")
+        save(page, "05-usermenu", clip={"x": DESKTOP["width"] - 520, "y": 0, "width": 520, "height": 300})
 
         page.goto(f"{url}/prospects/new")
-        save(page, "04-new-contact", full_page=True)
+        save(page, "06-new-contact", full_page=True)
         page.click("#contact-form .actions .button-primary")
         page.wait_for_load_state("networkidle")
-        page.keyboard.press("Tab")  # a visible focus ring in the shot
-        save(page, "05-new-contact-errors", full_page=True)
+        page.click("details.more > summary")  # the folded fields, open
+        page.focus("#first_name")  # a visible focus ring in the shot
+        save(page, "07-new-contact-errors", full_page=True)
 
         page.goto(f"{url}/prospects/new")
         page.fill("#last_name", "Mbaye")
@@ -226,35 +241,35 @@ def _shoot(outdir: Path, logins: dict[str, tuple[str, str]]) -> list[Path]:
         page.fill("#note", "Enceinte de 3 mois, souhaite un premier RDV avec la sage-femme.")
         page.click("#contact-form .actions .button-primary")
         page.wait_for_load_state("networkidle")
-        save(page, "06-created")
+        save(page, "08-created")
         page.goto(f"{url}/prospects/new")
         page.fill("#last_name", "Mbaye")
         page.fill("#phone", "+221 70 911 22 38")
         page.select_option("#qualification", "quote")
         page.click("#contact-form .actions .button-primary")
         page.wait_for_load_state("networkidle")
-        save(page, "07-already-known")
+        save(page, "09-already-known")
 
         if record_id:
             page.goto(f"{url}/prospects/{record_id}")
-            save(page, "08-record", full_page=True)
+            save(page, "10-record", full_page=True)
         page.goto(f"{url}/prospects/999999999")
-        save(page, "09-not-found")
+        save(page, "11-not-found")
         desk.close()
 
         # phone, secretary
         mobile = context(PHONE, phone=True)
         page = mobile.new_page()
         page.goto(f"{url}/login")
-        save(page, "10-login-phone")
+        save(page, "12-login-phone")
         sign_in(page, "secretary")
         page.goto(f"{url}/prospects")
-        save(page, "11-prospects-phone")
+        save(page, "13-prospects-phone")
         page.goto(f"{url}/prospects/new")
-        save(page, "12-new-contact-phone", full_page=True)
+        save(page, "14-new-contact-phone", full_page=True)
         if record_id:
             page.goto(f"{url}/prospects/{record_id}")
-            save(page, "13-record-phone", full_page=True)
+            save(page, "15-record-phone", full_page=True)
         mobile.close()
 
         # desktop, follow-up lead: the record's classification forms
@@ -263,8 +278,19 @@ def _shoot(outdir: Path, logins: dict[str, tuple[str, str]]) -> list[Path]:
             page = lead.new_page()
             sign_in(page, "lead")
             page.goto(f"{url}/prospects/{record_id}")
-            save(page, "14-record-lead", full_page=True)
+            side = page.locator(".record-side").bounding_box()
+            save(page, "16-record-lead-side", full_page=True, clip={
+                "x": side["x"] - 16, "y": 0, "width": side["width"] + 32, "height": side["y"] + side["height"] + 24})
             lead.close()
+
+        # desktop, administrator: the staff accounts page (its templates use the same classes)
+        if "admin" in logins:
+            admin = context(DESKTOP)
+            page = admin.new_page()
+            sign_in(page, "admin")
+            if page.goto(f"{url}/admin/users").ok:
+                save(page, "17-admin-users", full_page=True)
+            admin.close()
         browser.close()
     return saved
 

@@ -115,7 +115,7 @@ def as_role(client, make_user):
     return factory
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium, never a downloaded browser (NOTES.md)."""
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "headless": True,

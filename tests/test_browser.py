@@ -22,7 +22,7 @@ def live(sqlite_url):
 
 def sign_in(page, live):
     page.goto(f"{live.url}/login")
-    page.get_by_label("Adresse e-mail").fill("codou@clinic.test")
+    page.get_by_label("E-mail").fill("codou@clinic.test")
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("heading", name="Prospects")).to_be_visible()

@@ -69,8 +69,13 @@ def test_two_prospects_matching_different_keys_are_offered_for_merge_not_merged(
     outcome = record_contact(call(email="ab@example.sn"), None)
     assert outcome.prospect.id in (by_phone.id, by_email.id)
     assert Prospect.select().count() == 2
-    assert DuplicateCandidate.select().count() == 1
+    suspect = DuplicateCandidate.get()
+    other = by_email if outcome.prospect.id == by_phone.id else by_phone
+    assert suspect.other_prospect_id == other.id
+    assert suspect.matched_on == ("email" if other.id == by_email.id else "phone")
     assert outcome.suspects
+    # The other record's email is not copied onto the one the contact went to.
+    assert Prospect.get_by_id(by_phone.id).email is None
 
 
 def test_unreadable_phone_is_kept_flagged_and_the_prospect_still_created(any_ctx):

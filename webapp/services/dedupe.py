@@ -28,7 +28,12 @@ class Match:
     patient: Patient | None = None
     prospect: Prospect | None = None
     matched_on: list[str] = field(default_factory=list)
-    other_prospects: list[Prospect] = field(default_factory=list)
+    # Other prospects sharing a key, each with the keys it shares: suspects to offer for merge.
+    suspects: list[tuple[Prospect, list[str]]] = field(default_factory=list)
+
+    @property
+    def other_prospects(self) -> list[Prospect]:
+        return [prospect for prospect, _ in self.suspects]
 
     @property
     def found(self) -> bool:
@@ -84,8 +89,8 @@ def find_existing(identity: Identity) -> Match:
     if patients:
         patient, keys = patients[0]
         return Match(patient=patient, prospect=prospects[0][0] if prospects else None, matched_on=keys,
-                     other_prospects=[p for p, _ in prospects])
+                     suspects=prospects)
     if prospects:
         prospect, keys = prospects[0]
-        return Match(prospect=prospect, matched_on=keys, other_prospects=[p for p, _ in prospects[1:]])
+        return Match(prospect=prospect, matched_on=keys, suspects=prospects[1:])
     return Match()

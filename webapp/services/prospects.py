@@ -76,7 +76,7 @@ def record_contact(data: ContactInput, user: User | None, now: datetime | None =
             return ContactOutcome(False, match.prospect, match.patient, interaction, match.matched_on)
         if match.prospect is not None:
             prospect = match.prospect
-            _fill_blanks(prospect, identity)
+            _fill_blanks(prospect, identity, match)
             interaction = add_interaction(prospect, channel=data.channel, direction=data.direction,
                                           note=data.note, user=user, action_code=data.action_code,
                                           occurred_at=data.occurred_at or now, now=now)
@@ -110,15 +110,17 @@ def _create(data: ContactInput, identity: Identity, user: User | None, now: date
     return prospect
 
 
-def _fill_blanks(prospect: Prospect, identity: Identity) -> None:
-    """A known person's record gains what it lacked; nothing already stored is overwritten."""
+def _fill_blanks(prospect: Prospect, identity: Identity, match: Match) -> None:
+    """A known person's record gains what it lacked; nothing stored is overwritten, and a phone or
+    email that belongs to another suspected record is not copied (that is for the merge to decide)."""
+    taken = {key for _, keys in match.suspects for key in keys}
     changed = False
     for name, value in (("email", identity.email), ("birth_date", identity.birth_date),
                         ("first_name", identity.first_name), ("last_name", identity.last_name)):
-        if value and not getattr(prospect, name):
+        if value and not getattr(prospect, name) and name not in taken:
             setattr(prospect, name, value)
             changed = True
-    if identity.phone.e164 and not prospect.phone:
+    if identity.phone.e164 and not prospect.phone and "phone" not in taken:
         prospect.phone, prospect.phone_raw, prospect.phone_valid = identity.phone.e164, identity.phone.raw, True
         changed = True
     if changed:
@@ -128,12 +130,11 @@ def _fill_blanks(prospect: Prospect, identity: Identity) -> None:
 
 def _suspect(prospect: Prospect, match: Match) -> None:
     """Other prospects sharing a key are offered for merge, never merged silently."""
-    for other in match.other_prospects:
+    for other, keys in match.suspects:
         exists = DuplicateCandidate.select().where(
             (DuplicateCandidate.prospect == prospect) & (DuplicateCandidate.other_prospect == other)).exists()
         if not exists:
-            DuplicateCandidate.create(prospect=prospect, other_prospect=other,
-                                      matched_on=",".join(match.matched_on))
+            DuplicateCandidate.create(prospect=prospect, other_prospect=other, matched_on=",".join(keys))
 
 
 def _log(data: ContactInput, user, now, patient: Patient) -> Interaction:

@@ -136,7 +136,7 @@ def add_interaction(prospect_id):
         service.add_interaction(prospect, channel=form.channel.data, direction=form.direction.data,
                                 note=form.note.data or "", user=current_user._get_current_object(),
                                 action_code=code)
-        form = None
+        form = InteractionForm(formdata=None)  # an empty form for the next entry
     else:
         status = 400
     context = _record_context(prospect, form)
