@@ -36,8 +36,8 @@ def test_init_db_upgrades_a_database_made_by_the_first_schema_without_losing_row
         assert "ndeye fall" in prospect.search_text
 
 
-def test_a_fresh_database_has_exactly_the_schema_of_the_models(tmp_path):
-    db = bind(f"sqlite:///{tmp_path / 'fresh.db'}")
+def test_a_fresh_database_has_exactly_the_schema_of_the_models(db_url):
+    db = bind(db_url)
     with database.connection_context():
         migrate()
         for model in ALL_MODELS:

@@ -214,6 +214,7 @@ def set_do_not_contact(prospect: Prospect, flag: bool, reason: str, user, now=No
 
 
 EDITABLE = ("first_name", "last_name", "email", "birth_date", "channel", "origin_detail", "qualification")
+TEXT_FIELDS = ("first_name", "last_name", "origin_detail")
 
 
 def update_identity(prospect: Prospect, changes: dict, user, now=None) -> None:
@@ -222,7 +223,11 @@ def update_identity(prospect: Prospect, changes: dict, user, now=None) -> None:
     for name in EDITABLE:
         if name in changes:
             value = changes[name]
-            setattr(prospect, name, normalise_email(value) if name == "email" else value)
+            if name in TEXT_FIELDS:
+                value = (value or "").strip()
+            elif name == "email":
+                value = normalise_email(value)
+            setattr(prospect, name, value)
     if "phone" in changes:
         phone: Phone = normalise_phone(changes["phone"], current_app.config["PHONE_REGION"])
         prospect.phone, prospect.phone_raw = phone.e164, phone.raw

@@ -1,20 +1,21 @@
 """Blueprints, one per area, and the error pages (French for people, JSON for machines)."""
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from . import admin, api, auth, health, patients, prospects
 
 MESSAGES = {
-    400: "The request could not be understood.",
-    401: "Please sign in.",
-    403: "You do not have access to this page.",
-    404: "This page does not exist.",
-    405: "This action is not allowed here.",
-    413: "What you sent is too large.",
-    429: "Too many attempts. Please wait a few minutes before trying again.",
-    500: "Something went wrong on our side. Nothing you entered before was lost.",
+    400: _l("The request could not be understood."),
+    401: _l("Please sign in."),
+    403: _l("You do not have access to this page."),
+    404: _l("This page does not exist."),
+    405: _l("This action is not allowed here."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many attempts. Please wait a few minutes before trying again."),
+    500: _l("Something went wrong on our side. Nothing you entered before was lost."),
 }
 
 
@@ -42,10 +43,10 @@ def register_blueprints(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error):
         status = error.code or 500
-        message = MESSAGES.get(status, error.description)
-        return error_response(status, error.name.lower().replace(" ", "_"), _(message))
+        message = str(MESSAGES.get(status, error.description))
+        return error_response(status, error.name.lower().replace(" ", "_"), message)
 
     @app.errorhandler(Exception)
     def _unexpected(error):
         app.logger.exception("unhandled error")
-        return error_response(500, "internal_error", _(MESSAGES[500]))
+        return error_response(500, "internal_error", str(MESSAGES[500]))
