@@ -55,6 +55,24 @@ def _like(word: str) -> tuple[str, list]:
     return '("t1"."search_text" LIKE ?)', [f"%{word}%"]
 
 
+def _words(words: list[str]) -> tuple[str, list]:
+    """services.search._words_condition on SQLite: words of 3+ letters through the FTS5 trigram
+    index (migration 0003), shorter ones by LIKE."""
+    clauses, params = [], []
+    indexed = [w for w in words if len(w) >= 3]
+    if indexed:
+        clauses.append('("t1"."id" IN (SELECT rowid FROM prospect_search WHERE prospect_search MATCH ?))')
+        params.append(" ".join('"' + w.replace('"', '""') + '"' for w in indexed))
+    for word in words:
+        if word not in indexed:
+            clause, more = _like(word)
+            clauses.append(clause)
+            params += more
+    if not clauses:
+        return "1", []
+    return ("(" + " AND ".join(clauses) + ")" if len(clauses) > 1 else clauses[0]), params
+
+
 def raw_condition(q: str, region: str) -> tuple[str, list]:
     """The WHERE clause and parameters services.search._text_condition builds for `q`."""
     from webapp.rules.phones import looks_like_phone, normalise_phone
@@ -64,18 +82,10 @@ def raw_condition(q: str, region: str) -> tuple[str, list]:
         phone = normalise_phone(q, region)
         if phone.e164:
             return '("t1"."phone" = ?)', [phone.e164]
-        return _like("".join(ch for ch in q if ch.isdigit()))
+        return _words(["".join(ch for ch in q if ch.isdigit())])
     if "@" in q and " " not in q:
         return '("t1"."email" = ?)', [normalise_email(q)]
-    clauses, params = [], []
-    for word in fold(q).split():
-        clause, more = _like(word)
-        clauses.append(clause)
-        params += more
-    if not clauses:
-        return "1", []
-    where = "(" + " AND ".join(clauses) + ")" if len(clauses) > 1 else clauses[0]
-    return where, params
+    return _words(fold(q).split())
 
 
 def raw_search(connection, where: str, params: list) -> tuple[int, list]:

@@ -1,6 +1,7 @@
 """Accent-folded search text on prospects and patients, backfilled for rows made before it existed."""
 import unicodedata
 
+import phonenumbers
 from peewee import *
 
 
@@ -13,7 +14,8 @@ def _fold(text):
 def _backfill(db, table):
     rows = db.execute_sql(f"SELECT id, first_name, last_name, email, phone, phone_raw FROM {table}").fetchall()
     for row_id, first, last, email, phone, raw in rows:
-        text = " ".join(_fold(p) for p in (first, last, email, (phone or "").lstrip("+"), raw) if p)
+        national = str(phonenumbers.parse(phone).national_number) if phone else ""
+        text = " ".join(_fold(p) for p in (first, last, email, (phone or "").lstrip("+"), national, raw) if p)
         db.execute_sql(f"UPDATE {table} SET search_text = %s WHERE id = %s"
                        .replace("%s", db.param), (text, row_id))
 

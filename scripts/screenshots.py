@@ -7,8 +7,10 @@ Builds a throwaway SQLite database (RELANCE_DATABASE_URL in a temporary folder),
 `relance init-db` and `relance demo` (or, where the demo loader is missing, a few staff and
 prospects of its own), serves the app with werkzeug in a thread (tests/servers.py's LiveServer),
 signs in with Playwright driving Debian's /usr/bin/chromium (never a downloaded browser) and saves
-one PNG per page: sign-in, prospect list (desktop and phone), new-contact form and its errors,
-the outcome pages, a prospect record (secretary, phone, follow-up lead), the user menu, a 404.
+one PNG per page: sign-in, prospect list (desktop and phone, its pager, an empty search through
+htmx), the user menu, new-contact form and its errors, both outcome pages, a prospect record
+(secretary, phone, follow-up lead), a 404 and the staff accounts page. Desktop is 1440x900, phone
+390x844; a warning is printed when a page is wider than its window (a phone would zoom out).
 Nothing is written outside OUTDIR and the temporary folder.
 """
 from __future__ import annotations

@@ -65,6 +65,9 @@ def test_percentiles_and_stats():
 def test_raw_sql_mirrors_the_app_conditions():
     assert raw_condition("77 123 45 67", "SN") == ('("t1"."phone" = ?)', ["+221771234567"])
     assert raw_condition("Ndèye  DIOP", "SN") == (
-        '(("t1"."search_text" LIKE ?) AND ("t1"."search_text" LIKE ?))', ["%ndeye%", "%diop%"])
-    assert raw_condition("50%", "SN")[1] == ["%50\\%%", "\\"]
+        '("t1"."id" IN (SELECT rowid FROM prospect_search WHERE prospect_search MATCH ?))', ['"ndeye" "diop"'])
+    assert raw_condition("Awa Ba", "SN") == (
+        '(("t1"."id" IN (SELECT rowid FROM prospect_search WHERE prospect_search MATCH ?)) AND '
+        '("t1"."search_text" LIKE ?))', ['"awa"', "%ba%"])
+    assert raw_condition("5%", "SN")[1] == ["%5\\%%", "\\"]
     assert "ORDER BY \"t1\".\"last_interaction_at\" DESC NULLS LAST" in PAGE_SQL

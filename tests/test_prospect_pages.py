@@ -156,3 +156,11 @@ def test_lead_reassigns_the_owner(app, as_role, make_user):
 def test_unknown_prospect_is_a_french_404_page(as_role):
     response = as_role("secretary").get("/prospects/999999")
     assert response.status_code == 404 and "Cette page n&#39;existe pas" in response.data.decode()
+
+
+def test_search_text_with_quotes_and_fts_syntax_is_plain_text(app, as_role):
+    add(app, last_name="N'Diaye", phone="77 000 00 09")
+    client = as_role("secretary")
+    for query in ('"', 'n"di', "NEAR(a b)", "diop OR", "a*", "'; DROP TABLE prospect; --", "%", "_"):
+        assert client.get("/prospects", query_string={"q": query}).status_code == 200, query
+    assert "N&#39;Diaye" in client.get("/prospects", query_string={"q": "n'diaye"}).data.decode()

@@ -28,3 +28,7 @@ class FollowUp(BaseModel):
     previous = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="+")
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        # Created by migration 0003: a prospect's planned follow-ups, soonest first.
+        indexes = ((("prospect", "state", "due_at"), False),)

@@ -2,9 +2,9 @@
 from dataclasses import dataclass
 
 from flask import current_app
-from peewee import JOIN
+from peewee import JOIN, SQL, SqliteDatabase
 
-from ..models import FollowUp, Prospect, Stage, User
+from ..models import FollowUp, Prospect, Stage, User, database
 from ..models.prospects import ACTIVITY_STATUSES, CHANNELS, OUTCOMES, QUALIFICATIONS, TEMPERATURES
 from ..rules.phones import looks_like_phone, normalise_phone
 from ..rules.text import fold, normalise_email
@@ -58,20 +58,31 @@ class Criteria:
                    unassigned=unassigned, sort=sort)
 
 
+def _words_condition(words: list[str]):
+    """Every word appears in the folded search text. On SQLite, words of three letters or more go
+    through the FTS5 trigram index of migration 0003; PostgreSQL's pg_trgm index serves LIKE itself."""
+    condition = None
+    indexed = [w for w in words if len(w) >= 3] if isinstance(database.obj, SqliteDatabase) else []
+    if indexed:
+        match = " ".join('"' + word.replace('"', '""') + '"' for word in indexed)
+        condition = Prospect.id.in_(SQL("(SELECT rowid FROM prospect_search WHERE prospect_search MATCH ?)",
+                                        [match]))
+    for word in words:
+        if word not in indexed:
+            clause = Prospect.search_text.contains(word)
+            condition = clause if condition is None else condition & clause
+    return condition
+
+
 def _text_condition(q: str):
     if looks_like_phone(q):
         phone = normalise_phone(q, current_app.config["PHONE_REGION"])
         if phone.e164:
             return Prospect.phone == phone.e164
-        digits = "".join(ch for ch in q if ch.isdigit())
-        return Prospect.search_text.contains(digits)
+        return _words_condition(["".join(ch for ch in q if ch.isdigit())])
     if "@" in q and " " not in q:
         return Prospect.email == normalise_email(q)
-    condition = None
-    for word in fold(q).split():
-        clause = Prospect.search_text.contains(word)
-        condition = clause if condition is None else condition & clause
-    return condition
+    return _words_condition(fold(q).split())
 
 
 def prospect_query(criteria: Criteria):
