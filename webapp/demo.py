@@ -150,7 +150,12 @@ class _Loader:
         day = moment + timedelta(days=1) if moment.weekday() == 6 else moment
         at = day.replace(hour=self.rng.randint(8, 17), minute=self.rng.randint(0, 59), second=0,
                          microsecond=0)
-        return at if future else min(at, self.now - timedelta(minutes=self.rng.randint(5, 90)))
+        if future or at < self.now:
+            return at
+        # Later today: somewhere between this morning's opening and now, not all just before "now".
+        opening = min(self.now.replace(hour=8, minute=0, second=0, microsecond=0),
+                      self.now - timedelta(hours=1))
+        return opening + (self.now - opening) * self.rng.uniform(0.0, 0.95)
 
     # -- one prospect's life --------------------------------------------------------------------
     def _prospect(self, created: datetime, contact: ContactInput) -> None:
@@ -176,6 +181,8 @@ class _Loader:
         times, at = [], created
         for _ in range(count):
             gap = self.rng.expovariate(1 / 8) + 0.2
+            if at + timedelta(days=gap) >= self.now:
+                break  # a contact that has not happened yet (clamping it would bunch them all at "now")
             at = max(self._working_time(at + timedelta(days=gap)), at + timedelta(minutes=20))
             if at >= self.now:
                 break
@@ -247,9 +254,14 @@ class _Loader:
                            user=user, changed_at=at)
         prospect.stage, prospect.updated_at = stage, max(prospect.updated_at, at)
 
+    def _before_now(self, last: datetime, wanted: datetime) -> datetime:
+        """`wanted` if it is past; otherwise a time between `last` and now (not all at "now")."""
+        if wanted < self.now:
+            return wanted
+        return last + (self.now - last) * self.rng.uniform(0.2, 0.9)
+
     def _win(self, prospect: Prospect, last: datetime) -> None:
-        at = min(self._working_time(last + timedelta(days=self.rng.randint(1, 7))),
-                 self.now - timedelta(hours=1))
+        at = self._before_now(last, self._working_time(last + timedelta(days=self.rng.randint(1, 7))))
         add_interaction(prospect, channel="visit", direction="in", note="Venue pour sa première consultation",
                         user=prospect.owner, action_code=self.codes.get("VISITE"), occurred_at=at, now=at)
         self._done_followup(prospect, "Rappel de RDV", "signed_up", at)
@@ -259,7 +271,7 @@ class _Loader:
 
     def _lose(self, prospect: Prospect, last: datetime) -> None:
         rng = self.rng
-        at = min(last + timedelta(days=rng.randint(3, 20)), self.now - timedelta(hours=1))
+        at = self._before_now(last, last + timedelta(days=rng.randint(3, 20)))
         code = "do_not_contact" if prospect.do_not_contact else _pick(rng, LOST_WEIGHTS)
         reason = self.reasons.get(code) or rng.choice(list(self.reasons.values()))
         if reason.code == "do_not_contact" and not prospect.do_not_contact:
