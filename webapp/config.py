@@ -37,5 +37,6 @@ def from_environment(instance_path: Path) -> dict:
         "RATELIMIT_STORAGE_URI": env("RELANCE_RATELIMIT_STORAGE_URL", "memory://"),
         "LOGIN_RATE_LIMIT": env("RELANCE_LOGIN_RATE_LIMIT", "10 per 5 minutes"),
         "PAGE_SIZE": int(env("RELANCE_PAGE_SIZE", "25")),
+        "BOARD_POLL_SECONDS": int(env("RELANCE_BOARD_POLL_SECONDS", "15")),
         "BABEL_DEFAULT_LOCALE": env("RELANCE_LOCALE", "fr"),
     }

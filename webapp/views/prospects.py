@@ -11,13 +11,14 @@ from ..security import can, require
 from ..services import prospects as service
 from ..services import search as search_service
 from ..services.audit import record as audit
+from ..services.users import active_staff
+from .board import remembered_url
 
 bp = Blueprint("prospects", __name__)
 
 
 def staff_choices(blank: bool = True):
-    users = (User.select().where(User.active & (User.role != "admin")).order_by(User.name))
-    choices = [(str(u.id), u.name) for u in users]
+    choices = [(str(u.id), u.name) for u in active_staff()]
     return ([("", _("Unassigned"))] if blank else []) + choices
 
 
@@ -40,10 +41,10 @@ def get_prospect(prospect_id: int) -> Prospect:
 @bp.get("/")
 @login_required
 def home():
-    """Each role lands where its work is: staff on the prospects, administrators on their pages."""
+    """Each role lands where its work is: staff on the board, administrators on their pages."""
     if current_user.role == "admin":
         return redirect(url_for("admin.users"))
-    return redirect(url_for("prospects.index"))
+    return redirect(remembered_url())
 
 
 @bp.get("/prospects")
@@ -78,7 +79,9 @@ def new():
             temperature=form.temperature.data, note=form.note.data or "",
             origin_detail=form.origin_detail.data or "", owner=_owner(form.owner.data)),
             current_user._get_current_object())
-        return render_template("prospects/created.html", outcome=outcome), 201 if outcome.created else 200
+        response = htmx.render("prospects/created.html", "prospects/_created.html", outcome=outcome)
+        response.status_code = 201 if outcome.created else 200
+        return htmx.set_headers(response, trigger="board-changed")
     status = 400 if request.method == "POST" else 200
     return htmx.render("prospects/new.html", "prospects/_contact_form.html", form=form), status
 
@@ -88,7 +91,8 @@ def new():
 def show(prospect_id):
     prospect = get_prospect(prospect_id)
     audit("prospect.view", "prospect", prospect.id)
-    return render_template("prospects/show.html", prospect=prospect, **_record_context(prospect))
+    return htmx.render("prospects/show.html", "prospects/_panel.html", prospect=prospect,
+                       **_record_context(prospect))
 
 
 def _record_context(prospect: Prospect, interaction_form=None) -> dict:
@@ -155,6 +159,9 @@ def temperature(prospect_id):
         flash(_("Temperature changed."), "success")
     else:
         flash(_("Say why the temperature changes."), "error")
+    if htmx.wants_fragment():  # from the board's side panel: stay there
+        return htmx.render("prospects/show.html", "prospects/_panel.html", prospect=prospect,
+                           **_record_context(prospect))
     return redirect(url_for("prospects.show", prospect_id=prospect.id))
 
 

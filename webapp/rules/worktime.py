@@ -1,0 +1,201 @@
+"""Working-time arithmetic over a business calendar: opening hours per weekday, public holidays.
+
+Seed 000: first questions are answered "idéalement, dans les 48 heures ouvrés" — working hours, so
+nights, Sundays and public holidays do not count. DESIGN: "business calendar with public holidays".
+
+Datetime convention: every function takes naive datetimes as UTC (the form the database stores) and
+accepts aware datetimes of any zone; every datetime it returns is naive UTC. Opening hours are wall-clock
+times in the calendar's `tz`, so a day's span is found in local time, then turned into UTC instants:
+working time is real elapsed time, right across a daylight-saving change.
+
+Speed: the arithmetic walks whole days (one step per calendar day, no minute loops); a calendar with no
+opening at all within a year raises ValueError instead of looping for ever.
+"""
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays as holidays_lib
+
+from ..timeutil import to_storage
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_MAX_CLOSED_DAYS = 366  # a longer run without opening is a configuration error, not a holiday block
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Opening hours per weekday (0 = Monday), closed days (date -> name) and the local timezone."""
+    hours: Mapping[int, tuple[time, time]]
+    holidays: Mapping[date, str] | set[date]
+    tz: str
+
+    def __post_init__(self):
+        if not isinstance(self.holidays, Mapping):
+            object.__setattr__(self, "holidays", {day: "" for day in self.holidays})
+        for weekday, (opens, closes) in self.hours.items():
+            if not 0 <= weekday <= 6 or opens >= closes:
+                raise ValueError(f"bad opening hours for weekday {weekday}: {opens}-{closes}")
+        ZoneInfo(self.tz)  # an unknown zone fails here, not in the middle of a sweep
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+
+def calendar_from_settings(working_hours: Mapping, country: str | None, years: Iterable[int], tz: str,
+                           overrides: Iterable[tuple[date, str, bool]] = (),
+                           language: str = "fr") -> Calendar:
+    """The calendar for settings like {"mon": ["08:30", "18:00"], …}, the country's holidays and overrides.
+
+    `years` must cover every date the arithmetic will reach (a sweep passes last year to next year).
+    Overrides `(day, name, closed)` add a closed day, or re-open a day (`closed=False`): the Islamic
+    holidays are estimates in the `holidays` package, and an admin fixes them once they are announced.
+    """
+    hours = {}
+    for key, span in working_hours.items():
+        if span:
+            opens, closes = span
+            hours[_weekday(key)] = (_parse_time(opens), _parse_time(closes))
+    closed: dict[date, str] = {}
+    if country:
+        closed.update(holidays_lib.country_holidays(
+            country, years=list(years), language=_holiday_language(country, language)))
+    for day, name, is_closed in overrides:
+        if is_closed:
+            closed[day] = name
+        else:
+            closed.pop(day, None)
+    return Calendar(hours=hours, holidays=closed, tz=tz)
+
+
+def is_open(cal: Calendar, moment: datetime) -> bool:
+    """True when `moment` falls within opening hours (the opening instant included, the closing not)."""
+    moment = to_storage(moment)
+    span = _day_span(cal, _local_date(cal, moment))
+    return span is not None and span[0] <= moment < span[1]
+
+
+def add_working_hours(cal: Calendar, start: datetime, hours: float) -> datetime:
+    """The instant `hours` of opening time after `start`; counting begins at the next opening.
+
+    The result always lies in a working day's span; a count that uses a day up exactly ends at that
+    day's closing time ("by close of business"), not at the next morning's opening.
+    """
+    if hours < 0:
+        raise ValueError("hours must not be negative")
+    remaining = timedelta(hours=hours)
+    moment = to_storage(start)
+    for opens, closes in _spans_from(cal, _local_date(cal, moment)):
+        begin = max(opens, moment)
+        if begin >= closes:
+            continue
+        if remaining <= closes - begin:
+            return begin + remaining
+        remaining -= closes - begin
+    raise AssertionError("unreachable: _spans_from never ends")
+
+
+def next_opening(cal: Calendar, moment: datetime) -> datetime:
+    """`moment` itself when open, else the next opening instant."""
+    return add_working_hours(cal, moment, 0)
+
+
+def last_working_moment(cal: Calendar, moment: datetime) -> datetime:
+    """`moment` itself when open, else the closing instant of the last working day before it.
+
+    For deadlines read as "within" ("dans les 48h"): the last moment one can still act in time.
+    """
+    moment = to_storage(moment)
+    for opens, closes in _spans_back_from(cal, _local_date(cal, moment)):
+        if opens <= moment:
+            return min(closes, moment)
+    raise AssertionError("unreachable: _spans_back_from never ends")
+
+
+def working_hours_between(cal: Calendar, start: datetime, end: datetime) -> float:
+    """Opening hours between two instants (negative when `end` comes before `start`)."""
+    start, end = to_storage(start), to_storage(end)
+    if end < start:
+        return -working_hours_between(cal, end, start)
+    total = timedelta(0)
+    day, last_day = _local_date(cal, start), _local_date(cal, end)
+    while day <= last_day:
+        span = _day_span(cal, day)
+        if span is not None:
+            overlap = min(span[1], end) - max(span[0], start)
+            if overlap > timedelta(0):
+                total += overlap
+        day += timedelta(days=1)
+    return total.total_seconds() / 3600
+
+
+def add_calendar_days(cal: Calendar, moment: datetime, days: int) -> datetime:
+    """The same local wall-clock time `days` later ("7 jours après"), whatever DST does meanwhile."""
+    local = to_storage(moment).replace(tzinfo=ZoneInfo("UTC")).astimezone(cal.zone)
+    later = (local.replace(tzinfo=None) + timedelta(days=days)).replace(tzinfo=cal.zone)
+    return to_storage(later)
+
+
+def local_time(cal: Calendar, moment: datetime) -> datetime:
+    """`moment` as an aware datetime in the calendar's timezone, for display and local dates."""
+    return to_storage(moment).replace(tzinfo=ZoneInfo("UTC")).astimezone(cal.zone)
+
+
+def _local_date(cal: Calendar, moment: datetime) -> date:
+    return local_time(cal, moment).date()
+
+
+def _day_span(cal: Calendar, day: date) -> tuple[datetime, datetime] | None:
+    """The day's opening span as naive-UTC instants, or None on a closed day."""
+    hours = cal.hours.get(day.weekday())
+    if hours is None or day in cal.holidays:
+        return None
+    opens, closes = (to_storage(datetime.combine(day, t, tzinfo=cal.zone)) for t in hours)
+    return opens, closes
+
+
+def _spans_from(cal: Calendar, day: date) -> Iterator[tuple[datetime, datetime]]:
+    return _spans(cal, day, timedelta(days=1))
+
+
+def _spans_back_from(cal: Calendar, day: date) -> Iterator[tuple[datetime, datetime]]:
+    return _spans(cal, day, timedelta(days=-1))
+
+
+def _spans(cal: Calendar, day: date, step: timedelta) -> Iterator[tuple[datetime, datetime]]:
+    """Opening spans day after day (or before), one step per day; refuses a calendar that never opens."""
+    closed_run = 0
+    while True:
+        span = _day_span(cal, day)
+        if span is None:
+            closed_run += 1
+            if closed_run > _MAX_CLOSED_DAYS:
+                raise ValueError(f"the calendar has no opening hours within a year of {day}")
+        else:
+            closed_run = 0
+            yield span
+        day += step
+
+
+def _weekday(key) -> int:
+    if isinstance(key, int):
+        return key
+    short = str(key).strip().lower()[:3]
+    if short not in WEEKDAYS:
+        raise ValueError(f"unknown weekday {key!r}")
+    return WEEKDAYS.index(short)
+
+
+def _parse_time(value) -> time:
+    return value if isinstance(value, time) else time.fromisoformat(str(value).strip())
+
+
+def _holiday_language(country: str, language: str) -> str | None:
+    """`fr` or `fr_SN`, whichever the package knows for this country; None leaves its default."""
+    supported = holidays_lib.list_localized_countries().get(country.upper(), [])
+    for candidate in (language, f"{language}_{country.upper()}"):
+        if candidate in supported:
+            return candidate
+    return None

@@ -1,0 +1,163 @@
+"""The pipeline board, the staff's home: columns of cards, filters in the URL, moves, live refresh."""
+from urllib.parse import urlencode
+
+from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .. import htmx
+from ..models import LostReason, Prospect, Stage
+from ..security import can, require
+from ..services import board as service
+from ..services.search import BadFilter, Criteria, prospect_query
+from ..services.users import active_staff
+
+bp = Blueprint("board", __name__, url_prefix="/board")
+
+
+@bp.app_context_processor
+def _board_link():
+    return {"board_url": remembered_url}
+
+FILTER_KEYS = ("q", "owner", "temperature", "activity_status", "qualification", "channel")
+SESSION_KEY = "board_filters"
+
+REFUSALS = {
+    "conflict": _l("Someone else changed this prospect a moment ago. The card is back in its place; "
+                   "the board is being refreshed."),
+    "lost_reason_required": _l("Choose why this prospect is lost."),
+    "confirmation_required": _l("Confirm the conversion."),
+    "reopen_forbidden": _l("Only the follow-up lead or a manager can reopen a closed prospect."),
+    "retired_stage": _l("This stage is no longer used."),
+    "not_found": _l("This prospect no longer exists."),
+}
+
+
+def _filters(args) -> dict:
+    return {key: args[key] for key in FILTER_KEYS if args.get(key)}
+
+
+def _criteria(args) -> Criteria:
+    try:
+        return Criteria.from_args(_filters(args), current_user.id)
+    except BadFilter:
+        abort(400)
+
+
+def _loaded(args) -> dict[int, int]:
+    """How many cards of each column the browser shows, e.g. "3:60,4:30" (kept on live refresh)."""
+    loaded = {}
+    for part in args.get("loaded", "").split(","):
+        stage, _, count = part.partition(":")
+        if stage.isdigit() and count.isdigit():
+            loaded[int(stage)] = int(count)
+    return loaded
+
+
+@bp.get("")
+@require("prospects.view")
+def index():
+    if "reset" in request.args:
+        session.pop(SESSION_KEY, None)
+        return redirect(url_for("board.index"))
+    filters = _filters(request.args)
+    criteria = _criteria(request.args)
+    session[SESSION_KEY] = filters  # the home page and the nav link bring the person back to it
+    columns = service.columns(criteria, _loaded(request.args))
+    response = htmx.render("board/index.html", "board/_columns.html", columns=columns, filters=filters,
+                           criteria=criteria, owners=[(str(u.id), u.name) for u in active_staff()],
+                           version=service.board_version(), lost_reasons=_lost_reasons(),
+                           query=urlencode(filters), fragment=htmx.wants_fragment())
+    if htmx.wants_fragment() and "loaded" not in request.args:
+        # A filter change: the address bar shows the filters that are set, and only those.
+        htmx.set_headers(response, push_url=remembered_url(filters))
+    return response
+
+
+def remembered_url(filters: dict | None = None) -> str:
+    """The board with the person's last filters (DESIGN: the last filter is remembered)."""
+    filters = session.get(SESSION_KEY, {}) if filters is None else filters
+    return url_for("board.index") + ("?" + urlencode(filters) if filters else "")
+
+
+def _lost_reasons():
+    return list(LostReason.select().where(LostReason.active).order_by(LostReason.position))
+
+
+@bp.get("/columns/<int:stage_id>")
+@require("prospects.view")
+def column(stage_id):
+    stage = Stage.get_or_none(Stage.id == stage_id)
+    if stage is None:
+        abort(404)
+    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    filters = _filters(request.args)
+    page = service.column_page(stage, _criteria(request.args), offset)
+    return render_template("board/_cards.html", column=page, cards=page.cards, offset=offset,
+                           query=urlencode(filters))
+
+
+@bp.get("/changes")
+@require("prospects.view")
+def changes():
+    """A cheap poll: 204 when nothing changed, else an event that makes the page refresh itself."""
+    if request.args.get("version") == service.board_version():
+        return "", 204
+    response = make_response("", 200)
+    return htmx.set_headers(response, trigger="board-changed")
+
+
+@bp.get("/move/<int:prospect_id>")
+@require("prospects.edit")
+def move_form(prospect_id):
+    prospect = Prospect.get_or_none(Prospect.id == prospect_id)
+    if prospect is None:
+        abort(404)
+    return htmx.render("board/move.html", "board/_move_form.html", prospect=prospect,
+                       stages=service.stages(), lost_reasons=_lost_reasons(),
+                       query=urlencode(_filters(request.args)))
+
+
+@bp.post("/move")
+@require("prospects.edit")
+def move():
+    prospect_id = request.form.get("prospect_id", type=int)
+    stage = Stage.get_or_none(Stage.id == request.form.get("stage_id", type=int))
+    version = request.form.get("version", type=int)
+    if prospect_id is None or stage is None or version is None:
+        abort(400)
+    reason_id = request.form.get("lost_reason", type=int)
+    reason = LostReason.get_or_none(LostReason.id == reason_id) if reason_id else None
+    before = Prospect.get_or_none(Prospect.id == prospect_id)
+    try:
+        moved = service.move(prospect_id, stage, current_user._get_current_object(), version=version,
+                             lost_reason=reason, confirmed=request.form.get("confirm") == "1",
+                             may_reopen=can("prospects.classify"))
+    except service.MoveRefused as refusal:
+        return _refused(refusal.code, prospect_id)
+    if not htmx.is_htmx():
+        flash(_("%(name)s moved to %(stage)s.", name=moved.full_name, stage=stage.name), "success")
+        return redirect(url_for("board.index") + _query_suffix())
+    criteria = _criteria(request.form)
+    counted = {s: prospect_query(criteria).where(Prospect.stage == s).count()
+               for s in {before.stage_id, stage.id}}
+    return render_template("board/_move_result.html", card=service.card(moved.id), counts=counted,
+                           message=_("%(name)s moved to %(stage)s.", name=moved.full_name, stage=stage.name))
+
+
+def _query_suffix() -> str:
+    filters = _filters(request.form)
+    return "?" + urlencode(filters) if filters else ""
+
+
+def _refused(code: str, prospect_id: int):
+    status = 409 if code == "conflict" else 403 if code == "reopen_forbidden" else 400
+    message = str(REFUSALS[code])
+    if not htmx.is_htmx():
+        flash(message, "error")
+        return redirect(url_for("board.index") + _query_suffix())
+    response = make_response(render_template("board/_refused.html", message=message, code=code,
+                                             prospect_id=prospect_id), status)
+    return htmx.vary(response)
