@@ -47,7 +47,7 @@ class Prospect(BaseModel):
     patient = ForeignKeyField(Patient, null=True, backref="prospects", on_delete="SET NULL")
     converted_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow, index=True)
-    updated_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow, index=True)   # the board's "changed since" (migration 0004)
     version = IntegerField(default=1)                 # optimistic concurrency for moves and edits
     search_text = TextField(default="")               # accent-folded names, email, phone digits
 
