@@ -386,3 +386,44 @@ class GunicornServer(_Server):
             self._log.close()
             self._log = None
         return code
+
+
+# --------------------------------------------------------------------------- SMTP
+
+
+class SmtpServer(_Server):
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives in `.messages`
+    (email.message.EmailMessage objects). The port is chosen first: aiosmtpd's readiness check
+    fails with port 0 (NOTES.md)."""
+
+    def __init__(self, host: str = "127.0.0.1"):
+        self.host, self.port = host, free_port(host)
+        self.messages: list = []
+        self._controller = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    def start(self) -> "SmtpServer":
+        from email import message_from_bytes, policy
+
+        from aiosmtpd.controller import Controller
+
+        received = self.messages
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                message = message_from_bytes(envelope.original_content, policy=policy.default)
+                message.envelope_to = list(envelope.rcpt_tos)
+                received.append(message)
+                return "250 OK"
+
+        self._controller = Controller(Handler(), hostname=self.host, port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None

@@ -38,5 +38,7 @@ def from_environment(instance_path: Path) -> dict:
         "LOGIN_RATE_LIMIT": env("RELANCE_LOGIN_RATE_LIMIT", "10 per 5 minutes"),
         "PAGE_SIZE": int(env("RELANCE_PAGE_SIZE", "25")),
         "BOARD_POLL_SECONDS": int(env("RELANCE_BOARD_POLL_SECONDS", "15")),
+        "SMTP_URL": env("RELANCE_SMTP_URL", ""),
+        "MAIL_FROM": env("RELANCE_MAIL_FROM", ""),
         "BABEL_DEFAULT_LOCALE": env("RELANCE_LOCALE", "fr"),
     }
