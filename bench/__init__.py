@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-# Later: "bench.board" (kanban rendering), "bench.sweep" (activity sweep), "bench.intake" (throughput).
-BENCHMARK_MODULES = ("bench.search",)
+# Later: "bench.intake" (throughput).
+BENCHMARK_MODULES = ("bench.search", "bench.board", "bench.sweep")
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,11 @@ prospects of its own), serves the app with werkzeug in a thread (tests/servers.p
 signs in with Playwright driving Debian's /usr/bin/chromium (never a downloaded browser) and saves
 one PNG per page: sign-in, prospect list (desktop and phone, its pager, an empty search through
 htmx), the user menu, new-contact form and its errors, both outcome pages, a prospect record
-(secretary, phone, follow-up lead), a 404 and the staff accounts page. Desktop is 1440x900, phone
+(secretary, phone, follow-up lead), a 404, the staff accounts page and the board as the follow-up lead
+(desktop, phone, the prospect's side panel, the lost-reason dialog after a drag; the desktop board is
+also copied to docs/screenshots/board.png for the README). Desktop is 1440x900, phone
 390x844; a warning is printed when a page is wider than its window (a phone would zoom out).
-Nothing is written outside OUTDIR and the temporary folder.
+Nothing else is written outside OUTDIR and the temporary folder.
 """
 from __future__ import annotations
 
@@ -293,8 +295,59 @@ def _shoot(outdir: Path, logins: dict[str, tuple[str, str]]) -> list[Path]:
             if page.goto(f"{url}/admin/users").ok:
                 save(page, "17-admin-users", full_page=True)
             admin.close()
+        # the board, follow-up lead: desktop, phone, the side panel, the lost-reason dialog after a drag
+        if "lead" in logins:
+            _shoot_board(outdir, url, context, sign_in, save)
         browser.close()
+    board_png = outdir / "18-board-desktop.png"
+    if board_png in saved:  # the README shows it
+        docs_copy = ROOT / "docs" / "screenshots" / "board.png"
+        docs_copy.parent.mkdir(parents=True, exist_ok=True)
+        if docs_copy.resolve() != board_png.resolve():
+            shutil.copyfile(board_png, docs_copy)
+        saved.append(docs_copy)
     return saved
+
+
+def _shoot_board(outdir: Path, url: str, context, sign_in, save) -> None:
+    """18-21: the board as the follow-up lead (the demo's fatou@nest.demo)."""
+    lead = context(DESKTOP)
+    page = lead.new_page()
+    sign_in(page, "lead")
+    page.goto(f"{url}/board")
+    page.wait_for_selector("#board-columns .board-card")
+    save(page, "18-board-desktop")
+
+    page.locator("#board-columns .board-card .card-name").first.click()  # htmx: the record beside the board
+    page.wait_for_selector("#panel:not([hidden]) #panel-body > *")
+    page.wait_for_load_state("networkidle")
+    save(page, "20-board-panel")
+    page.locator("[data-closes-panel]").click()
+
+    first = page.locator("#board-columns ol.cards").first.locator(".board-card").first
+    lost = page.locator('#board-columns ol.cards[data-stage-kind="lost"]')
+    first.scroll_into_view_if_needed()
+    card = first.bounding_box()
+    page.mouse.move(card["x"] + card["width"] - 12, card["y"] + 12)
+    page.mouse.down()
+    page.mouse.move(card["x"] + card["width"] + 40, card["y"] + 40, steps=5)  # the drag starts (SortableJS)
+    # "Perdu" is the last column, beyond the window's right edge at 1440px: scroll the board to it.
+    page.evaluate("document.getElementById('board-columns').scrollLeft = 1e6")
+    target = lost.bounding_box()
+    page.mouse.move(target["x"] + target["width"] / 2, target["y"] + 40, steps=20)
+    page.mouse.move(target["x"] + target["width"] / 2, target["y"] + 44, steps=5)
+    page.mouse.up()
+    page.wait_for_selector("#lost-dialog[open]")
+    save(page, "21-board-lost-dialog")
+    lead.close()
+
+    phone = context(PHONE, phone=True)
+    page = phone.new_page()
+    sign_in(page, "lead")
+    page.goto(f"{url}/board")
+    page.wait_for_selector("#board-columns .board-card")
+    save(page, "19-board-phone")
+    phone.close()
 
 
 if __name__ == "__main__":

@@ -27,3 +27,4 @@ def make_huey(url: str | None = None):
 huey = make_huey()
 
 from . import maintenance  # noqa: E402,F401  (registers the tasks with the consumer)
+from . import sweep  # noqa: E402,F401

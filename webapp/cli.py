@@ -69,6 +69,28 @@ def demo_command(if_empty, seed):
         click.echo(f"  {email:<28} {role:<10} password: {password}")
 
 
+@click.command("sweep")
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
+              help="Sweep as of the end of this day in the business timezone (default: now).")
+@with_appcontext
+def sweep_command(as_of):
+    """Recompute activity statuses and plan the rules' follow-ups (the periodic task's code)."""
+    from .services.sweep import end_of_day, run_sweep
+    from .timeutil import parse_iso_date, utcnow
+
+    try:
+        moment = end_of_day(parse_iso_date(as_of)) if as_of else utcnow()
+    except ValueError:
+        raise click.BadParameter("expected YYYY-MM-DD", param_hint="--as-of")
+    with database.connection_context():
+        result = run_sweep(moment)
+    changes = ", ".join(f"{status} {count}" for status, count in result.activity_changes.items())
+    click.echo(f"sweep as of {result.as_of:%Y-%m-%d %H:%M:%S} UTC")
+    click.echo(f"activity statuses changed: {result.activity_changed} ({changes})")
+    click.echo(f"prospects evaluated: {result.prospects_evaluated}; "
+               f"follow-ups planned: {result.followups_created}")
+
+
 def register_commands(app) -> None:
-    for command in (create_user_command, create_token_command, demo_command):
+    for command in (create_user_command, create_token_command, demo_command, sweep_command):
         app.cli.add_command(command)

@@ -1,8 +1,11 @@
 """French first, English second (Flask-Babel); dates and numbers in the business timezone and locale."""
 from datetime import date, datetime
+from functools import lru_cache
 
+from babel import Locale
+from babel.dates import parse_pattern
 from flask import Flask, current_app, session
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, get_timezone
 from flask_login import current_user
 
 from .timeutil import as_utc
@@ -20,9 +23,27 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+@lru_cache(maxsize=16)
+def _short_pattern(locale_name: str):
+    """The locale's short date-time pattern, parsed once (Babel parses it on every call otherwise)."""
+    locale = Locale.parse(locale_name)
+    text = locale.datetime_formats["short"].format(locale.time_formats["short"], locale.date_formats["short"])
+    return locale, parse_pattern(text)
+
+
+def short_datetime(value: datetime | None) -> str:
+    """A stored naive-UTC time in the person's locale and the business timezone, e.g. 05/03/2026 14:30."""
+    if value is None:
+        return ""
+    locale, pattern = _short_pattern(str(get_locale()))
+    return pattern.apply(as_utc(value).astimezone(get_timezone()), locale)
+
+
 def _datetime(value: datetime | None, fmt: str = "short") -> str:
     if value is None:
         return ""
+    if fmt == "short":
+        return short_datetime(value)
     return format_datetime(as_utc(value), fmt)
 
 

@@ -1,7 +1,7 @@
 """The pipeline board: columns, cards ordered by urgency, and moves between stages.
 
-A fixed number of queries whatever the number of cards (counts grouped by stage, one windowed query for
-the first cards of every column, owners, next actions). Cards are plain dicts: the board renders
+A fixed number of queries whatever the number of cards (counts grouped by stage, one query per column
+for its first cards, owners, next actions). Cards are plain dicts: the board renders
 hundreds of them and dict access is the cheap one in Jinja.
 """
 from dataclasses import dataclass
@@ -10,15 +10,16 @@ from datetime import datetime
 from peewee import JOIN, SQL, fn
 
 from ..models import FollowUp, FollowUpType, LostReason, Prospect, Stage, StageChange, User, database
+from ..i18n import short_datetime
 from ..timeutil import utcnow
 from .audit import record as audit
 from .search import Criteria, prospect_query
 
 PAGE = 30
-CARD_FIELDS = (Prospect.id, Prospect.first_name, Prospect.last_name, Prospect.phone, Prospect.phone_raw,
+CARD_FIELDS = (Prospect.id, Prospect.first_name, Prospect.last_name, Prospect.phone,
                Prospect.temperature, Prospect.activity_status, Prospect.qualification, Prospect.owner,
                Prospect.stage, Prospect.action_budget, Prospect.actions_used, Prospect.do_not_contact,
-               Prospect.outcome, Prospect.version, Prospect.updated_at)
+               Prospect.outcome, Prospect.version)
 
 
 class MoveRefused(Exception):
@@ -115,6 +116,7 @@ def _decorate(rows: list[dict], now: datetime) -> list[dict]:
     for row in rows:
         row["next_due"] = _as_datetime(row.get("next_due"))
         row["overdue"] = row["next_due"] is not None and row["next_due"] < now
+        row["next_due_text"] = short_datetime(row["next_due"])
         row["next_type"] = next_types.get(row["id"])
         owner = owners.get(row["owner"])
         row["owner_name"] = owner.name if owner else ""

@@ -57,6 +57,11 @@ SETTINGS = {
     "working_hours": {"mon": ["08:30", "18:00"], "tue": ["08:30", "18:00"], "wed": ["08:30", "18:00"],
                       "thu": ["08:30", "18:00"], "fri": ["08:30", "18:00"], "sat": ["09:00", "13:00"]},
     "contact_person": "Codou",
+    # Seeds 000 and 001: the follow-up rules' delays (keys as rules.followups.RULE_DEFAULTS names them).
+    "hot_silence_hours": 48,
+    "requalified_call_hours": 48,
+    "warm_qualify_after_hours": 48,
+    "callback_after_answer_days": 7,
 }
 
 

@@ -1,0 +1,243 @@
+"""The sweep (DESIGN "Tasks"): activity statuses recomputed and the follow-up rules evaluated, as of a moment.
+
+Everything is computed from stored timestamps as of `as_of`, never from "when the sweep last ran", so a
+sweep that did not run for a week catches up in one pass, and a second pass changes nothing:
+- activity statuses (seed 000) are set-based: one INSERT ... SELECT into the history and one
+  UPDATE ... CASE, both limited to the open prospects whose status changes, in one transaction; the CASE
+  compares `last_interaction_at` with cut-off instants computed here, which is exactly
+  `rules.activity.activity_status` (whole days elapsed: `days >= n` iff `last <= as_of - n days`);
+- the rules (`rules.followups.due_followups`) run in Python over the open, contactable hot and warm
+  prospects, chunk by chunk, with the interaction facts loaded by GROUP BY queries (a few queries per
+  chunk, none per prospect), and each planned follow-up inserted under its unique `cause_key`
+  (INSERT ... ON CONFLICT DO NOTHING), so a cause is planned once however often the sweep runs.
+Facts are read as of `as_of` (interactions and temperature changes up to it); the temperature and the
+qualification are the current ones.
+"""
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from peewee import Case, fn
+
+from ..models import (ActivityStatusChange, FollowUp, FollowUpType, Holiday, Interaction, Prospect,
+                      TemperatureChange, database)
+from ..rules.followups import ANSWERED_TEMPERATURES, RULE_DEFAULTS, ProspectFacts, due_followups
+from ..rules.worktime import Calendar, calendar_from_settings
+from ..timeutil import to_storage, utcnow
+from .defaults import SETTINGS, setting
+
+CHUNK = 5000
+LIVE_CHANNELS = ("phone", "visit")   # a conversation: the question is answered as it is asked
+STATUSES = ("lost", "dormant", "normal")
+
+
+@dataclass
+class SweepResult:
+    """What one sweep changed: status changes by new status, prospects evaluated, follow-ups planned."""
+    as_of: datetime
+    activity_changes: dict = field(default_factory=lambda: {s: 0 for s in STATUSES})
+    prospects_evaluated: int = 0
+    followups_created: int = 0
+
+    @property
+    def activity_changed(self) -> int:
+        return sum(self.activity_changes.values())
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "as_of": self.as_of.isoformat(), "activity_changed": self.activity_changed}
+
+
+def run_sweep(as_of: datetime) -> SweepResult:
+    """Recompute activity statuses, then plan the follow-ups the rules ask for, as of `as_of`."""
+    as_of = to_storage(as_of)
+    result = SweepResult(as_of=as_of)
+    result.activity_changes = sweep_activity(as_of)
+    result.prospects_evaluated, result.followups_created = sweep_rules(as_of)
+    return result
+
+
+def end_of_day(day: date) -> datetime:
+    """The last second of `day` in the business timezone, as stored (naive UTC).
+
+    `relance sweep --as-of DAY` sweeps as of the end of that day: everything that happened on the day
+    counts, and the statuses are those the staff see that evening.
+    """
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return to_storage(datetime.combine(day, time(23, 59, 59), tzinfo=zone))
+
+
+# --- activity statuses (set-based) ----------------------------------------------------------------------
+
+def activity_case(as_of: datetime, thresholds: dict):
+    """The SQL CASE giving an open prospect's activity status as of `as_of`.
+
+    Mirrors rules.activity.activity_status: no interaction is normal; lost when more than `lost_after`
+    whole days have passed (last <= as_of - (lost_after + 1) days); else dormant from `dormant_from`
+    whole days (last <= as_of - dormant_from days); else normal, as is a temperature without thresholds.
+    """
+    last = Prospect.last_interaction_at
+    whens = []
+    for temperature, (dormant_from, lost_after) in thresholds.items():
+        is_temp = Prospect.temperature == temperature
+        whens.append((is_temp & (last <= as_of - timedelta(days=int(lost_after) + 1)), "lost"))
+        whens.append((is_temp & (last <= as_of - timedelta(days=int(dormant_from))), "dormant"))
+    return Case(None, [(last.is_null(), "normal")] + whens, "normal")
+
+
+def sweep_activity(as_of: datetime, thresholds: dict | None = None) -> dict:
+    """Set every open prospect's activity status as of `as_of`, keeping history; returns changes by status.
+
+    Two statements over the open rows whose status changes: the history INSERT ... SELECT (first, while
+    the old status is readable), then one UPDATE ... CASE. A steady-state run scans twice, writes nothing.
+    """
+    as_of = to_storage(as_of)
+    status = activity_case(as_of, thresholds or setting("activity_thresholds"))
+    changing = (Prospect.outcome == "open") & (status != Prospect.activity_status)
+    history = ActivityStatusChange
+    with database.atomic():
+        before = history.select(fn.COALESCE(fn.MAX(history.id), 0)).scalar()
+        # seed 000: activity status "historique conservé".
+        history.insert_from(Prospect.select(Prospect.id, Prospect.activity_status, status, as_of).where(changing),
+                            [history.prospect, history.old, history.new, history.changed_at]).execute()
+        Prospect.update(activity_status=status).where(changing).execute()
+        counted = dict(history.select(history.new, fn.COUNT(history.id))
+                       .where((history.id > before) & (history.changed_at == as_of))
+                       .group_by(history.new).tuples())
+    return {s: counted.get(s, 0) for s in STATUSES}
+
+
+# --- the follow-up rules (batched) ----------------------------------------------------------------------
+
+def rule_settings() -> dict:
+    """The rules' settings: stored values, the seeded defaults, then RULE_DEFAULTS."""
+    return {key: setting(key) if key in SETTINGS else value
+            for key, value in RULE_DEFAULTS.items()}
+
+
+def business_calendar(as_of: datetime) -> Calendar:
+    """The opening hours and public holidays around `as_of` (last year to next year)."""
+    years = range(as_of.year - 1, as_of.year + 2)
+    overrides = [(h.day, h.name, h.closed) for h in Holiday.select()]
+    return calendar_from_settings(setting("working_hours"), setting("holiday_country"), years,
+                                  current_app.config["TIMEZONE"], overrides)
+
+
+def sweep_rules(as_of: datetime, chunk: int = CHUNK, limit: int | None = None) -> tuple[int, int]:
+    """Plan the rules' follow-ups for open, contactable prospects; returns (evaluated, created).
+
+    `limit` stops after about that many prospects (whole chunks): the benchmark times a sample.
+    """
+    as_of = to_storage(as_of)
+    cal, settings = business_calendar(as_of), rule_settings()
+    types = {t.name: t.id for t in FollowUpType.select(FollowUpType.id, FollowUpType.name)}
+    evaluated = created = 0
+    after = 0
+    while limit is None or evaluated < limit:
+        prospects = list(_contactable(as_of).where(Prospect.id > after).order_by(Prospect.id)
+                         .limit(chunk).dicts())
+        if not prospects:
+            break
+        after = prospects[-1]["id"]
+        rows = [row for facts, owner_id, temperature in _facts(prospects, as_of)
+                for row in _followup_rows(facts, owner_id, temperature, cal, settings, as_of, types)]
+        evaluated += len(prospects)
+        created += insert_followups(rows)
+    return evaluated, created
+
+
+def _contactable(as_of: datetime):
+    # DESIGN: do-not-contact, won and lost prospects get nothing; cold ones neither (seed 000).
+    return (Prospect.select(Prospect.id, Prospect.temperature, Prospect.qualification, Prospect.owner,
+                            Prospect.first_contact_at, Prospect.last_interaction_at, Prospect.created_at)
+            .where((Prospect.outcome == "open") & (Prospect.do_not_contact == False)  # noqa: E712
+                   & Prospect.temperature.in_(ANSWERED_TEMPERATURES) & (Prospect.created_at <= as_of)))
+
+
+def _facts(prospects: list[dict], as_of: datetime):
+    """ProspectFacts for one chunk, from two GROUP BY queries over its id range; yields (facts, owner, temp)."""
+    low, high = prospects[0]["id"], prospects[-1]["id"]
+    moves = _interaction_facts(low, high, as_of)
+    changes = _last_temperature_changes(low, high, as_of)
+    for p in prospects:
+        first_at, last_at, last_in, last_out, first_out = moves.get(p["id"], (None,) * 5)
+        change = changes.get(p["id"])
+        to_hot = change is not None and change["new"] == "hot"
+        facts = ProspectFacts(
+            id=p["id"], temperature=p["temperature"], qualification=p["qualification"],
+            first_contact_at=first_at or p["first_contact_at"], last_interaction_at=last_at,
+            last_inbound_at=last_in, last_outbound_at=last_out, answered_at=first_out,
+            temperature_changed_to_hot_at=change["changed_at"] if to_hot else None,
+            previous_temperature=change["old"] if to_hot else None, created_at=p["created_at"])
+        yield facts, p["owner"], p["temperature"]
+
+
+def _interaction_facts(low: int, high: int, as_of: datetime) -> dict:
+    """prospect id -> (first, last, last inbound, last outbound, first outbound) interaction times.
+
+    Our first outbound contact counts as the first answer: what came in after it is a later question.
+    A call or a visit from the prospect is answered on the spot, so it counts as our answer too.
+    """
+    when, inbound = Interaction.occurred_at, Interaction.direction == "in"
+    outbound = (Interaction.direction == "out") | Interaction.channel.in_(LIVE_CHANNELS)
+    query = (Interaction
+             .select(Interaction.prospect, fn.MIN(when), fn.MAX(when),
+                     fn.MAX(Case(None, [(inbound, when)], None)), fn.MAX(Case(None, [(outbound, when)], None)),
+                     fn.MIN(Case(None, [(outbound, when)], None)))
+             .where(Interaction.prospect.between(low, high) & (when <= as_of))
+             .group_by(Interaction.prospect).tuples())
+    return {row[0]: tuple(_datetime(v) for v in row[1:]) for row in query}
+
+
+def _last_temperature_changes(low: int, high: int, as_of: datetime) -> dict:
+    """prospect id -> its last temperature change as of `as_of` (old, new, changed_at)."""
+    latest = (TemperatureChange.select(fn.MAX(TemperatureChange.id))
+              .where(TemperatureChange.prospect.between(low, high) & (TemperatureChange.changed_at <= as_of))
+              .group_by(TemperatureChange.prospect))
+    query = (TemperatureChange.select(TemperatureChange.prospect, TemperatureChange.old, TemperatureChange.new,
+                                      TemperatureChange.changed_at)
+             .where(TemperatureChange.id.in_(latest)).dicts())
+    return {row["prospect"]: row for row in query}
+
+
+def _datetime(value):
+    """Aggregates come back untyped on SQLite (text); Peewee's own parser reads them."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return Interaction.occurred_at.python_value(value)
+
+
+def _followup_rows(facts, owner_id, temperature, cal, settings, as_of, types) -> list[tuple]:
+    now = utcnow()
+    return [(facts.id, types.get(p.type_name), owner_id, p.due_at, temperature, p.rule, p.reason_fr,
+             p.cause_key, "planned", now)
+            for p in due_followups(facts, cal, settings, as_of)]
+
+
+# The columns _followup_rows fills, in its order.
+_FIELDS = [FollowUp.prospect, FollowUp.type, FollowUp.owner, FollowUp.due_at, FollowUp.value, FollowUp.rule,
+           FollowUp.rule_reason, FollowUp.cause_key, FollowUp.state, FollowUp.created_at]
+
+
+def insert_followups(rows: list[tuple]) -> int:
+    """Insert rule follow-ups (tuples in _FIELDS order) whose cause key is new; returns how many.
+
+    Known keys are skipped by one SELECT, so a steady-state sweep writes nothing; the unique cause_key
+    and ON CONFLICT DO NOTHING still guard against a sweep running at the same time. Peewee writes the
+    one-row INSERT and the driver's executemany runs it for every row (rendering thousands of rows into
+    one SQL text costs more than the rules themselves).
+    """
+    key_at = _FIELDS.index(FollowUp.cause_key)
+    keys = [row[key_at] for row in rows]
+    if not keys:
+        return 0
+    known = {key for (key,) in FollowUp.select(FollowUp.cause_key).where(FollowUp.cause_key.in_(keys)).tuples()}
+    new = [row for row in rows if row[key_at] not in known]
+    if not new:
+        return 0
+    sql, params = FollowUp.insert_many([new[0]], fields=_FIELDS).on_conflict_ignore().sql()
+    defaults = tuple(params[len(_FIELDS):])   # the model defaults of the columns not listed
+    with database.atomic():
+        cursor = database.cursor()
+        cursor.executemany(sql, [row + defaults for row in new])
+        return cursor.rowcount
