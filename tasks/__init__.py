@@ -28,3 +28,4 @@ huey = make_huey()
 
 from . import maintenance  # noqa: E402,F401  (registers the tasks with the consumer)
 from . import sweep  # noqa: E402,F401
+from . import reminders  # noqa: E402,F401

@@ -1,10 +1,11 @@
 """Every route, for every role: the four roles of DESIGN.md are enforced on every view."""
 import re
+from datetime import datetime
 
 import pytest
 
 from tests.conftest import login
-from webapp.models import ApiToken, Patient, User, database
+from webapp.models import ApiToken, FollowUp, FollowUpType, Patient, User, database
 from webapp.models.users import ROLES
 from webapp.security import PERMISSIONS
 from webapp.services.prospects import ContactInput, record_contact
@@ -38,9 +39,12 @@ def ids(app, make_user):
         patient = Patient.create(first_name="P", last_name="Patient", external_id="X1")
         create_token("probe")
         token = ApiToken.get()
+        # Unassigned, so every role allowed to complete follow-ups may open its forms.
+        followup = FollowUp.create(prospect=prospect, type=FollowUpType.get(FollowUpType.first_step),
+                                   due_at=datetime(2099, 1, 5, 10))
     # The stage holds a prospect: the walk's empty POSTs cannot delete or retire it.
     return {"prospect_id": prospect.id, "patient_id": patient.id, "user_id": someone.id, "token_id": token.id,
-            "stage_id": prospect.stage_id}
+            "stage_id": prospect.stage_id, "followup_id": followup.id}
 
 
 def test_every_staff_route_is_covered_by_a_rule(app):

@@ -91,6 +91,19 @@ def sweep_command(as_of):
                f"follow-ups planned: {result.followups_created}")
 
 
+@click.command("send-reminders")
+@click.option("--kind", type=click.Choice(["morning", "digest"]), default="morning")
+@with_appcontext
+def send_reminders_command(kind):
+    """Send the morning reminders (or the lead's digest) now, as the worker does each morning."""
+    from .services.reminders import send_reminders
+    from .timeutil import utcnow
+
+    with database.connection_context():
+        click.echo(f"{send_reminders(utcnow(), kind)} {kind} mail(s) sent")
+
+
 def register_commands(app) -> None:
-    for command in (create_user_command, create_token_command, demo_command, sweep_command):
+    for command in (create_user_command, create_token_command, demo_command, sweep_command,
+                    send_reminders_command):
         app.cli.add_command(command)

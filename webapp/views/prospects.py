@@ -106,7 +106,13 @@ def _record_context(prospect: Prospect, interaction_form=None) -> dict:
         "temperature_form": temperature_form,
         "consent_form": consent_form,
         "next_action": search_service.next_actions([prospect.id]).get(prospect.id),
+        "followups": _followups_section(prospect),
     }
+
+
+def _followups_section(prospect: Prospect) -> dict:
+    from .followups import prospect_section  # the follow-ups blueprint imports this module
+    return prospect_section(prospect)
 
 
 def timeline(prospect: Prospect) -> list[dict]:

@@ -1,0 +1,297 @@
+"""Follow-ups by hand and their four outcomes (seed 002), and each person's day ("Ma journée").
+
+Completing a follow-up records its outcome only: it logs no interaction. The call or message itself is
+logged in the timeline by the person (with its action code), because only they know the channel and
+whether it spent the action budget (seed 003); logging it here too would count it twice.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from peewee import JOIN, fn
+
+from ..models import (FollowUp, FollowUpType, FollowUpTypeNext, Holiday, Interaction, LostReason, Prospect,
+                      Stage, User, database)
+from ..rules.followups import ProspectFacts, followup_state, response_deadlines
+from ..rules.worktime import calendar_from_settings
+from ..timeutil import to_storage
+from .audit import record as audit
+from .board import MoveRefused, move
+from .defaults import setting
+
+VALUES = ("hot", "warm", "cold", "lost")  # seed 002: "la valeur du prospect"
+OUTCOMES = ("not_reached", "signed_up", "next_step", "not_interested")
+LEAD_ROLES = ("lead", "manager")
+TODO_LIMIT = 50
+AWAITING_LIMIT = 100
+
+
+class FollowUpError(Exception):
+    """A refused plan or completion; `code` says why, nothing was changed."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+# --- the workflow's types ----------------------------------------------------------------------------
+
+def active_types() -> list[FollowUpType]:
+    return list(FollowUpType.select().where(FollowUpType.active).order_by(FollowUpType.position, FollowUpType.id))
+
+
+def first_step_types() -> list[FollowUpType]:
+    return [t for t in active_types() if t.first_step]
+
+
+def next_types(followup_type: FollowUpType | None) -> list[FollowUpType]:
+    """The types allowed after `followup_type`; a follow-up without a type may start any first step."""
+    if followup_type is None:
+        return first_step_types()
+    return list(FollowUpType.select().join(FollowUpTypeNext, on=(FollowUpTypeNext.to_type == FollowUpType.id))
+                .where((FollowUpTypeNext.from_type == followup_type.id) & FollowUpType.active)
+                .order_by(FollowUpType.position, FollowUpType.id))
+
+
+# --- planning and completing -------------------------------------------------------------------------
+
+def plan_followup(prospect: Prospect, type: FollowUpType | None, owner: User | None, due_at: datetime | None,
+                  value: str, comment: str, user, now: datetime, *, previous: FollowUp | None = None) -> FollowUp:
+    """Plan a follow-up by hand: a future date, a type (a first step to start a workflow, seed 002),
+    never for a closed prospect or one who asked not to be contacted."""
+    with database.atomic():
+        prospect = Prospect.get_by_id(prospect.id)
+        _check_plan(prospect, type, due_at, value, now, starting=previous is None and not _has_followups(prospect))
+        followup = FollowUp.create(prospect=prospect.id, type=type.id, owner=owner.id if owner else None,
+                                   due_at=to_storage(due_at), value=value, comment=(comment or "").strip(),
+                                   previous=previous.id if previous else None,
+                                   created_by=user.id if user else None, created_at=now)
+    audit("followup.plan", "prospect", prospect.id, detail=f"followup {followup.id}", actor=user)
+    return followup
+
+
+def _has_followups(prospect: Prospect) -> bool:
+    return FollowUp.select().where(FollowUp.prospect == prospect.id).exists()
+
+
+def _check_plan(prospect: Prospect, type, due_at, value, now, *, starting: bool) -> None:
+    if prospect.do_not_contact:
+        raise FollowUpError("do_not_contact")
+    if prospect.outcome != "open":
+        raise FollowUpError("closed")
+    if type is None or not type.active:
+        raise FollowUpError("type_required")
+    # seed 002: "au moins un type doit être coché « Première étape »" to start a workflow.
+    if starting and not type.first_step:
+        raise FollowUpError("not_first_step")
+    if due_at is None:
+        raise FollowUpError("date_required")
+    # seed 002: "La date de relance prévue (toujours dans le futur)".
+    if to_storage(due_at) <= now:
+        raise FollowUpError("past_date")
+    if value not in VALUES:
+        raise FollowUpError("bad_value")
+
+
+def may_complete(user, followup: FollowUp) -> bool:
+    """A secretary completes her own follow-ups and unassigned ones; the lead and managers any."""
+    return user.role in LEAD_ROLES or followup.owner_id in (None, user.id)
+
+
+def complete_followup(followup: FollowUp, outcome: str, user, now: datetime, *,
+                      reschedule_at: datetime | None = None, next_type: FollowUpType | None = None,
+                      next_due_at: datetime | None = None, lost_reason: LostReason | None = None) -> FollowUp | None:
+    """Mark a planned follow-up done with one of seed 002's four outcomes, in one transaction:
+    not reached -> the same type again at `reschedule_at`; signed up -> converted (first won stage);
+    next step -> an allowed next type at `next_due_at`; not interested -> lost with `lost_reason`.
+    Returns the follow-up planned next, if any. Refuses (FollowUpError) a stale or finished one."""
+    if outcome not in OUTCOMES:
+        raise FollowUpError("bad_outcome")
+    if not may_complete(user, followup):
+        raise FollowUpError("forbidden")
+    with database.atomic():
+        # Marked done only if still planned: two people completing it at once, one wins.
+        done = (FollowUp.update(state="done", outcome=outcome, done_at=now, done_by=user.id)
+                .where((FollowUp.id == followup.id) & (FollowUp.state == "planned")).execute())
+        if done != 1:
+            raise FollowUpError("already_done")
+        followup = FollowUp.get_by_id(followup.id)
+        prospect = Prospect.get_by_id(followup.prospect_id)
+        following = _OUTCOMES[outcome](followup, prospect, user, now, reschedule_at=reschedule_at,
+                                       next_type=next_type, next_due_at=next_due_at, lost_reason=lost_reason)
+    audit("followup.complete", "prospect", prospect.id, detail=f"followup {followup.id}: {outcome}", actor=user)
+    return following
+
+
+def _not_reached(followup, prospect, user, now, *, reschedule_at, **_):
+    # seed 002: "Nous n'avons pas pu contacter le prospect [...] --> On peut reprogrammer."
+    if reschedule_at is None:
+        raise FollowUpError("date_required")
+    return _chain(followup, prospect, followup.type, reschedule_at, user, now)
+
+
+def _next_step(followup, prospect, user, now, *, next_type, next_due_at, **_):
+    # seed 002: "On passe à l'étape suivante" — only a type configured as coming next.
+    if next_type is None:
+        raise FollowUpError("type_required")
+    if next_type.id not in {t.id for t in next_types(followup.type)}:
+        raise FollowUpError("next_type_not_allowed")
+    if next_due_at is None:
+        raise FollowUpError("date_required")
+    return _chain(followup, prospect, next_type, next_due_at, user, now)
+
+
+def _signed_up(followup, prospect, user, now, **_):
+    # seed 002: "La relance a mené à une inscription" — the prospect is converted.
+    _close(prospect, "won", user, now)
+    return None
+
+
+def _not_interested(followup, prospect, user, now, *, lost_reason, **_):
+    # seed 002: "On clôture le workflow [...] le prospect est considéré Perdu."
+    if lost_reason is None:
+        raise FollowUpError("lost_reason_required")
+    _close(prospect, "lost", user, now, lost_reason=lost_reason)
+    return None
+
+
+_OUTCOMES = {"not_reached": _not_reached, "next_step": _next_step, "signed_up": _signed_up,
+             "not_interested": _not_interested}
+
+
+def _chain(followup: FollowUp, prospect: Prospect, type, due_at, user, now) -> FollowUp:
+    _check_plan(prospect, type, due_at, followup.value, now, starting=False)
+    return FollowUp.create(prospect=prospect.id, type=type.id if type else None, owner=followup.owner_id,
+                           due_at=to_storage(due_at), value=followup.value, previous=followup.id,
+                           created_by=user.id, created_at=now)
+
+
+def _close(prospect: Prospect, kind: str, user, now, lost_reason=None) -> None:
+    """Through the board's move, the one place a prospect changes stage (history, cancelling the rest)."""
+    stage = (Stage.select().where((Stage.kind == kind) & ~Stage.retired).order_by(Stage.position, Stage.id).first())
+    if stage is None:
+        raise FollowUpError(f"no_{kind}_stage")
+    try:
+        move(prospect.id, stage, user, version=prospect.version, lost_reason=lost_reason,
+             confirmed=True, may_reopen=False, now=now)
+    except MoveRefused as refusal:
+        raise FollowUpError(refusal.code) from refusal
+
+
+# --- a prospect's follow-ups -------------------------------------------------------------------------
+
+def prospect_followups(prospect: Prospect) -> dict:
+    """Planned and past follow-ups of one prospect, and what the plan form offers."""
+    rows = list(FollowUp.select(FollowUp, FollowUpType, User)
+                .join(FollowUpType, JOIN.LEFT_OUTER, on=(FollowUp.type == FollowUpType.id)).switch(FollowUp)
+                .join(User, JOIN.LEFT_OUTER, on=(FollowUp.owner == User.id))
+                .where(FollowUp.prospect == prospect.id).order_by(FollowUp.due_at))
+    planned = [f for f in rows if f.state == "planned"]
+    past = sorted((f for f in rows if f.state != "planned"), key=lambda f: f.done_at or f.due_at, reverse=True)
+    return {"planned": planned, "past": past,
+            "types": first_step_types() if not rows else active_types(),
+            "may_plan": prospect.outcome == "open" and not prospect.do_not_contact}
+
+
+# --- Ma journée --------------------------------------------------------------------------------------
+
+@dataclass
+class AwaitingRequest:
+    """An inbound request not answered yet, with its first-answer target and limit (seed 000)."""
+    prospect: Prospect
+    target_at: datetime
+    limit_at: datetime
+    state: str  # "on_time", "late" (target passed), "over_limit" (15 days passed)
+
+
+@dataclass
+class MyDay:
+    overdue: list = field(default_factory=list)
+    today: list = field(default_factory=list)
+    abandoned: list = field(default_factory=list)
+    todo: list = field(default_factory=list)
+    todo_count: int = 0
+    awaiting: list | None = None   # None: not the lead's page
+    abandon_after_days: int = 7
+
+    def counts(self) -> dict[str, int]:
+        counts = {"overdue": len(self.overdue), "today": len(self.today), "abandoned": len(self.abandoned),
+                  "todo": self.todo_count}
+        if self.awaiting is not None:
+            counts["awaiting"] = len(self.awaiting)
+        return counts
+
+
+def my_day(user: User, now: datetime) -> MyDay:
+    """The user's follow-ups due today or late (overdue first), abandoned ones apart, their prospects
+    with nothing planned, and for the lead the requests awaiting a first answer. Fixed query count."""
+    tz = current_app.config["TIMEZONE"]
+    abandon_after = int(setting("abandon_after_days"))
+    day = MyDay(abandon_after_days=abandon_after)
+    for followup in _due_followups(user, _end_of_day(now, tz)):
+        followup.day_state = followup_state(followup.due_at, followup.done_at, now, abandon_after, tz=tz)
+        {"overdue": day.overdue, "abandoned": day.abandoned}.get(followup.day_state, day.today).append(followup)
+    todo = _todo_query(user)
+    day.todo = list(todo.order_by(Prospect.created_at, Prospect.id).limit(TODO_LIMIT))
+    day.todo_count = todo.count()
+    if user.role == "lead":
+        day.awaiting = awaiting_answer(now, tz)
+    return day
+
+
+def _end_of_day(now: datetime, tz: str) -> datetime:
+    zone = ZoneInfo(tz)
+    local = to_storage(now).replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    return to_storage(datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone))
+
+
+def _due_followups(user: User, before: datetime):
+    """Planned follow-ups due before the end of today: the user's, and unassigned ones on their prospects."""
+    mine = (FollowUp.owner == user.id) | (FollowUp.owner.is_null() & (Prospect.owner == user.id))
+    return (FollowUp.select(FollowUp, Prospect, FollowUpType)
+            .join(Prospect, on=(FollowUp.prospect == Prospect.id)).switch(FollowUp)
+            .join(FollowUpType, JOIN.LEFT_OUTER, on=(FollowUp.type == FollowUpType.id))
+            .where((FollowUp.state == "planned") & (FollowUp.due_at < before) & mine)
+            .order_by(FollowUp.due_at, FollowUp.id))
+
+
+def _todo_query(user: User):
+    """Issue 4: an open prospect with nothing planned is "à faire" until someone plans or closes it."""
+    planned = FollowUp.select(FollowUp.id).where((FollowUp.prospect == Prospect.id) & (FollowUp.state == "planned"))
+    return Prospect.select().where((Prospect.owner == user.id) & (Prospect.outcome == "open")
+                                   & ~Prospect.do_not_contact & ~fn.EXISTS(planned))
+
+
+def awaiting_answer(now: datetime, tz: str) -> list[AwaitingRequest]:
+    """Open hot or warm prospects whose first contact has had no outbound answer yet, the most urgent
+    first. Only requests from the last two answer windows: older ones are the sweep's and the digest's."""
+    window = int(setting("answer_window_days"))
+    answered = Interaction.select(Interaction.id).where(
+        (Interaction.prospect == Prospect.id) & (Interaction.direction == "out")
+        & (Interaction.occurred_at >= Prospect.first_contact_at))
+    prospects = list(Prospect.select().where(
+        (Prospect.outcome == "open") & ~Prospect.do_not_contact & Prospect.temperature.in_(("hot", "warm"))
+        & Prospect.first_contact_at.is_null(False) & (Prospect.first_contact_at >= now - timedelta(days=2 * window))
+        & ~fn.EXISTS(answered)).order_by(Prospect.first_contact_at).limit(AWAITING_LIMIT))
+    if not prospects:
+        return []
+    cal = business_calendar(now, tz)
+    settings = {"first_answer_working_hours": setting("first_answer_working_hours"), "answer_window_days": window}
+    result = []
+    for prospect in prospects:
+        facts = ProspectFacts(id=prospect.id, temperature=prospect.temperature,
+                              first_contact_at=prospect.first_contact_at, created_at=prospect.created_at)
+        deadlines = response_deadlines(facts, cal, settings)
+        if deadlines is None:
+            continue
+        state = "on_time" if now < deadlines.target_at else "late" if now < deadlines.limit_at else "over_limit"
+        result.append(AwaitingRequest(prospect, deadlines.target_at, deadlines.limit_at, state))
+    return sorted(result, key=lambda r: (r.target_at, r.prospect.id))
+
+
+def business_calendar(now: datetime, tz: str):
+    """The working-time calendar as the settings describe it, with the admins' holiday overrides."""
+    return calendar_from_settings(setting("working_hours"), setting("holiday_country"),
+                                  range(now.year - 1, now.year + 2), tz,
+                                  [(h.day, h.name, h.closed) for h in Holiday.select()])

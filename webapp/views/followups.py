@@ -1,0 +1,260 @@
+"""Follow-ups: planned by hand on a prospect, completed in two steps (outcome, then confirm), in place.
+
+Each URL has two renderings: a page without JavaScript, the row (or the prospect's section) for htmx.
+"""
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
+                   url_for)
+from flask_babel import format_timedelta
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .. import htmx
+from ..models import FollowUp, FollowUpType, LostReason, Prospect, User
+from ..security import require
+from ..services import followups as service
+from ..services.users import active_staff
+from ..timeutil import parse_iso_datetime, utcnow
+
+bp = Blueprint("followups", __name__)
+
+OUTCOME_LABELS = {"not_reached": _l("Not reached"), "signed_up": _l("Signed up"),
+                  "next_step": _l("Next step"), "not_interested": _l("Not interested")}
+VALUE_LABELS = {"hot": _l("Hot"), "warm": _l("Warm"), "cold": _l("Cold"), "lost": _l("Lost")}
+STATE_LABELS = {"planned": _l("Planned"), "overdue": _l("Overdue"), "abandoned": _l("Abandoned"),
+                "done": _l("Done"), "cancelled": _l("Cancelled")}
+ERRORS = {
+    "past_date": _l("Choose a date and time in the future."),
+    "date_required": _l("Give a valid date and time."),
+    "type_required": _l("Choose the type of follow-up."),
+    "next_type_not_allowed": _l("This type cannot come next in the workflow."),
+    "not_first_step": _l("A first follow-up must be of a first-step type."),
+    "do_not_contact": _l("This person asked not to be contacted: nothing can be planned."),
+    "closed": _l("This prospect is closed: nothing can be planned."),
+    "bad_value": _l("Choose the prospect's value."),
+    "lost_reason_required": _l("Choose why this prospect is not interested."),
+    "already_done": _l("This follow-up was already completed, perhaps by someone else."),
+    "bad_outcome": _l("Choose an outcome."),
+    "conflict": _l("Someone else changed this prospect a moment ago. Try again."),
+}
+ERROR_STATUS = {"already_done": 409, "conflict": 409, "forbidden": 403}
+
+
+@bp.app_context_processor
+def _labels():
+    return {"followup_labels": {"outcome": OUTCOME_LABELS, "value": VALUE_LABELS, "state": STATE_LABELS},
+            "may_complete": lambda followup: service.may_complete(current_user, followup)}
+
+
+@bp.app_template_filter("until")
+def _until(moment: datetime, now: datetime) -> str:
+    """"in 5 hours" / "2 days ago", in the person's language."""
+    return format_timedelta(moment - now, granularity="minute", add_direction=True)
+
+
+@bp.app_template_filter("local_input")
+def _local_input(moment: datetime | None) -> str:
+    """A stored UTC datetime as a `datetime-local` input value in the business timezone."""
+    if moment is None:
+        return ""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def _message(code: str) -> str:
+    return str(ERRORS.get(code, _l("This change could not be made.")))
+
+
+def _tomorrow_morning(now: datetime) -> datetime:
+    """The default date offered: tomorrow at 09:00, local time, stored as UTC."""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    local = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    morning = datetime.combine(local.date() + timedelta(days=1), time(9), tzinfo=zone)
+    return morning.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def _datetime(name: str) -> datetime | None:
+    text = request.form.get(name, "").strip()
+    try:
+        return parse_iso_datetime(text, current_app.config["TIMEZONE"]) if text else None
+    except ValueError:
+        return None
+
+
+def _by_id(model, name: str):
+    value = request.form.get(name, type=int)
+    return model.get_or_none(model.id == value) if value else None
+
+
+def _get_followup(followup_id: int) -> FollowUp:
+    followup = FollowUp.get_or_none(FollowUp.id == followup_id)
+    if followup is None:
+        abort(404)
+    return followup
+
+
+def _check_owner(followup: FollowUp) -> None:
+    """Object level, before any change: a secretary completes only her own or unassigned follow-ups."""
+    if not service.may_complete(current_user, followup):
+        from ..services.audit import record
+        record("refused", "followup", followup.id, detail=f"{request.method} {request.path}")
+        abort(403)
+
+
+def _lost_reasons():
+    return list(LostReason.select().where(LostReason.active).order_by(LostReason.position))
+
+
+def _row_context(followup: FollowUp, confirm: str | None = None, error: str | None = None,
+                 origin: str = "myday") -> dict:
+    now = utcnow()
+    followup.day_state = service.followup_state(
+        followup.due_at, followup.done_at, now, int(service.setting("abandon_after_days")),
+        tz=current_app.config["TIMEZONE"]) if followup.state == "planned" else followup.state
+    context = {"followup": followup, "confirm": confirm, "error": error, "origin": origin, "now": now}
+    if confirm == "next_step":
+        context["next_types"] = service.next_types(followup.type)
+    if confirm == "not_interested":
+        context["lost_reasons"] = _lost_reasons()
+    context["default_due"] = _tomorrow_morning(now)
+    return context
+
+
+def _origin() -> str:
+    value = request.values.get("origin", "myday")
+    return value if value in ("myday", "prospect") else "myday"
+
+
+@bp.get("/followups/<int:followup_id>")
+@require("prospects.view")
+def show(followup_id):
+    """One follow-up with its outcome buttons; for htmx, its row (the confirm form's Cancel)."""
+    followup = _get_followup(followup_id)
+    return htmx.render("followups/show.html", "followups/_row.html", **_row_context(followup, origin=_origin()))
+
+
+@bp.get("/followups/<int:followup_id>/complete")
+@require("prospects.edit")
+def complete_form(followup_id):
+    """First click: the outcome is chosen; the row becomes the small confirm form for it."""
+    followup = _get_followup(followup_id)
+    _check_owner(followup)
+    outcome = request.args.get("outcome")
+    if outcome not in service.OUTCOMES:
+        outcome = None
+    if followup.state != "planned":
+        return _refused(followup, "already_done")
+    return htmx.render("followups/complete.html", "followups/_row.html",
+                       **_row_context(followup, confirm=outcome, origin=_origin()))
+
+
+@bp.post("/followups/<int:followup_id>/complete")
+@require("prospects.edit")
+def complete(followup_id):
+    """Second click: confirm. The row says what happened, the counts follow (out-of-band)."""
+    followup = _get_followup(followup_id)
+    _check_owner(followup)
+    outcome = request.form.get("outcome", "")
+    user = current_user._get_current_object()
+    try:
+        following = service.complete_followup(
+            followup, outcome, user, utcnow(), reschedule_at=_datetime("reschedule_at"),
+            next_type=_by_id(FollowUpType, "next_type"), next_due_at=_datetime("next_due_at"),
+            lost_reason=_by_id(LostReason, "lost_reason"))
+    except service.FollowUpError as refusal:
+        return _refused(followup, refusal.code, outcome if outcome in service.OUTCOMES else None)
+    followup = FollowUp.get_by_id(followup.id)
+    message = _done_message(followup, following)
+    origin = _origin()
+    if not htmx.wants_fragment():
+        flash(message, "success")
+        return redirect(_back(followup))
+    if origin == "prospect":
+        return _prospect_section(followup.prospect, message=message)
+    from .myday import day_changes
+    return day_changes(followup, following, message)
+
+
+def _back(followup: FollowUp) -> str:
+    """Where a page without JavaScript returns: the record or the day it came from."""
+    if _origin() == "prospect":
+        return url_for("prospects.show", prospect_id=followup.prospect_id)
+    return url_for("myday.index")
+
+
+def _done_message(followup: FollowUp, following: FollowUp | None) -> str:
+    name = followup.prospect.full_name
+    if followup.outcome == "signed_up":
+        return _("%(name)s signed up: converted.", name=name)
+    if followup.outcome == "not_interested":
+        return _("%(name)s is not interested: marked lost.", name=name)
+    return _("%(name)s: %(outcome)s, next follow-up planned.", name=name,
+             outcome=OUTCOME_LABELS[followup.outcome])
+
+
+def _refused(followup: FollowUp, code: str, outcome: str | None = None):
+    status = ERROR_STATUS.get(code, 422)
+    if status == 403:
+        abort(403)
+    message = _message(code)
+    if not htmx.wants_fragment():
+        if code == "already_done":
+            flash(message, "error")
+            return redirect(_back(followup))
+        return htmx.render("followups/complete.html", "followups/_row.html",
+                           **_row_context(followup, confirm=outcome, error=message, origin=_origin())), status
+    followup = FollowUp.get_by_id(followup.id)
+    response = make_response(render_template(
+        "followups/_row.html", **_row_context(followup, confirm=outcome if code != "already_done" else None,
+                                              error=message, origin=_origin())), status)
+    return htmx.vary(response)
+
+
+# --- planning by hand, from the prospect's record ------------------------------------------------------
+
+def prospect_section(prospect: Prospect, *, errors: str | None = None, values: dict | None = None,
+                     message: str | None = None) -> dict:
+    """What templates/followups/_prospect_followups.html needs (the record's `followups` key)."""
+    data = service.prospect_followups(prospect)
+    now = utcnow()
+    abandon_after, tz = int(service.setting("abandon_after_days")), current_app.config["TIMEZONE"]
+    for followup in data["planned"]:
+        followup.day_state = service.followup_state(followup.due_at, None, now, abandon_after, tz=tz)
+    defaults = {"owner": str(prospect.owner_id or current_user.id), "value": prospect.temperature,
+                "due_at": _local_input(_tomorrow_morning(now)), "type": "", "comment": ""}
+    return {**data, "staff": active_staff(), "errors": errors, "message": message, "now": now,
+            "values": {**defaults, **(values or {})}}
+
+
+def _prospect_section(prospect: Prospect, status: int = 200, **kwargs):
+    response = make_response(render_template("followups/_prospect_followups.html", prospect=prospect,
+                                             followups=prospect_section(prospect, **kwargs)), status)
+    htmx.set_headers(response, retarget="#prospect-followups", reswap="outerHTML")
+    return htmx.vary(response)
+
+
+@bp.post("/prospects/<int:prospect_id>/followups")
+@require("prospects.edit")
+def plan(prospect_id):
+    from .prospects import _record_context, get_prospect
+    prospect = get_prospect(prospect_id)
+    values = {key: request.form.get(key, "") for key in ("type", "owner", "due_at", "value", "comment")}
+    owner = _by_id(User, "owner")
+    try:
+        service.plan_followup(prospect, _by_id(FollowUpType, "type"), owner if owner and owner.active else None,
+                              _datetime("due_at"), values["value"], values["comment"][:2000],
+                              current_user._get_current_object(), utcnow())
+    except service.FollowUpError as refusal:
+        if htmx.wants_fragment():
+            return _prospect_section(prospect, 422, errors=_message(refusal.code), values=values)
+        context = _record_context(prospect)
+        context["followups"] = prospect_section(prospect, errors=_message(refusal.code), values=values)
+        return render_template("prospects/show.html", prospect=prospect, **context), 422
+    message = _("Follow-up planned.")
+    if htmx.wants_fragment():
+        return htmx.set_headers(_prospect_section(prospect, message=message), trigger="board-changed")
+    flash(message, "success")
+    return redirect(url_for("prospects.show", prospect_id=prospect.id) + "#prospect-followups")
