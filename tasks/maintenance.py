@@ -16,3 +16,13 @@ def purge_old_audit_addresses():
     with app_context():
         cutoff = utcnow() - timedelta(days=365)
         return AuditEvent.update(address="").where((AuditEvent.at < cutoff) & (AuditEvent.address != "")).execute()
+
+
+@huey.periodic_task(crontab(minute="5", hour="2"))
+def conversion_cohort():
+    """Seed 001: one month after prospects entered, count those who became patients."""
+    from webapp.services.cohort import record_snapshot
+    from webapp.timeutil import utcnow
+
+    with app_context():
+        return len(record_snapshot(utcnow()))

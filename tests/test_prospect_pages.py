@@ -164,3 +164,11 @@ def test_search_text_with_quotes_and_fts_syntax_is_plain_text(app, as_role):
     for query in ('"', 'n"di', "NEAR(a b)", "diop OR", "a*", "'; DROP TABLE prospect; --", "%", "_"):
         assert client.get("/prospects", query_string={"q": query}).status_code == 200, query
     assert "N&#39;Diaye" in client.get("/prospects", query_string={"q": "n'diaye"}).data.decode()
+
+
+def test_a_spent_action_budget_asks_to_classify_the_prospect(app, as_role):
+    prospect = add(app, last_name="Budget", phone="77 000 00 10")
+    with app.app_context(), database.connection_context():
+        Prospect.update(actions_used=15).where(Prospect.id == prospect.id).execute()
+    body = as_role("secretary").get(f"/prospects/{prospect.id}").data.decode()
+    assert "0 / 15" in body and "Budget épuisé : à classer" in body

@@ -10,9 +10,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from ..models import Stage
+from ..models import FollowUpType, Stage
 from ..security import require
+from ..services import followup_types as types_service
 from ..services import stages as service
+from ..services.followup_types import FollowUpTypeError
 from ..services.stages import StageError
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
@@ -171,3 +173,114 @@ def delete_stage():
         return _stages_page(_refusal(error, stage), status=400)
     return _done(_("Stage “%(name)s” deleted.", name=stage.name))
 
+
+
+# -- follow-up types (seed 002) -----------------------------------------------------------------
+
+ACTIONS = {"none": _l("None"), "trial": _l("Trial session"), "appointment": _l("Sales appointment")}
+
+
+def _type_refusal(error: FollowUpTypeError, name: str = "") -> str:
+    """The person's words for a refused follow-up type change."""
+    return {
+        "name_required": _("Give the follow-up type a name."),
+        "name_too_long": _("A follow-up type name has at most %(n)d characters.", n=types_service.MAX_NAME),
+        "name_taken": _("Another follow-up type is already called “%(name)s”.", name=name),
+        "description_too_long": _("A description has at most %(n)d characters.",
+                                  n=types_service.MAX_DESCRIPTION),
+        "unknown_action": _("Choose the action: none, trial session or sales appointment."),
+        "self_next": _("A follow-up type cannot come next after itself."),
+        "unknown_next": _("Choose the next types among the active follow-up types."),
+        "inactive": _("Reactivate “%(name)s” before editing it.", name=name),
+        "last_first_step": _("At least one active first-step type must remain: "
+                             "a follow-up workflow starts with one."),
+    }.get(error.code, _("This change is not possible."))
+
+
+def _types_page(error: str | None = None, form: dict | None = None, status: int = 200):
+    types = types_service.ordered_types()
+    return render_template(
+        "settings/followup_types.html", error=error, form=form or {"action": "none", "next": []},
+        actions=ACTIONS, active=[t for t in types if t.active], inactive=[t for t in types if not t.active],
+        links=types_service.next_ids(), max_name=types_service.MAX_NAME,
+        max_description=types_service.MAX_DESCRIPTION,
+    ), status
+
+
+def _type_from_form() -> FollowUpType:
+    value = request.form.get("type_id", "")
+    followup_type = FollowUpType.get_or_none(FollowUpType.id == int(value)) if value.isdigit() else None
+    if followup_type is None:
+        abort(404)
+    return followup_type
+
+
+def _type_fields() -> dict:
+    return {"name": request.form.get("name", ""), "description": request.form.get("description", ""),
+            "first_step": bool(request.form.get("first_step")), "action": request.form.get("action", ""),
+            "next": request.form.getlist("next")}
+
+
+def _types_done(message: str):
+    flash(message, "success")
+    return redirect(url_for("settings.followup_types"))
+
+
+@bp.get("/followup-types")
+@require("settings.workflow")
+def followup_types():
+    return _types_page()
+
+
+@bp.post("/followup-types")
+@require("settings.workflow")
+def add_followup_type():
+    form = _type_fields()
+    try:
+        followup_type = types_service.create_type(form["name"], form["description"], form["first_step"],
+                                                  form["action"], form["next"])
+    except FollowUpTypeError as error:
+        return _types_page(_type_refusal(error, " ".join(form["name"].split())), form=form, status=400)
+    return _types_done(_("Follow-up type “%(name)s” added.", name=followup_type.name))
+
+
+@bp.post("/followup-types/update")
+@require("settings.workflow")
+def update_followup_type():
+    followup_type = _type_from_form()
+    form = _type_fields()
+    try:
+        changed = types_service.update_type(followup_type, form["name"], form["description"],
+                                            form["first_step"], form["action"], form["next"])
+    except FollowUpTypeError as error:
+        name = " ".join(form["name"].split()) if error.code == "name_taken" else followup_type.name
+        return _types_page(_type_refusal(error, name), status=400)
+    if not changed:
+        return redirect(url_for("settings.followup_types"))
+    return _types_done(_("Follow-up type “%(name)s” saved.", name=followup_type.name))
+
+
+@bp.post("/followup-types/deactivate")
+@require("settings.workflow")
+def deactivate_followup_type():
+    followup_type = _type_from_form()
+    try:
+        changed = types_service.deactivate_type(followup_type)
+    except FollowUpTypeError as error:
+        return _types_page(_type_refusal(error, followup_type.name), status=400)
+    if not changed:
+        return redirect(url_for("settings.followup_types"))
+    return _types_done(_("“%(name)s” is deactivated: it is no longer offered.", name=followup_type.name))
+
+
+@bp.post("/followup-types/reactivate")
+@require("settings.workflow")
+def reactivate_followup_type():
+    followup_type = _type_from_form()
+    try:
+        changed = types_service.reactivate_type(followup_type)
+    except FollowUpTypeError as error:
+        return _types_page(_type_refusal(error, followup_type.name), status=400)
+    if not changed:
+        return redirect(url_for("settings.followup_types"))
+    return _types_done(_("“%(name)s” is offered again.", name=followup_type.name))
