@@ -91,6 +91,19 @@ class _Loader:
             self._suspected_duplicates()
             self._patients()
             self._settle_activity_and_plan()
+            self._due_today()
+
+    def _due_today(self) -> None:
+        """Two follow-ups later today for each person who works prospects: a full "Ma journée"."""
+        rng = self.rng
+        for user in self.secretaries + [self.lead]:
+            candidates = list(Prospect.select().where((Prospect.owner == user) & (Prospect.outcome == "open")
+                                                      & ~Prospect.do_not_contact).order_by(Prospect.id))
+            for prospect in rng.sample(candidates, min(2, len(candidates))):
+                FollowUp.create(prospect=prospect, type=self.types.get("Rappel de qualification"), owner=user,
+                                due_at=self.now + timedelta(minutes=rng.randint(30, 240)),
+                                value=prospect.temperature, comment=rng.choice(MANUAL_COMMENTS),
+                                created_by=user, created_at=self.now - timedelta(days=1))
 
     # -- people ---------------------------------------------------------------------------------
     def _person(self, index: int) -> tuple[datetime, ContactInput]:
@@ -355,7 +368,8 @@ class _Loader:
             rule = ("hot_no_interaction_48h", "Chaud sans interaction depuis 48 h",
                     "Appel pour proposer un RDV", 2)
         elif recent and prospect.qualification in ("quote", "programme"):
-            rule = ("answer_callback_7d", "Devis ou information envoyés : rappeler sous 7 jours",
+            rule = (f"{prospect.qualification}_callback_7d",   # the codes of webapp/rules/followups.py
+                    "Devis ou information envoyés : rappeler sous 7 jours",
                     "Rappel après devis / information", 7)
         elif recent and prospect.temperature == "warm":
             rule = ("warm_qualify", "Tiède : rappeler pour qualifier", "Rappel de qualification", 3)
