@@ -135,6 +135,19 @@ def test_a_written_question_waits_for_an_answer_while_a_call_is_answered_on_the_
     assert planned == {written.id: "first_answer", called.id: "warm_qualify"}
 
 
+def test_a_booked_appointment_gets_a_reminder_call_the_working_day_before(any_ctx):
+    from webapp.models import FollowUpType
+    prospect = _contact("warm", at=T0, qualification="appointment")
+    _answer(prospect, T0 + timedelta(hours=1))
+    appointment = datetime(2026, 11, 6, 10, 0)        # Friday 10:00: the reminder is due Thursday
+    FollowUp.create(prospect=prospect.id, type=FollowUpType.get(FollowUpType.action == "appointment"),
+                    due_at=appointment)
+    run_sweep(T0 + timedelta(hours=2))
+    reminder = FollowUp.get(FollowUp.rule == "appointment_reminder")
+    assert reminder.type.name == "Rappel de RDV" and reminder.due_at < appointment
+    assert reminder.due_at.date() == datetime(2026, 11, 5).date()
+
+
 def test_a_sweep_run_twice_plans_no_duplicate_follow_up(any_ctx):
     hot = _contact("hot", at=T0)
     _answer(hot, T0 + timedelta(hours=1))

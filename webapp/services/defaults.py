@@ -33,7 +33,11 @@ FOLLOWUP_TYPES = [
     ("Réponse à la demande", "Répondre à la première question (48 h ouvrées, 15 jours au plus).",
      True, "none", ["Appel pour proposer un RDV", "Rappel de qualification", "Rappel après devis / information"]),
     ("Appel pour proposer un RDV", "Prospect chaud sans nouvelle interaction : l'inviter à prendre RDV.",
-     True, "appointment", ["Rappel de RDV", "Rappel après devis / information"]),
+     True, "none", ["Rendez-vous", "Rappel après devis / information"]),
+    # Seed 002's "sales appointment" action: the follow-up *is* the appointment; the procedure plans
+    # the reminder call before it (seed 001: "Rappel de RDV par appel téléphonique").
+    ("Rendez-vous", "Le rendez-vous lui-même, à sa date et son heure.",
+     True, "appointment", ["Consultation découverte", "Rappel après devis / information"]),
     ("Rappel de qualification", "Prospect tiède : le rappeler pour mieux le qualifier.",
      True, "none", ["Envoi de documentation", "Appel pour proposer un RDV"]),
     ("Envoi de documentation", "Envoyer la documentation commerciale.",
@@ -41,7 +45,7 @@ FOLLOWUP_TYPES = [
     ("Rappel après devis / information", "Rappeler dans les 7 jours après la réponse.",
      True, "none", ["Appel pour proposer un RDV", "Rappel de RDV"]),
     ("Rappel de RDV", "Appel de rappel avant le rendez-vous.",
-     True, "appointment", ["Consultation découverte", "Rappel après devis / information"]),
+     False, "none", ["Rendez-vous", "Consultation découverte"]),
     ("Consultation découverte", "Séance ou consultation d'essai gratuite.",
      False, "trial", ["Rappel après devis / information", "Appel pour proposer un RDV"]),
 ]

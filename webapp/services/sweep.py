@@ -159,6 +159,7 @@ def _facts(prospects: list[dict], as_of: datetime):
     low, high = prospects[0]["id"], prospects[-1]["id"]
     moves = _interaction_facts(low, high, as_of)
     changes = _last_temperature_changes(low, high, as_of)
+    appointments = _appointments(low, high, as_of)
     for p in prospects:
         first_at, last_at, last_in, last_out, first_out = moves.get(p["id"], (None,) * 5)
         change = changes.get(p["id"])
@@ -168,7 +169,8 @@ def _facts(prospects: list[dict], as_of: datetime):
             first_contact_at=first_at or p["first_contact_at"], last_interaction_at=last_at,
             last_inbound_at=last_in, last_outbound_at=last_out, answered_at=first_out,
             temperature_changed_to_hot_at=change["changed_at"] if to_hot else None,
-            previous_temperature=change["old"] if to_hot else None, created_at=p["created_at"])
+            previous_temperature=change["old"] if to_hot else None, created_at=p["created_at"],
+            appointment_at=appointments.get(p["id"]))
         yield facts, p["owner"], p["temperature"]
 
 
@@ -187,6 +189,17 @@ def _interaction_facts(low: int, high: int, as_of: datetime) -> dict:
              .where(Interaction.prospect.between(low, high) & (when <= as_of))
              .group_by(Interaction.prospect).tuples())
     return {row[0]: tuple(_datetime(v) for v in row[1:]) for row in query}
+
+
+def _appointments(low: int, high: int, as_of: datetime) -> dict:
+    """prospect id -> its next appointment: the soonest planned follow-up whose type's action is a
+    sales appointment (seed 002), still ahead as of `as_of`."""
+    query = (FollowUp.select(FollowUp.prospect, fn.MIN(FollowUp.due_at))
+             .join(FollowUpType, on=(FollowUp.type == FollowUpType.id))
+             .where(FollowUp.prospect.between(low, high) & (FollowUp.state == "planned")
+                    & (FollowUpType.action == "appointment") & (FollowUp.due_at > as_of))
+             .group_by(FollowUp.prospect).tuples())
+    return {prospect_id: _datetime(due_at) for prospect_id, due_at in query}
 
 
 def _last_temperature_changes(low: int, high: int, as_of: datetime) -> dict:
