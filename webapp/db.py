@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
 from playhouse.migrations import Runner
 
-from .models import ALL_MODELS, database
+from .models import database
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 

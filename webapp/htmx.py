@@ -15,14 +15,6 @@ def wants_fragment() -> bool:
     return is_htmx() and request.headers.get("HX-Request-Type", "partial") == "partial"
 
 
-def target() -> str | None:
-    """The id of the element htmx will swap into (htmx 4 sends `tag#id`; htmx 2 sent `id`)."""
-    value = request.headers.get("HX-Target")
-    if not value:
-        return None
-    return value.split("#", 1)[1] if "#" in value else value
-
-
 def render(page_template: str, fragment_template: str, **context) -> Response:
     """Render the fragment for htmx and the full page (which includes the fragment) otherwise."""
     response = make_response(render_template(

@@ -7,13 +7,13 @@ hundreds of them and dict access is the cheap one in Jinja.
 from dataclasses import dataclass
 from datetime import datetime
 
-from peewee import JOIN, SQL, fn
+from peewee import SQL, fn
 
-from ..models import FollowUp, FollowUpType, LostReason, Prospect, Stage, StageChange, User, database
+from ..models import FollowUp, LostReason, Prospect, Stage, StageChange, User, database
 from ..i18n import short_datetime
 from ..timeutil import utcnow
 from .audit import record as audit
-from .search import Criteria, prospect_query
+from .search import Criteria, next_actions, prospect_query
 
 PAGE = 30
 CARD_FIELDS = (Prospect.id, Prospect.first_name, Prospect.last_name, Prospect.phone,
@@ -35,10 +35,6 @@ class Column:
     stage: Stage
     count: int
     cards: list[dict]
-
-    @property
-    def has_more(self) -> bool:
-        return len(self.cards) < self.count
 
 
 def stages() -> list[Stage]:
@@ -105,19 +101,13 @@ def _as_datetime(value):
 def _decorate(rows: list[dict], now: datetime) -> list[dict]:
     """Add what a card shows beyond the row: owner initials, next action type, overdue, budget left."""
     owners = {u.id: u for u in User.select(User.id, User.name, User.email)}
-    ids = [r["id"] for r in rows]
-    next_types = {}
-    if ids:
-        query = (FollowUp.select(FollowUp.prospect, FollowUp.due_at, FollowUpType.name)
-                 .join(FollowUpType, JOIN.LEFT_OUTER)
-                 .where(FollowUp.prospect.in_(ids) & (FollowUp.state == "planned"))
-                 .order_by(FollowUp.due_at.desc()).tuples())
-        next_types = {prospect_id: name for prospect_id, _, name in query}  # earliest wins (last written)
+    nexts = next_actions([r["id"] for r in rows])
     for row in rows:
         row["next_due"] = _as_datetime(row.get("next_due"))
         row["overdue"] = row["next_due"] is not None and row["next_due"] < now
         row["next_due_text"] = short_datetime(row["next_due"])
-        row["next_type"] = next_types.get(row["id"])
+        following = nexts.get(row["id"])
+        row["next_type"] = following.type.name if following is not None and following.type_id else None
         owner = owners.get(row["owner"])
         row["owner_name"] = owner.name if owner else ""
         row["owner_initials"] = owner.initials if owner else ""

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from flask import current_app
 from peewee import JOIN, SQL, SqliteDatabase
 
-from ..models import FollowUp, Prospect, Stage, User, database
+from ..models import FollowUp, FollowUpType, Prospect, Stage, User, database
 from ..models.prospects import ACTIVITY_STATUSES, CHANNELS, OUTCOMES, QUALIFICATIONS, TEMPERATURES
 from ..rules.phones import looks_like_phone, normalise_phone
 from ..rules.text import fold, normalise_email
@@ -114,12 +114,13 @@ def search(criteria: Criteria, page: int, page_size: int):
 
 
 def next_actions(prospect_ids: list[int]) -> dict[int, FollowUp]:
-    """The earliest planned follow-up of each prospect, in one query."""
+    """The earliest planned follow-up of each prospect, its type loaded with it: one query in all."""
     if not prospect_ids:
         return {}
     found = {}
-    query = (FollowUp.select().where((FollowUp.prospect.in_(prospect_ids)) & (FollowUp.state == "planned"))
-             .order_by(FollowUp.due_at))
+    query = (FollowUp.select(FollowUp, FollowUpType).join(FollowUpType, JOIN.LEFT_OUTER)
+             .where((FollowUp.prospect.in_(prospect_ids)) & (FollowUp.state == "planned"))
+             .order_by(FollowUp.due_at, FollowUp.id))
     for followup in query:
         found.setdefault(followup.prospect_id, followup)
     return found
