@@ -321,8 +321,9 @@ class GunicornServer(_Server):
 
     def start(self) -> GunicornServer:
         self.port = free_port(self.host)
+        # A short graceful timeout: on a loaded 2-core machine the default 30 s outlasted stop()'s wait.
         cmd = [sys.executable, "-m", "gunicorn", "--bind", f"{self.host}:{self.port}",
-               "--workers", str(self.workers)]
+               "--workers", str(self.workers), "--graceful-timeout", "5"]
         # gunicorn 27 opens a control socket under ~/.gunicorn; not wanted in tests.
         if _gunicorn_has("--no-control-socket"):
             cmd.append("--no-control-socket")
@@ -356,7 +357,7 @@ class GunicornServer(_Server):
                 raise RuntimeError(f"gunicorn not answering on {self.url}/healthz after {self.timeout} s:\n{out}")
             time.sleep(0.05)
 
-    def stop(self, timeout: float = 10.0) -> int | None:
+    def stop(self, timeout: float = 20.0) -> int | None:
         """SIGTERM (graceful), SIGKILL if still running after ``timeout``; returns the exit code."""
         if self.proc is None:
             return None
