@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from . import register
-from .common import Report, Samples, Stats, measure, ms, progress, time_each
+from .common import Report, Samples, Stats, measure, ms, profile_notes, progress, time_each
 from .dataset import bench_app, load_prospects
 
 DEFAULT_SIZE = 10_000       # open prospects
@@ -446,15 +446,7 @@ def run(args) -> Report:
     if args.quick:
         report.notes.append("note: --quick: few iterations, the p99 is close to the maximum.")
     if args.profile:
-        report.notes.append("where the time goes (cProfile, ms per request; profiling inflates Python code, "
-                            "not SQLite):")
-        for kind in kinds:
-            profile = kind.profile
-            report.notes.append(f"  {kind.label}: {profile['total']:.1f} ms profiled per request")
-            report.notes += [f"    {name:<66} {value:7.2f} ms" for name, value in profile["buckets"]]
-            report.notes += [f"    {name:<66} {value:7.0f}" for name, value in profile["counters"]]
-            report.notes.append("    top functions by own time:")
-            report.notes += [f"      {value:7.2f} ms  {name}" for name, value in profile["top"]]
+        report.notes += profile_notes(kinds, counters=True)
         report.notes.append("query plans (EXPLAIN QUERY PLAN, each statement of the htmx partial once):")
         report.notes += plans
     return report

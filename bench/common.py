@@ -218,3 +218,17 @@ def format_table(rows: list[list[str]]) -> list[str]:
 def ms(value: float) -> str:
     """A duration in milliseconds, to two decimals under 10 ms."""
     return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms"
+
+
+def profile_notes(kinds, counters: bool = False) -> list[str]:
+    """The "where the time goes" lines shared by the benchmarks (each kind has .label and .profile)."""
+    notes = ["where the time goes (cProfile, ms per request; profiling inflates Python code, not SQLite):"]
+    for kind in kinds:
+        profile = kind.profile
+        notes.append(f"  {kind.label}: {profile['total']:.1f} ms profiled per request")
+        notes += [f"    {name:<66} {value:7.2f} ms" for name, value in profile["buckets"]]
+        if counters:
+            notes += [f"    {name:<66} {value:7.0f}" for name, value in profile["counters"]]
+        notes.append("    top functions by own time:")
+        notes += [f"      {value:7.2f} ms  {name}" for name, value in profile["top"]]
+    return notes

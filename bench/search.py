@@ -11,7 +11,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from . import register
-from .common import Report, Stats, measure, ms, progress, time_each
+from .common import Report, Stats, measure, ms, profile_notes, progress, time_each
 from .dataset import COMMON_LAST_NAMES, RARE_LAST_NAMES, bench_app, load_prospects
 
 DEFAULT_SIZE = 100_000
@@ -301,14 +301,7 @@ def run(args) -> Report:
     if args.quick:
         report.notes.append("note: --quick: few iterations, the p99 is close to the maximum.")
     if args.profile:
-        report.notes.append("where the time goes (cProfile, ms per request; profiling inflates Python code, "
-                            "not SQLite):")
-        for kind in kinds:
-            profile = kind.profile
-            report.notes.append(f"  {kind.label}: {profile['total']:.1f} ms profiled per request")
-            report.notes += [f"    {name:<66} {value:7.2f} ms" for name, value in profile["buckets"]]
-            report.notes.append("    top functions by own time:")
-            report.notes += [f"      {value:7.2f} ms  {name}" for name, value in profile["top"]]
+        report.notes += profile_notes(kinds)
         report.notes.append("query plans (EXPLAIN QUERY PLAN, the first value of each kind):")
         for label, lines in plans.items():
             report.notes.append(f"  {label}:")

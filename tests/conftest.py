@@ -115,6 +115,23 @@ def as_role(client, make_user):
     return factory
 
 
+@pytest.fixture
+def db(app):
+    """Read (or set up) the database as it is now, outside any request: db(lambda: Model.get(...))."""
+    def run(query):
+        with app.test_request_context(), database.connection_context():
+            return query()
+    return run
+
+
+@pytest.fixture
+def manager(as_role):
+    """A manager's client, in English (the settings tests read English messages)."""
+    client = as_role("manager")
+    client.post("/language", data={"locale": "en"})
+    return client
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Debian's Chromium, never a downloaded browser (NOTES.md)."""

@@ -3,27 +3,11 @@ import re
 
 import pytest
 
-from webapp.models import AuditEvent, FollowUpType, FollowUpTypeNext, database
+from webapp.models import AuditEvent, FollowUpType, FollowUpTypeNext
 from webapp.services import followup_types as service
 
 XSS = "<script>alert(1)</script>"
 URL = "/settings/followup-types"
-
-
-@pytest.fixture
-def db(app):
-    """Read (or set up) the database as it is now, outside any request."""
-    def run(query):
-        with app.test_request_context(), database.connection_context():
-            return query()
-    return run
-
-
-@pytest.fixture
-def manager(as_role):
-    client = as_role("manager")
-    client.post("/language", data={"locale": "en"})
-    return client
 
 
 def ftype(db, name) -> FollowUpType:

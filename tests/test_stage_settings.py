@@ -14,22 +14,6 @@ DEFAULT_ORDER = ["Nouveau", "En qualification", "RDV programmé", "Devis / propo
 _phones = iter(range(1000, 10000))
 
 
-@pytest.fixture
-def db(app):
-    """Read (or set up) the database as it is now, outside any request."""
-    def run(query):
-        with app.test_request_context(), database.connection_context():
-            return query()
-    return run
-
-
-@pytest.fixture
-def manager(as_role):
-    client = as_role("manager")
-    client.post("/language", data={"locale": "en"})
-    return client
-
-
 def stage(db, name) -> Stage:
     return db(lambda: Stage.get(Stage.name == name))
 

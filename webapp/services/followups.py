@@ -23,7 +23,7 @@ from .defaults import setting
 VALUES = ("hot", "warm", "cold", "lost")  # seed 002: "la valeur du prospect"
 OUTCOMES = ("not_reached", "signed_up", "next_step", "not_interested")
 LEAD_ROLES = ("lead", "manager")
-TODO_LIMIT = 50
+UNPLANNED_LIMIT = 50
 AWAITING_LIMIT = 100
 
 
@@ -233,7 +233,7 @@ def my_day(user: User, now: datetime) -> MyDay:
         followup.day_state = followup_state(followup.due_at, followup.done_at, now, abandon_after, tz=tz)
         {"overdue": day.overdue, "abandoned": day.abandoned}.get(followup.day_state, day.today).append(followup)
     todo = _todo_query(user)
-    day.todo = list(todo.order_by(Prospect.created_at, Prospect.id).limit(TODO_LIMIT))
+    day.todo = list(todo.order_by(Prospect.created_at, Prospect.id).limit(UNPLANNED_LIMIT))
     day.todo_count = todo.count()
     if user.role == "lead":
         day.awaiting = awaiting_answer(now, tz)
