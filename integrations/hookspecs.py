@@ -1,7 +1,10 @@
 """What an integration plugin can do: the single place that says it (STYLE: Datasette's hookspecs).
 
-Plugins implement these with `@hookimpl` and are found through the `relance.integrations` entry
-point group. The built-in web-form, mailbox and patient plugins will use exactly these hooks.
+Three kinds of plugin share these hooks: intake sources (a website form, a webhook), mailbox parsers and
+patient sources. Plugins implement them with `@hookimpl` and are found through the
+`relance.integrations` entry point group; the built-in web-form plugin (`integrations.webform`) uses
+exactly these hooks. `source` is always a `webapp.models.Source` row: a plugin answers only for the
+source types it declared and returns None for the others.
 """
 import pluggy
 
@@ -16,7 +19,18 @@ def source_types():
 
 @hookspec(firstresult=True)
 def parse_request(source, content_type, headers, body):
-    """Turn a stored raw inbound request of a source this plugin handles into contact fields, or None."""
+    """Turn a stored raw inbound request into contact fields.
+
+    Return a dict with `first_name`, `last_name`, `phone`, `email`, `birth_date` (ISO date or None),
+    `request` (the form's choice), `message`, `origin` and `extra` (anything else worth showing), or None
+    when the source is not this plugin's. Raise `integrations.webform.IntakeError` for a body that
+    cannot be read: the request then waits in the failed queue with that code.
+    """
+
+
+@hookspec(firstresult=True)
+def parse_message(source, message):
+    """Turn a mail (an `email.message.EmailMessage`) from a polled mailbox into contact fields, as above."""
 
 
 @hookspec(firstresult=True)

@@ -20,7 +20,9 @@ def make_huey(url: str | None = None):
     if parsed.scheme == "sqlite":
         path = Path(unquote(parsed.path[1:]))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey("relance", filename=str(path))
+        # fsync off: the queue may lose a task at a power cut, and that costs nothing, because the
+        # truth is in our database and the re-scan re-enqueues it (NOTES.md). A crash loses nothing (WAL).
+        return SqliteHuey("relance", filename=str(path), fsync=False)
     raise ValueError(f"unsupported RELANCE_HUEY_URL scheme: {parsed.scheme!r}")
 
 
@@ -29,3 +31,4 @@ huey = make_huey()
 from . import maintenance  # noqa: E402,F401  (registers the tasks with the consumer)
 from . import sweep  # noqa: E402,F401
 from . import reminders  # noqa: E402,F401
+from . import intake  # noqa: E402,F401

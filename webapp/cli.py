@@ -103,7 +103,55 @@ def send_reminders_command(kind):
         click.echo(f"{send_reminders(utcnow(), kind)} {kind} mail(s) sent")
 
 
+@click.command("add-source")
+@click.argument("slug")
+@click.option("--type", "type_", default="webform", show_default=True,
+              help="Source type: webform, or one a plugin adds.")
+@click.option("--name", default="", help="What the staff see (defaults to the slug).")
+@click.option("--preset", default="html", show_default=True, help="Field names: html, cf7 or json.")
+@click.option("--mode", type=click.Choice(["triage", "auto"]), default="triage", show_default=True,
+              help="triage: the lead reviews each request; auto: it becomes a prospect at once.")
+@click.option("--thank-you-url", default="", help="Where a browser goes after posting.")
+@click.option("--origin", "origins", multiple=True, help="An allowed website origin (CORS); repeatable.")
+@click.option("--rate-limit", default="20 per minute", show_default=True, help="Per address; empty for none.")
+@click.option("--secret-stdin", is_flag=True, help="Read an HMAC secret from stdin (server-to-server posts).")
+@click.option("--base-url", default="http://localhost:5000", show_default=True,
+              help="This app's public address, for the printed intake URL and embed form.")
+@with_appcontext
+def add_source_command(slug, type_, name, preset, mode, thank_you_url, origins, rate_limit, secret_stdin,
+                       base_url):
+    """Add an intake source and print its URL (and, for a web form, the HTML to embed)."""
+    from .services.sources import SourceError, create_source, embed_snippet
+
+    secret = sys.stdin.readline().strip() if secret_stdin else None
+    config = {"preset": preset, "mode": mode, "thank_you_url": thank_you_url, "allowed_origins": list(origins),
+              "rate_limit": rate_limit}
+    with database.connection_context():
+        try:
+            source = create_source(slug, type_, name, config, secret)
+        except SourceError as exc:
+            raise click.ClickException(exc.code.replace("_", " "))
+    url = f"{base_url.rstrip('/')}/intake/{source.slug}"
+    click.echo(f"added {source.type} source {source.slug}: POST {url}")
+    if source.type == "webform":
+        click.echo(embed_snippet(source, url))
+
+
+@click.command("intake-rescan")
+@with_appcontext
+def intake_rescan_command():
+    """Process now every stored request still waiting past its lease (what the worker's re-scan does)."""
+    from .services.intake import due_for_rescan, process
+    from .timeutil import utcnow
+
+    with database.connection_context():
+        ids = due_for_rescan(utcnow())
+        states = [process(request_id) for request_id in ids]
+    click.echo(f"{len(ids)} request(s) re-scanned: {sum(s == 'processed' for s in states)} processed, "
+               f"{sum(s == 'failed' for s in states)} failed")
+
+
 def register_commands(app) -> None:
     for command in (create_user_command, create_token_command, demo_command, sweep_command,
-                    send_reminders_command):
+                    send_reminders_command, add_source_command, intake_rescan_command):
         app.cli.add_command(command)

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import admin, api, auth, board, followups, health, myday, patients, prospects, settings
+from . import admin, api, auth, board, followups, health, intake, myday, patients, prospects, settings
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -31,7 +31,7 @@ def error_response(status: int, code: str, message: str):
 
 
 def register_blueprints(app: Flask) -> None:
-    for module in (board, health, auth, prospects, patients, api, admin, settings, myday, followups):
+    for module in (board, health, auth, prospects, patients, api, admin, settings, myday, followups, intake):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(CSRFError)

@@ -3,7 +3,8 @@ from datetime import date
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
-from ..models import ActionCode, Prospect, User
+from ..models import ActionCode, InboundRequest, Prospect, Source, User
+from ..models.intake import REQUEST_STATES
 from ..models.prospects import CHANNELS, DIRECTIONS, QUALIFICATIONS, TEMPERATURES
 from ..security import csrf
 from ..services import prospects as service
@@ -209,3 +210,47 @@ def add_interaction(prospect_id):
                     "direction": direction, "occurred_at": isoformat(interaction.occurred_at),
                     "action_code": interaction.action_code.code if interaction.action_code_id else None,
                     "note": interaction.note}), 201
+
+
+def request_json(inbound: InboundRequest) -> dict:
+    """An inbound request as the contract shows it: its state and where it went, never its raw body."""
+    return {
+        "id": inbound.id,
+        "source": inbound.source.slug,
+        "received_at": isoformat(inbound.received_at),
+        "state": inbound.state,
+        "error": inbound.error if inbound.state in ("failed", "spam") else None,
+        "attempts": inbound.attempts,
+        "processed_at": isoformat(inbound.processed_at) if inbound.state == "processed" else None,
+        "prospect_id": inbound.prospect_id,
+        "patient_id": inbound.patient_id,
+        "triage": inbound.triage,
+    }
+
+
+@bp.get("/requests")
+def requests_list():
+    query = InboundRequest.select(InboundRequest, Source).join(Source)
+    state = request.args.get("state")
+    if state:
+        if state not in REQUEST_STATES:
+            raise ApiError(400, "invalid_filter", f"state must be one of {', '.join(REQUEST_STATES)}.")
+        query = query.where(InboundRequest.state == state)
+    slug = request.args.get("source")
+    if slug:
+        query = query.where(Source.slug == slug)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 1), 200)
+    total = query.count()
+    rows = query.order_by(InboundRequest.id.desc()).paginate(page, per_page)
+    return jsonify({"items": [request_json(r) for r in rows], "total": total, "page": page,
+                    "per_page": per_page})
+
+
+@bp.get("/requests/<int:request_id>")
+def request_detail(request_id):
+    found = (InboundRequest.select(InboundRequest, Source).join(Source)
+             .where(InboundRequest.id == request_id).first())
+    if found is None:
+        raise ApiError(404, "not_found", "No request with this id.")
+    return jsonify(request_json(found))

@@ -1,0 +1,404 @@
+"""Inbound requests (web forms now, mail next): stored raw first, processed exactly once, triaged by the lead.
+
+The promise "nothing lost" lives in our table, not in the queue (NOTES.md: Huey deletes a task before
+running it). A request is committed before the sender hears 2xx; a worker *claims* it (counting the
+attempt and taking a lease), then applies its effect and marks it processed in one transaction whose
+first statement is a conditional update, so two workers can never both apply it. A request left
+`received` past its lease (a killed worker, a lost task) is picked up by the re-scan; one that fails
+`max_attempts` times waits in the failed queue until someone replays it.
+"""
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from peewee import fn
+
+from integrations.plugins import plugin_manager
+from integrations.webform import SOURCE_TYPE as WEBFORM, IntakeError, decode_body, mapping_for, contact_fields
+
+from ..models import InboundRequest, Interaction, Patient, Prospect, Setting, Source, User, database
+from ..rules.qualification import read_qualification
+from ..timeutil import utcnow
+from .audit import record as audit
+from .dedupe import Match, find_existing
+from .prospects import ContactInput, ContactOutcome, add_interaction, identity_of, record_contact
+
+MODES = ("triage", "auto")
+OWNER_POLICIES = ("round_robin", "none")
+DEFAULT_CONFIG = {
+    "preset": "html",
+    "fields": {},
+    "thank_you_url": "",
+    "allowed_origins": [],
+    "mode": "triage",
+    "owner": "round_robin",
+    "honeypot": "website",
+    "rate_limit": "20 per minute",
+}
+# What is kept of a request's headers: enough to review and to trace, never cookies or credentials.
+KEPT_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "Origin", "Referer", "Accept",
+                "Accept-Language", "Idempotency-Key", "X-Relance-Signature", "X-Forwarded-For",
+                "X-Real-Ip")
+DUPLICATE_WINDOW = timedelta(days=1)
+ROUND_ROBIN_KEY = "intake_round_robin_last_owner"
+OWNER_ROLES = ("secretary", "lead")
+
+
+def config_of(source: Source) -> dict:
+    return {**DEFAULT_CONFIG, **(source.config or {})}
+
+
+def kept_headers(headers) -> dict[str, str]:
+    return {name: headers[name][:500] for name in KEPT_HEADERS if headers.get(name)}
+
+
+# --- acceptance: the web request's part, one durable write -------------------------------------------
+
+@dataclass
+class Received:
+    """What acceptance did with a post: the stored request, whether it repeated an earlier one, and
+    why it cannot be processed (`error`, a 4xx for the sender) if so."""
+    request: InboundRequest
+    duplicate: bool = False
+    error: IntakeError | None = None
+
+
+def accept(source: Source, *, content_type: str, headers: dict, body: bytes, remote_addr: str,
+           idempotency_key: str | None = None, spam_reason: str | None = None,
+           now: datetime | None = None) -> Received:
+    """Store a post, raw, in one committed transaction, and say what became of it.
+
+    A repeated post (the same `Idempotency-Key`, or the same content within a day) returns the request
+    already stored. A post that cannot be read is stored as `failed` with its error code; a filled
+    honeypot or a `spam_reason` stores it as `spam`. Nothing sent is thrown away.
+    """
+    now = now or utcnow()
+    config = config_of(source)
+    state, error, fingerprint = "received", None, None
+    try:
+        fingerprint, honeypot_hit = _inspect(source, config, content_type, headers, body)
+        if honeypot_hit:
+            spam_reason = spam_reason or "honeypot"
+    except IntakeError as exc:
+        state, error = "failed", exc
+    if fingerprint is None:
+        fingerprint = _digest(source.id, content_type, body)
+    if spam_reason:
+        state, error = "spam", None
+    key = _key(idempotency_key)
+    with database.atomic():
+        existing = _earlier(source, key, fingerprint, now) if state == "received" or key else None
+        if existing is not None:
+            return Received(existing, duplicate=True)
+        stored = InboundRequest.create(
+            source=source, received_at=now, remote_addr=(remote_addr or "")[:64], headers=headers,
+            content_type=(content_type or "")[:200], body=body, idempotency_key=key,
+            fingerprint=fingerprint, state=state, triage=False,
+            error=(error.code if error else spam_reason))
+    return Received(stored, error=error)
+
+
+def _inspect(source, config, content_type, headers, body) -> tuple[str | None, bool]:
+    """Read a post as the processing will, without touching the database: its content fingerprint and
+    whether the honeypot was filled. Raises IntakeError for what processing could never read."""
+    if source.type != WEBFORM:
+        fields = _parse(source, content_type, headers, body)
+        return _digest(source.id, "", json.dumps(fields, sort_keys=True).encode()), False
+    values = decode_body(content_type, body)
+    honeypot = config.get("honeypot") or ""
+    if honeypot and values.get(honeypot):
+        return None, True
+    fields = contact_fields(values, mapping_for(config), honeypot)
+    if not fields["phone"] and not fields["email"]:
+        raise IntakeError("missing_contact", 422)
+    canonical = json.dumps(sorted((k, v) for k, v in values.items() if k != honeypot)).encode()
+    return _digest(source.id, "form", canonical), False
+
+
+def _digest(source_id: int, kind: str, data: bytes) -> str:
+    return hashlib.sha256(f"{source_id}:{kind}:".encode() + data).hexdigest()
+
+
+def _key(idempotency_key: str | None) -> str | None:
+    key = (idempotency_key or "").strip()
+    if not key:
+        return None
+    return key if len(key) <= 200 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def _earlier(source: Source, key: str | None, fingerprint: str | None, now: datetime):
+    if key:
+        return InboundRequest.get_or_none((InboundRequest.source == source)
+                                          & (InboundRequest.idempotency_key == key))
+    return (InboundRequest.select()
+            .where((InboundRequest.fingerprint == fingerprint) & (InboundRequest.source == source)
+                   & (InboundRequest.received_at >= now - DUPLICATE_WINDOW)
+                   & InboundRequest.state.in_(("received", "processed")))
+            .order_by(InboundRequest.id).first())
+
+
+# --- processing: the worker's part ------------------------------------------------------------------
+
+def lease_seconds() -> int:
+    return int(current_app.config.get("INTAKE_LEASE_SECONDS", 120))
+
+
+def max_attempts() -> int:
+    return int(current_app.config.get("INTAKE_MAX_ATTEMPTS", 5))
+
+
+def claim(request_id: int, now: datetime) -> bool:
+    """Count an attempt and hold the request for one lease; False if it is done or someone holds it."""
+    lease_until = now + timedelta(seconds=lease_seconds())
+    return bool(InboundRequest.update(attempts=InboundRequest.attempts + 1, lease_until=lease_until)
+                .where((InboundRequest.id == request_id) & (InboundRequest.state == "received")
+                       & (InboundRequest.lease_until.is_null() | (InboundRequest.lease_until < now)))
+                .execute())
+
+
+def process(request_id: int, now: datetime | None = None) -> str | None:
+    """Process one stored request if it still waits; returns its state afterwards (None: not ours now)."""
+    now = now or utcnow()
+    if not claim(request_id, now):
+        return None
+    try:
+        with database.atomic():
+            if not _take(request_id, now):
+                return None
+            request = InboundRequest.get_by_id(request_id)
+            _apply(request, now)
+            request.save()
+            return request.state
+    except IntakeError as exc:
+        return _failed(request_id, exc.code, final=True)
+    except Exception as exc:  # a bug or an outage: counted, retried after the lease, then failed
+        current_app.logger.exception("intake: processing request %s failed", request_id)
+        return _failed(request_id, f"{type(exc).__name__}: {exc}"[:500], final=False)
+
+
+def _take(request_id: int, now: datetime) -> bool:
+    """The transaction's first write: it locks the row (PostgreSQL) or the database (SQLite), so of two
+    workers holding the same request only the first applies it; the second finds it done."""
+    return bool(InboundRequest.update(processed_at=now)
+                .where((InboundRequest.id == request_id) & (InboundRequest.state == "received"))
+                .execute())
+
+
+def _failed(request_id: int, error: str, final: bool) -> str:
+    with database.atomic():
+        request = InboundRequest.get_by_id(request_id)
+        if request.state != "received":
+            return request.state
+        request.error = error
+        if final or request.attempts >= max_attempts():
+            request.state = "failed"
+            request.lease_until = None
+        request.save()
+        return request.state
+
+
+def _parse(source: Source, content_type: str, headers: dict, body: bytes) -> dict:
+    fields = plugin_manager().hook.parse_request(source=source, content_type=content_type,
+                                                 headers=headers, body=body)
+    if fields is None:
+        raise IntakeError("no_plugin_for_source_type", 422)
+    return fields
+
+
+def _apply(request: InboundRequest, now: datetime) -> None:
+    source = request.source
+    config = config_of(source)
+    fields = _parse(source, request.content_type, request.headers or {}, bytes(request.body))
+    fields["qualification"] = read_qualification(fields.get("request"), fields.get("message"))
+    request.parsed = fields
+    request.state, request.processed_at, request.lease_until, request.error = "processed", now, None, None
+    twin = _processed_twin(request)
+    if twin is not None:  # two copies accepted at once: the second follows the first
+        request.prospect, request.patient, request.triage = twin.prospect_id, twin.patient_id, False
+        request.parsed = {**fields, "duplicate_of": twin.id}
+        return
+    if config["mode"] == "auto":
+        outcome = _record(request, fields, user=None, owner=next_owner(config), now=now)
+        request.prospect, request.patient, request.triage = outcome.prospect, outcome.patient, False
+    else:
+        request.triage = True
+
+
+def _processed_twin(request: InboundRequest) -> InboundRequest | None:
+    if not request.fingerprint:
+        return None
+    return (InboundRequest.select()
+            .where((InboundRequest.fingerprint == request.fingerprint) & (InboundRequest.id < request.id)
+                   & (InboundRequest.source == request.source_id) & (InboundRequest.state == "processed")
+                   & (InboundRequest.received_at >= request.received_at - DUPLICATE_WINDOW))
+            .order_by(InboundRequest.id).first())
+
+
+def contact_input(request: InboundRequest, fields: dict, owner: User | None) -> ContactInput:
+    """The request as the staff form would have typed it: a web contact, dated when it arrived."""
+    birth = fields.get("birth_date")
+    note_lines = [line for line in (fields.get("request"), fields.get("message")) if line]
+    note_lines += [f"{key}: {value}" for key, value in (fields.get("extra") or {}).items()]
+    return ContactInput(
+        first_name=fields.get("first_name", ""), last_name=fields.get("last_name", ""),
+        phone=fields.get("phone", ""), email=fields.get("email"),
+        birth_date=date.fromisoformat(birth) if birth else None, channel="webform", direction="in",
+        qualification=fields.get("qualification"), note="\n".join(note_lines),
+        origin_detail=(fields.get("origin") or request.source.name or request.source.slug)[:200],
+        owner=owner, occurred_at=request.received_at)
+
+
+def _record(request: InboundRequest, fields: dict, user, owner, now) -> ContactOutcome:
+    outcome = record_contact(contact_input(request, fields, owner), user, now=now)
+    if outcome.prospect is not None and outcome.patient is None:
+        from .sweep import plan_rules_for
+        plan_rules_for([outcome.prospect.id], now)  # the first-answer deadline, now, not at the next sweep
+    return outcome
+
+
+def next_owner(config: dict) -> User | None:
+    """Round robin among the active secretaries and leads, or nobody (the lead assigns in triage)."""
+    policy = config.get("owner") or "round_robin"
+    if policy == "none":
+        return None
+    if str(policy).isdigit():
+        chosen = User.get_or_none((User.id == int(policy)) & User.active)
+        if chosen is not None:
+            return chosen
+    staff = list(User.select().where(User.active & User.role.in_(OWNER_ROLES)).order_by(User.id))
+    if not staff:
+        return None
+    row = Setting.get_or_none(Setting.key == ROUND_ROBIN_KEY)
+    last = int(row.value) if row is not None and row.value else 0
+    chosen = next((user for user in staff if user.id > last), staff[0])
+    Setting.insert(key=ROUND_ROBIN_KEY, value=chosen.id).on_conflict(
+        conflict_target=[Setting.key], update={Setting.value: chosen.id}).execute()
+    return chosen
+
+
+def due_for_rescan(now: datetime, limit: int = 1000) -> list[int]:
+    """Requests still `received` whose lease ran out, or never taken a lease after a grace period:
+    their task was lost (a killed worker or web process). The re-scan enqueues them again."""
+    grace = now - timedelta(seconds=lease_seconds())
+    query = (InboundRequest.select(InboundRequest.id)
+             .where((InboundRequest.state == "received")
+                    & ((InboundRequest.lease_until < now)
+                       | (InboundRequest.lease_until.is_null() & (InboundRequest.received_at < grace))))
+             .order_by(InboundRequest.id).limit(limit))
+    return [row.id for row in query]
+
+
+# --- the lead's triage ------------------------------------------------------------------------------
+
+@dataclass
+class TriageItem:
+    request: InboundRequest
+    fields: dict
+    match: Match
+    suspects: list = field(default_factory=list)
+
+
+class TriageError(Exception):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def triage_queue(limit: int = 50) -> tuple[list[TriageItem], int]:
+    """Requests waiting for the lead, oldest first, each with the records it may belong to."""
+    query = (InboundRequest.select(InboundRequest, Source).join(Source)
+             .where((InboundRequest.state == "processed") & InboundRequest.triage)
+             .order_by(InboundRequest.received_at, InboundRequest.id))
+    items = []
+    for request in query.limit(limit):
+        fields = request.parsed or {}
+        match = find_existing(identity_of(contact_input(request, fields, None)))
+        items.append(TriageItem(request, fields, match, match.other_prospects))
+    return items, query.count()
+
+
+def _waiting(request_id: int) -> InboundRequest:
+    """Lock a request still waiting in triage, or refuse: someone else has handled it."""
+    taken = (InboundRequest.update(triage=False)
+             .where((InboundRequest.id == request_id) & InboundRequest.triage
+                    & (InboundRequest.state == "processed")).execute())
+    if not taken:
+        raise TriageError("already_handled")
+    return InboundRequest.get_by_id(request_id)
+
+
+def create_from(request_id: int, user: User, owner: User | None = None,
+                now: datetime | None = None) -> ContactOutcome:
+    """One click: the request becomes a prospect (or lands on the record the dedupe finds)."""
+    now = now or utcnow()
+    with database.atomic():
+        request = _waiting(request_id)
+        fields = request.parsed or {}
+        outcome = _record(request, fields, user=user, owner=owner or next_owner(config_of(request.source)),
+                          now=now)
+        request.prospect, request.patient = outcome.prospect, outcome.patient
+        request.save()
+        audit("intake.create", "inbound_request", request.id, actor=user)
+    return outcome
+
+
+def attach(request_id: int, user: User, *, prospect: Prospect | None = None, patient: Patient | None = None,
+           now: datetime | None = None) -> Interaction:
+    """The request belongs to a known prospect or patient: it is logged there as an incoming contact."""
+    now = now or utcnow()
+    if (prospect is None) == (patient is None):
+        raise TriageError("choose_one_record")
+    with database.atomic():
+        request = _waiting(request_id)
+        data = contact_input(request, request.parsed or {}, None)
+        if prospect is not None:
+            interaction = add_interaction(prospect, channel="webform", direction="in", note=data.note, user=user,
+                                          occurred_at=data.occurred_at, now=now)
+            request.prospect = prospect
+        else:
+            interaction = Interaction.create(patient=patient, channel="webform", direction="in", note=data.note,
+                                             user=user, occurred_at=data.occurred_at, created_at=now)
+            request.patient = patient
+        request.save()
+        audit("intake.attach", "inbound_request", request.id, actor=user)
+    return interaction
+
+
+def mark_spam(request_id: int, user: User) -> None:
+    """Kept apart for review, never deleted; `restore` brings it back."""
+    with database.atomic():
+        changed = (InboundRequest.update(state="spam", triage=False, error="marked_spam", lease_until=None)
+                   .where((InboundRequest.id == request_id)
+                          & (InboundRequest.triage | InboundRequest.state.in_(("received", "failed"))))
+                   .execute())
+        if not changed:
+            raise TriageError("already_handled")
+        audit("intake.spam", "inbound_request", request_id, actor=user)
+
+
+def replay(request_id: int, user: User, now: datetime | None = None) -> str:
+    """Run a failed or spam-filed request again (after a fix); a processed one is left as it is."""
+    now = now or utcnow()
+    with database.atomic():
+        changed = (InboundRequest.update(state="received", attempts=0, lease_until=None, error=None)
+                   .where((InboundRequest.id == request_id) & InboundRequest.state.in_(("failed", "spam")))
+                   .execute())
+        audit("intake.replay", "inbound_request", request_id, actor=user)
+    if not changed:
+        return InboundRequest.get_by_id(request_id).state
+    return process(request_id, now) or InboundRequest.get_by_id(request_id).state
+
+
+def counts() -> dict[str, int]:
+    """How many requests wait in each queue the lead watches."""
+    rows = (InboundRequest.select(InboundRequest.state, InboundRequest.triage, fn.COUNT(InboundRequest.id))
+            .group_by(InboundRequest.state, InboundRequest.triage).tuples())
+    result = {"triage": 0, "failed": 0, "spam": 0, "received": 0}
+    for state, triage, count in rows:
+        if state == "processed" and triage:
+            result["triage"] += count
+        elif state in result:
+            result[state] += count
+    return result

@@ -1,0 +1,163 @@
+"""Integration sources, as an admin configures them (settings page and `relance add-source`).
+
+One validation for both: a bad value is a `SourceError` with a stable code the page translates.
+The HMAC secret is write-only: it can be set, replaced or cleared, never read back (SECURITY.md).
+"""
+import re
+from urllib.parse import urlparse
+
+from limits import parse as parse_limit
+from markupsafe import escape
+
+from integrations.plugins import source_types
+from integrations.webform import PRESET_NAMES, TARGETS, mapping_for
+
+from ..models import Source, User, database
+from .audit import record as audit
+from .intake import DEFAULT_CONFIG, MODES, OWNER_POLICIES, config_of
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+HONEYPOT = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
+
+
+class SourceError(ValueError):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def _url(value: str, code: str) -> str:
+    value = (value or "").strip()
+    if not value:
+        return ""
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SourceError(code)
+    return value
+
+
+def _origin(value: str) -> str:
+    parsed = urlparse(value.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path not in ("", "/"):
+        raise SourceError("invalid_origin")
+    return f"{parsed.scheme}://{parsed.netloc}".lower()
+
+
+def clean_config(data: dict) -> dict:
+    """A complete, valid source configuration from form or CLI values (strings or lists)."""
+    config = dict(DEFAULT_CONFIG)
+    preset = (data.get("preset") or config["preset"]).strip()
+    if preset not in PRESET_NAMES:
+        raise SourceError("unknown_preset")
+    mode = (data.get("mode") or config["mode"]).strip()
+    if mode not in MODES:
+        raise SourceError("unknown_mode")
+    owner = str(data.get("owner") or config["owner"]).strip()
+    if owner not in OWNER_POLICIES:
+        if not owner.isdigit() or not User.select().where((User.id == int(owner)) & User.active).exists():
+            raise SourceError("unknown_owner")
+    origins = data.get("allowed_origins") or []
+    if isinstance(origins, str):
+        origins = origins.replace(",", "\n").splitlines()
+    rate_limit = (data.get("rate_limit") if data.get("rate_limit") is not None else config["rate_limit"]).strip()
+    if rate_limit:
+        try:
+            parse_limit(rate_limit)
+        except ValueError:
+            raise SourceError("invalid_rate_limit") from None
+    honeypot = (data.get("honeypot") if data.get("honeypot") is not None else config["honeypot"]).strip()
+    if honeypot and not HONEYPOT.match(honeypot):
+        raise SourceError("invalid_honeypot")
+    fields = {}
+    for target in TARGETS:
+        names = ",".join(n.strip() for n in str((data.get("fields") or {}).get(target) or "").split(",")
+                         if n.strip())
+        if len(names) > 300:
+            raise SourceError("invalid_fields")
+        if names:
+            fields[target] = names
+    config.update(
+        preset=preset, mode=mode, owner=owner, rate_limit=rate_limit, honeypot=honeypot, fields=fields,
+        thank_you_url=_url(data.get("thank_you_url", ""), "invalid_thank_you_url"),
+        allowed_origins=sorted({_origin(o) for o in origins if o.strip()}))
+    return config
+
+
+def create_source(slug: str, type: str, name: str = "", config: dict | None = None,
+                  secret: str | None = None, actor=None) -> Source:
+    slug = (slug or "").strip().lower()
+    if not SLUG.match(slug):
+        raise SourceError("invalid_slug")
+    if type not in source_types():
+        raise SourceError("unknown_type")
+    with database.atomic():
+        if Source.select().where(Source.slug == slug).exists():
+            raise SourceError("slug_taken")
+        source = Source.create(slug=slug, type=type, name=(name or slug).strip()[:100],
+                               config=clean_config(config or {}), secret=(secret or "").strip() or None)
+        audit("source.create", "source", source.id, detail=f"type={type}", actor=actor)
+    return source
+
+
+def update_source(source: Source, *, name: str | None = None, config: dict | None = None,
+                  secret: str | None = None, clear_secret: bool = False, active: bool | None = None,
+                  actor=None) -> Source:
+    """Change what is given; an empty secret leaves the stored one as it is."""
+    if name is not None:
+        source.name = name.strip()[:100] or source.slug
+    if config is not None:
+        source.config = clean_config(config)
+    if clear_secret:
+        source.secret = None
+    elif secret and secret.strip():
+        source.secret = secret.strip()
+    if active is not None:
+        source.active = active
+    source.save()
+    audit("source.update", "source", source.id, actor=actor)
+    return source
+
+
+FIELD_INPUTS = {  # our field: (input type, autocomplete, required)
+    "first_name": ("text", "given-name", False),
+    "last_name": ("text", "family-name", True),
+    "phone": ("tel", "tel", True),
+    "email": ("email", "email", False),
+    "request": ("select", "off", False),
+    "message": ("textarea", "off", False),
+}
+FIELD_LABELS_FR = {"first_name": "Prénom", "last_name": "Nom", "phone": "Téléphone", "email": "E-mail",
+                   "request": "Votre demande", "message": "Message"}
+REQUEST_CHOICES_FR = (("rdv", "Prendre rendez-vous"), ("devis", "Recevoir un devis / les tarifs"),
+                      ("programme", "Recevoir des informations sur le programme"))
+
+
+def embed_snippet(source: Source, action_url: str) -> str:
+    """The HTML form a website pastes in (French, like the website's visitors), escaped for display.
+
+    It posts straight to the intake URL, names its fields as this source's mapping reads them, and
+    carries the honeypot, hidden from people and left empty by them.
+    """
+    config = config_of(source)
+    mapping = mapping_for(config)
+    lines = [f'<form action="{escape(action_url)}" method="post" accept-charset="utf-8">']
+    for target, (kind, autocomplete, required) in FIELD_INPUTS.items():
+        name = escape(mapping[target][0])
+        label = FIELD_LABELS_FR[target]
+        need = " required" if required else ""
+        lines.append(f"  <p><label>{label}<br>")
+        if kind == "textarea":
+            lines.append(f'    <textarea name="{name}" rows="4"></textarea></label></p>')
+        elif kind == "select":
+            lines.append(f'    <select name="{name}">')
+            lines.extend(f'      <option value="{value}">{text}</option>' for value, text in REQUEST_CHOICES_FR)
+            lines.append("    </select></label></p>")
+        else:
+            lines.append(f'    <input type="{kind}" name="{name}" autocomplete="{autocomplete}"{need}></label></p>')
+    if config.get("honeypot"):
+        lines.append(f'  <p style="position:absolute;left:-10000px" aria-hidden="true"><label>Ne pas remplir '
+                     f'<input type="text" name="{escape(config["honeypot"])}" tabindex="-1" autocomplete="off">'
+                     "</label></p>")
+    lines.append('  <p><button type="submit">Envoyer</button></p>')
+    lines.append("</form>")
+    return "\n".join(lines)
