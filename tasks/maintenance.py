@@ -26,3 +26,14 @@ def conversion_cohort():
 
     with app_context():
         return len(record_snapshot(utcnow()))
+
+
+@huey.periodic_task(crontab(minute="29", hour="3"))
+def purge_old_raw_requests():
+    """SECURITY.md: raw inbound requests have a retention period (setting `intake_retention_days`)."""
+    from webapp.services.defaults import setting
+    from webapp.services.intake import purge_raw
+    from webapp.timeutil import utcnow
+
+    with app_context():
+        return purge_raw(utcnow(), int(setting("intake_retention_days")))

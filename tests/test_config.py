@@ -56,3 +56,17 @@ def test_huey_is_sqlite_by_default_and_redis_when_asked(tmp_path):
     assert isinstance(make_huey("redis://127.0.0.1:6379/0"), RedisHuey)
     with pytest.raises(ValueError):
         make_huey("amqp://x")
+
+
+def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(sqlite_url):
+    from tests.conftest import make_app
+    from webapp.models import InboundRequest, database
+    from webapp.services.sources import create_source
+
+    app = make_app(sqlite_url, PROXY_COUNT=1)
+    with app.app_context(), database.connection_context():
+        create_source("site-web", "webform")
+    app.test_client().post("/intake/site-web", json={"phone": "776543210"},
+                           headers={"X-Forwarded-For": "41.82.10.7"})
+    with app.app_context(), database.connection_context():
+        assert InboundRequest.get().remote_addr == "41.82.10.7"

@@ -320,6 +320,24 @@ def test_the_rescan_picks_up_requests_whose_task_was_lost(auto_source):
     assert fresh.id not in intake.due_for_rescan(now)
 
 
+def test_raw_requests_are_emptied_after_the_retention_period_once_handled(auto_source):
+    now = utcnow()
+    old_done = _accept(auto_source, {"phone": "776543210"}, now=now - timedelta(days=200))
+    intake.process(old_done.id, now)
+    old_waiting = _accept(auto_source, {"phone": "776543211"}, now=now - timedelta(days=200))
+    recent = _accept(auto_source, {"phone": "776543212"}, now=now - timedelta(days=2))
+    intake.process(recent.id, now)
+
+    assert intake.purge_raw(now, days=180) == 1
+    assert intake.purge_raw(now, days=180) == 0
+
+    emptied = InboundRequest.get_by_id(old_done.id)
+    assert (bytes(emptied.body), emptied.parsed, emptied.state) == (b"", None, "processed")
+    assert emptied.prospect_id is not None                       # the record it made stays
+    assert bytes(InboundRequest.get_by_id(old_waiting.id).body)   # never before it is handled
+    assert bytes(InboundRequest.get_by_id(recent.id).body)
+
+
 # --- the pure parts ---------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("choice, text, expected", [

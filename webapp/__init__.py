@@ -28,6 +28,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    if app.config.get("PROXY_COUNT"):
+        # Behind N trusted proxies: the client's address (rate limits, audit) and scheme come from
+        # their X-Forwarded-* headers; never trust more hops than there are proxies.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     db.init_app(app)
     i18n.init_app(app)
     security.init_app(app)

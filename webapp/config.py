@@ -41,6 +41,7 @@ def from_environment(instance_path: Path) -> dict:
         "SMTP_URL": env("RELANCE_SMTP_URL", ""),
         "MAIL_FROM": env("RELANCE_MAIL_FROM", ""),
         "BABEL_DEFAULT_LOCALE": env("RELANCE_LOCALE", "fr"),
+        "PROXY_COUNT": int(env("RELANCE_PROXY_COUNT", "0")),
         "INTAKE_MAX_BYTES": int(env("RELANCE_INTAKE_MAX_BYTES", str(256 * 1024))),
         "INTAKE_LEASE_SECONDS": int(env("RELANCE_INTAKE_LEASE_SECONDS", "120")),
         "INTAKE_MAX_ATTEMPTS": int(env("RELANCE_INTAKE_MAX_ATTEMPTS", "5")),

@@ -402,3 +402,15 @@ def counts() -> dict[str, int]:
         elif state in result:
             result[state] += count
     return result
+
+
+def purge_raw(now: datetime, days: int) -> int:
+    """Empty the raw body, headers, address and parsed copy of requests handled more than `days` ago
+    (processed and out of triage, or spam). The row stays as the trace of what happened; requests
+    not yet handled are never touched. Returns how many were emptied."""
+    cutoff = now - timedelta(days=days)
+    handled = (((InboundRequest.state == "processed") & ~InboundRequest.triage)
+               | (InboundRequest.state == "spam"))
+    return (InboundRequest.update(body=b"", headers={}, remote_addr="", parsed=None, fingerprint=None)
+            .where(handled & (InboundRequest.received_at < cutoff) & InboundRequest.fingerprint.is_null(False))
+            .execute())
