@@ -13,6 +13,7 @@ opening at all within a year raises ValueError instead of looping for ever.
 """
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -44,6 +45,13 @@ class Calendar:
         return ZoneInfo(self.tz)
 
 
+@lru_cache(maxsize=32)
+def _public_holidays(country: str, years: tuple[int, ...], language: str) -> dict[date, str]:
+    """The country's public holidays: computing them costs about 5 ms, and they only change with the
+    package, so each process computes them once per (country, years, language)."""
+    return dict(holidays_lib.country_holidays(country, years=list(years), language=language))
+
+
 def calendar_from_settings(working_hours: Mapping, country: str | None, years: Iterable[int], tz: str,
                            overrides: Iterable[tuple[date, str, bool]] = (),
                            language: str = "fr") -> Calendar:
@@ -60,8 +68,7 @@ def calendar_from_settings(working_hours: Mapping, country: str | None, years: I
             hours[_weekday(key)] = (_parse_time(opens), _parse_time(closes))
     closed: dict[date, str] = {}
     if country:
-        closed.update(holidays_lib.country_holidays(
-            country, years=list(years), language=_holiday_language(country, language)))
+        closed.update(_public_holidays(country, tuple(years), _holiday_language(country, language)))
     for day, name, is_closed in overrides:
         if is_closed:
             closed[day] = name
