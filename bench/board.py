@@ -83,6 +83,7 @@ def load_board(env, size: int, seed: int) -> dict:
     """`size` open prospects over the open stages, plus CLOSED_SHARE won/lost ones; planned follow-ups
     (with a type) for about 40% of the open ones, none on closed ones (the app cancels them)."""
     from webapp.models import FollowUpType, LostReason, Stage, database
+    from webapp.services.next_action import refresh_next_action
     from webapp.timeutil import utcnow
 
     closed = max(int(size * CLOSED_SHARE), 2)
@@ -117,6 +118,7 @@ def load_board(env, size: int, seed: int) -> dict:
                 marks = ", ".join("?" * len(closed_part))
                 cursor.execute(f'UPDATE "follow_up" SET "state" = \'cancelled\', "done_at" = ? '
                                f'WHERE "prospect_id" IN ({marks})', [now, *closed_part])
+                refresh_next_action(closed_part)   # as services.board.move does when it closes
             if types:
                 rows = cursor.execute('SELECT "id" FROM "follow_up"').fetchall()
                 cursor.executemany('UPDATE "follow_up" SET "type_id" = ? WHERE "id" = ?',

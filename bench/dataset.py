@@ -159,6 +159,7 @@ def load_prospects(env: BenchEnv, size: int, seed: int, followup_share: float = 
     """
     from webapp.models import FollowUp, Prospect, Stage, database
     from webapp.rules.text import fold
+    from webapp.services.next_action import refresh_next_action
     from webapp.services.prospects import prospect_search_text
     from webapp.timeutil import utcnow
 
@@ -235,6 +236,7 @@ def load_prospects(env: BenchEnv, size: int, seed: int, followup_share: float = 
                            for i, pid in enumerate(ids) if rng.random() < followup_share]
                 bulk_insert(database, FollowUp, fu_fields, fu_rows)
                 env.followups = len(fu_rows)
+                refresh_next_action()   # the app keeps it on every write; bulk_insert bypasses the app
 
         with steps.step("checkpoint"):
             database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -106,6 +106,7 @@ def _fallback_data() -> dict[str, tuple[str, str]]:
 
     from webapp import create_app
     from webapp.models import FollowUp, Prospect, database
+    from webapp.services.next_action import refresh_next_action
     from webapp.services.prospects import (ContactInput, add_interaction, record_contact,
                                            set_do_not_contact)
     from webapp.services.users import create_user
@@ -140,6 +141,7 @@ def _fallback_data() -> dict[str, tuple[str, str]]:
                                 now=at + timedelta(days=1))
                 if index % 3 == 0:
                     FollowUp.create(prospect=prospect, owner=codou, due_at=now + timedelta(days=index + 1))
+                    refresh_next_action([prospect.id])
                 if index == 2 and round_ == 1:
                     set_do_not_contact(prospect, True, "Ne souhaite plus être appelée", codou)
                 if index == 4 and round_ > 1:

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from webapp.models import FollowUp, LostReason, Prospect, Stage, StageChange, database
+from webapp.services.next_action import refresh_next_action
 from webapp.services.prospects import ContactInput, record_contact
 from webapp.timeutil import utcnow
 
@@ -16,8 +17,11 @@ def add(app, name, **fields):
 
 
 def plan(app, prospect, due_in_hours):
+    """A planned follow-up written directly (due in the past too), the prospect's next action refreshed
+    as every service that writes follow-ups does."""
     with app.app_context(), database.connection_context():
         FollowUp.create(prospect=prospect.id, due_at=utcnow() + timedelta(hours=due_in_hours))
+        refresh_next_action([prospect.id])
 
 
 def stage(app, kind, n=0):

@@ -18,6 +18,7 @@ from .rules.activity import activity_status
 from .rules.phones import normalise_phone
 from .rules.text import fold, search_text
 from .services.defaults import setting
+from .services.next_action import refresh_next_action
 from .services.prospects import (ContactInput, add_interaction, change_temperature, record_contact,
                                  set_do_not_contact)
 from .services.users import create_user
@@ -92,6 +93,7 @@ class _Loader:
             self._patients()
             self._settle_activity_and_plan()
             self._due_today()
+            refresh_next_action()   # the follow-ups above are written directly, as of their dates
 
     def _due_today(self) -> None:
         """Two follow-ups later today for each person who works prospects: a full "Ma journée"."""

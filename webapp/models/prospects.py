@@ -50,6 +50,17 @@ class Prospect(BaseModel):
     updated_at = DateTimeField(default=utcnow, index=True)   # the board's "changed since" (migration 0004)
     version = IntegerField(default=1)                 # optimistic concurrency for moves and edits
     search_text = TextField(default="")               # accent-folded names, email, phone digits
+    # The earliest planned follow-up's due time; null when nothing is planned ("à faire"). Kept by
+    # services.next_action.refresh_next_action wherever follow-ups change; the board orders by it
+    # through the (stage_id, next_action_at, id) index of migration 0005.
+    next_action_at = DateTimeField(null=True)
+
+    def save(self, force_insert=False, only=None):
+        """An update never writes next_action_at: it is derived from the follow-ups (refresh_next_action),
+        and a record loaded before they changed must not put its old value back."""
+        if only is None and not force_insert and self._pk is not None:
+            only = [f for f in self._meta.sorted_fields if f.name not in ("id", "next_action_at")]
+        return super().save(force_insert=force_insert, only=only)
 
     @property
     def full_name(self) -> str:

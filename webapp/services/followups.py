@@ -19,6 +19,7 @@ from ..timeutil import to_storage
 from .audit import record as audit
 from .board import MoveRefused, move
 from .defaults import setting
+from .next_action import refresh_next_action
 
 VALUES = ("hot", "warm", "cold", "lost")  # seed 002: "la valeur du prospect"
 OUTCOMES = ("not_reached", "signed_up", "next_step", "not_interested")
@@ -67,6 +68,7 @@ def plan_followup(prospect: Prospect, type: FollowUpType | None, owner: User | N
                                    due_at=to_storage(due_at), value=value, comment=(comment or "").strip(),
                                    previous=previous.id if previous else None,
                                    created_by=user.id if user else None, created_at=now)
+        refresh_next_action([prospect.id])
     audit("followup.plan", "prospect", prospect.id, detail=f"followup {followup.id}", actor=user)
     return followup
 
@@ -120,6 +122,7 @@ def complete_followup(followup: FollowUp, outcome: str, user, now: datetime, *,
         prospect = Prospect.get_by_id(followup.prospect_id)
         following = _OUTCOMES[outcome](followup, prospect, user, now, reschedule_at=reschedule_at,
                                        next_type=next_type, next_due_at=next_due_at, lost_reason=lost_reason)
+        refresh_next_action([prospect.id])
     audit("followup.complete", "prospect", prospect.id, detail=f"followup {followup.id}: {outcome}", actor=user)
     return following
 

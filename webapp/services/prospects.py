@@ -13,6 +13,7 @@ from ..timeutil import utcnow
 from .audit import record as audit
 from .dedupe import Identity, Match, find_existing
 from .defaults import setting
+from .next_action import refresh_next_action
 
 
 @dataclass
@@ -207,6 +208,7 @@ def set_do_not_contact(prospect: Prospect, flag: bool, reason: str, user, now=No
             cancelled = (FollowUp.update(state="cancelled", done_at=now)
                          .where((FollowUp.prospect == prospect) & (FollowUp.state == "planned"))
                          .execute())
+            refresh_next_action([prospect.id])
         _touch(prospect, now)
     audit("prospect.consent", "prospect", prospect.id, detail="do_not_contact" if flag else "may_contact",
           actor=user)

@@ -9,7 +9,8 @@ sweep that did not run for a week catches up in one pass, and a second pass chan
 - the rules (`rules.followups.due_followups`) run in Python over the open, contactable hot and warm
   prospects, chunk by chunk, with the interaction facts loaded by GROUP BY queries (a few queries per
   chunk, none per prospect), and each planned follow-up inserted under its unique `cause_key`
-  (INSERT ... ON CONFLICT DO NOTHING), so a cause is planned once however often the sweep runs.
+  (INSERT ... ON CONFLICT DO NOTHING), so a cause is planned once however often the sweep runs; the
+  prospects that got one have their stored next action recomputed by one UPDATE in the same transaction.
 Facts are read as of `as_of` (interactions and temperature changes up to it); the temperature and the
 qualification are the current ones.
 """
@@ -26,6 +27,7 @@ from ..rules.followups import ANSWERED_TEMPERATURES, RULE_DEFAULTS, ProspectFact
 from ..rules.worktime import Calendar, calendar_from_settings
 from ..timeutil import to_storage, utcnow
 from .defaults import SETTINGS, setting
+from .next_action import refresh_next_action
 
 CHUNK = 5000
 LIVE_CHANNELS = ("phone", "visit")   # a conversation: the question is answered as it is asked
@@ -250,7 +252,10 @@ def insert_followups(rows: list[tuple]) -> int:
         return 0
     sql, params = FollowUp.insert_many([new[0]], fields=_FIELDS).on_conflict_ignore().sql()
     defaults = tuple(params[len(_FIELDS):])   # the model defaults of the columns not listed
+    prospect_at = _FIELDS.index(FollowUp.prospect)
     with database.atomic():
         cursor = database.cursor()
         cursor.executemany(sql, [row + defaults for row in new])
-        return cursor.rowcount
+        inserted = cursor.rowcount
+        refresh_next_action(row[prospect_at] for row in new)
+        return inserted

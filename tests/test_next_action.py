@@ -1,0 +1,197 @@
+"""Each prospect's stored next action (migration 0005) stays the earliest planned follow-up whatever
+changes the follow-ups: planning, each outcome, the sweep, do-not-contact, a move to a closed stage;
+and the board orders its cards by it."""
+import itertools
+from datetime import datetime, timedelta
+
+import pytest
+from playhouse.migrations import Runner
+
+from tests.conftest import PASSWORD
+from webapp.db import MIGRATIONS_DIR, bind, migrate
+from webapp.models import FollowUp, FollowUpType, LostReason, Prospect, Stage, database
+from webapp.services import board
+from webapp.services.followups import complete_followup, plan_followup
+from webapp.services.prospects import (ContactInput, add_interaction, change_temperature, record_contact,
+                                       set_do_not_contact)
+from webapp.services.search import Criteria
+from webapp.services.sweep import run_sweep
+from webapp.services.users import create_user
+
+NOW = datetime(2026, 11, 24, 10, 0)   # a Tuesday; Dakar is UTC all year
+FIRST = "Rappel de qualification"      # a first step, followed by NEXT
+NEXT = "Envoi de documentation"
+_numbers = itertools.count(100)
+
+
+def kind(name: str) -> FollowUpType:
+    return FollowUpType.get(FollowUpType.name == name)
+
+
+def new_prospect(name: str, owner=None, temperature="warm", at=NOW - timedelta(days=1)) -> Prospect:
+    data = ContactInput(last_name=name, phone=f"77 200 {next(_numbers):04d}"[:12], owner=owner,
+                        temperature=temperature, occurred_at=at)
+    return record_contact(data, owner, now=at).prospect
+
+
+def plan(prospect, hours: float, user=None, type_name=FIRST, now=NOW):
+    return plan_followup(prospect, kind(type_name), user, now + timedelta(hours=hours), "warm", "", user, now)
+
+
+def next_action(prospect):
+    return Prospect.get_by_id(prospect.id).next_action_at
+
+
+def first_column(criteria=None) -> list[str]:
+    """The names on the first open column, in the board's order."""
+    return [card["last_name"] for card in board.columns(criteria or Criteria(filters={}), now=NOW)[0].cards]
+
+
+@pytest.fixture
+def user(any_ctx):
+    return create_user(f"codou{next(_numbers)}@clinic.test", "Codou Diop", "secretary", PASSWORD)
+
+
+def test_planning_keeps_the_earliest_planned_due_time(user):
+    prospect = new_prospect("Diop", user)
+    assert next_action(prospect) is None
+    plan(prospect, 48, user)
+    assert next_action(prospect) == NOW + timedelta(hours=48)
+    plan(prospect, 72, user)
+    assert next_action(prospect) == NOW + timedelta(hours=48)
+    plan(prospect, 24, user)
+    assert next_action(prospect) == NOW + timedelta(hours=24)
+
+
+def test_cards_are_ordered_by_the_stored_next_action_then_to_do(user):
+    later, soon, nothing, also_soon = (new_prospect(n, user) for n in ("Later", "Soon", "Nothing", "AlsoSoon"))
+    plan(later, 72, user)
+    plan(soon, 24, user)
+    plan(also_soon, 24, user)   # the same time: the older prospect first
+    assert first_column() == ["Soon", "AlsoSoon", "Later", "Nothing"]
+
+
+def test_not_reached_moves_the_next_action_to_the_new_date_and_the_card_down(user):
+    first, second = new_prospect("First", user), new_prospect("Second", user)
+    followup = plan(first, 1, user)
+    plan(second, 5, user)
+    assert first_column() == ["First", "Second"]
+    complete_followup(followup, "not_reached", user, NOW, reschedule_at=NOW + timedelta(days=3))
+    assert next_action(first) == NOW + timedelta(days=3)
+    assert first_column() == ["Second", "First"]
+
+
+def test_next_step_moves_the_next_action_to_the_following_step(user):
+    prospect = new_prospect("Diop", user)
+    followup = plan(prospect, 1, user)
+    complete_followup(followup, "next_step", user, NOW, next_type=kind(NEXT), next_due_at=NOW + timedelta(days=2))
+    assert next_action(prospect) == NOW + timedelta(days=2)
+    assert board.card(prospect.id, now=NOW)["next_type"] == NEXT
+
+
+def test_completing_the_earliest_makes_the_next_planned_one_the_next_action(user):
+    prospect, other = new_prospect("Done", user), new_prospect("Other", user)
+    followup = plan(prospect, 1, user)
+    later = plan(prospect, 48, user)
+    plan(other, 24, user)
+    complete_followup(followup, "not_reached", user, NOW, reschedule_at=NOW + timedelta(days=4))
+    assert next_action(prospect) == later.due_at   # the other planned one is now the earliest
+    assert first_column() == ["Other", "Done"]
+
+
+@pytest.mark.parametrize("outcome", ["signed_up", "not_interested"])
+def test_an_outcome_that_closes_the_prospect_clears_its_next_action(user, outcome):
+    prospect = new_prospect("Diop", user)
+    followup = plan(prospect, 1, user)
+    plan(prospect, 48, user)
+    reason = LostReason.get(LostReason.code == "not_interested")
+    complete_followup(followup, outcome, user, NOW, lost_reason=reason)
+    assert next_action(prospect) is None
+    assert not FollowUp.select().where((FollowUp.prospect == prospect.id) & (FollowUp.state == "planned")).exists()
+
+
+@pytest.mark.parametrize("kind_", ["won", "lost"])
+def test_a_move_to_a_closed_stage_clears_the_next_action(user, kind_):
+    prospect = new_prospect("Diop", user)
+    plan(prospect, 24, user)
+    stage = Stage.get(Stage.kind == kind_)
+    reason = LostReason.get(LostReason.code == "not_interested") if kind_ == "lost" else None
+    board.move(prospect.id, stage, user, version=Prospect.get_by_id(prospect.id).version, lost_reason=reason,
+               confirmed=True, now=NOW)
+    assert next_action(prospect) is None
+
+
+def test_do_not_contact_clears_the_next_action_and_the_card_becomes_to_do(user):
+    quiet, other = new_prospect("Quiet", user), new_prospect("Other", user)
+    plan(quiet, 1, user)
+    plan(other, 24, user)
+    assert first_column() == ["Quiet", "Other"]
+    set_do_not_contact(Prospect.get_by_id(quiet.id), True, "Ne plus appeler", user, now=NOW)
+    assert next_action(quiet) is None
+    assert first_column() == ["Other", "Quiet"]
+
+
+def test_saving_a_prospect_loaded_before_a_plan_keeps_the_new_next_action(user):
+    loaded = Prospect.get_by_id(new_prospect("Diop", user).id)
+    plan(loaded, 24, user)
+    change_temperature(loaded, "hot", "Rappelle souvent", user, now=NOW)   # saves the stale record
+    add_interaction(loaded, channel="phone", direction="in", user=user, occurred_at=NOW, now=NOW)
+    assert next_action(loaded) == NOW + timedelta(hours=24)
+
+
+def test_the_sweep_sets_the_next_action_of_the_prospects_it_plans_for(any_ctx):
+    t0 = datetime(2026, 11, 2, 9, 0)   # a Monday morning
+    owner = create_user("codou@clinic.test", "Codou", "secretary", PASSWORD)
+    hot = new_prospect("Hot", owner, temperature="hot", at=t0)
+    add_interaction(hot, channel="phone", direction="out", occurred_at=t0 + timedelta(hours=1),
+                    now=t0 + timedelta(hours=1))
+    cold = new_prospect("Cold", owner, temperature="cold", at=t0)
+
+    result = run_sweep(t0 + timedelta(hours=50))
+    assert result.followups_created == 1
+    followup = FollowUp.get(FollowUp.prospect == hot.id)
+    assert next_action(hot) == followup.due_at
+    assert next_action(cold) is None
+    assert first_column() == ["Hot", "Cold"]
+    run_sweep(t0 + timedelta(hours=51))   # nothing new: nothing changes
+    assert next_action(hot) == followup.due_at
+
+
+def test_migration_0005_backfills_the_next_action_from_planned_followups(db_url):
+    db = bind(db_url)
+    with database.connection_context():
+        Runner(db, str(MIGRATIONS_DIR)).up(target="0004_prospect_updated_at_index")
+        stage_id = db.execute_sql("INSERT INTO stage (name, position, kind, retired) VALUES ('Nouveau', 0, 'open', "
+                                  "%s) RETURNING id".replace("%s", db.param), (False,)).fetchone()[0]
+        ids = []
+        for name in ("Planned", "Nothing", "OnlyDone"):
+            ids.append(db.execute_sql(
+                """INSERT INTO prospect (first_name, last_name, phone_raw, phone_valid, channel, origin_detail,
+                   temperature, activity_status, stage_id, outcome, do_not_contact, action_budget,
+                   actions_used, interaction_count, created_at, updated_at, version, search_text)
+                   VALUES ('', %s, '', %s, 'phone', '', 'warm', 'normal', %s, 'open', %s, 15, 0, 0,
+                   '2026-01-05 10:00:00', '2026-01-05 10:00:00', 1, '') RETURNING id""".replace("%s", db.param),
+                (name, True, stage_id, False)).fetchone()[0])
+        planned, nothing, only_done = ids
+        for prospect_id, due, state in [(planned, "2026-02-03 09:00:00", "planned"),
+                                        (planned, "2026-02-01 09:00:00", "planned"),
+                                        (planned, "2026-01-20 09:00:00", "done"),
+                                        (only_done, "2026-01-21 09:00:00", "cancelled")]:
+            db.execute_sql("""INSERT INTO follow_up (prospect_id, due_at, value, comment, rule_reason, state,
+                              created_at) VALUES (%s, %s, 'warm', '', '', %s, '2026-01-05 10:00:00')"""
+                           .replace("%s", db.param), (prospect_id, due, state))
+        assert "0005_next_action_at" in migrate()
+        stored = {p.id: p.next_action_at for p in Prospect.select()}
+    assert stored == {planned: datetime(2026, 2, 1, 9, 0), nothing: None, only_done: None}
+
+
+def test_the_open_column_query_is_an_index_range_scan(app):
+    with app.app_context(), database.connection_context():
+        stage = board.stages()[0]
+        query = (Prospect.select(*board.CARD_FIELDS).where(Prospect.stage == stage.id)
+                 .order_by(*board._ordering("open")).limit(30))
+        sql, params = query.sql()
+        plan = " ".join(row[-1] for row in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall())
+    assert "prospect_stage_id_next_action_at_id (stage_id=?)" in plan
+    assert "TEMP B-TREE" not in plan
+
