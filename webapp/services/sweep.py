@@ -125,10 +125,12 @@ def business_calendar(as_of: datetime) -> Calendar:
                                   current_app.config["TIMEZONE"], overrides)
 
 
-def sweep_rules(as_of: datetime, chunk: int = CHUNK, limit: int | None = None) -> tuple[int, int]:
+def sweep_rules(as_of: datetime, chunk: int = CHUNK, limit: int | None = None,
+                only: list[int] | None = None) -> tuple[int, int]:
     """Plan the rules' follow-ups for open, contactable prospects; returns (evaluated, created).
 
     `limit` stops after about that many prospects (whole chunks): the benchmark times a sample.
+    `only` restricts the pass to these prospects (see `plan_rules_for`).
     """
     as_of = to_storage(as_of)
     cal, settings = business_calendar(as_of), rule_settings()
@@ -136,8 +138,10 @@ def sweep_rules(as_of: datetime, chunk: int = CHUNK, limit: int | None = None) -
     evaluated = created = 0
     after = 0
     while limit is None or evaluated < limit:
-        prospects = list(_contactable(as_of).where(Prospect.id > after).order_by(Prospect.id)
-                         .limit(chunk).dicts())
+        query = _contactable(as_of).where(Prospect.id > after)
+        if only is not None:
+            query = query.where(Prospect.id.in_(only))
+        prospects = list(query.order_by(Prospect.id).limit(chunk).dicts())
         if not prospects:
             break
         after = prospects[-1]["id"]
@@ -146,6 +150,12 @@ def sweep_rules(as_of: datetime, chunk: int = CHUNK, limit: int | None = None) -
         evaluated += len(prospects)
         created += insert_followups(rows)
     return evaluated, created
+
+
+def plan_rules_for(prospect_ids: list[int], as_of: datetime) -> int:
+    """The rules' follow-ups for a few prospects now, not at the next sweep: a request just recorded
+    gets its first-answer deadline at once. The same cause keys as the sweep, so it plans nothing twice."""
+    return sweep_rules(as_of, only=list(prospect_ids))[1] if prospect_ids else 0
 
 
 def _contactable(as_of: datetime):
