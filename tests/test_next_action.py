@@ -71,6 +71,18 @@ def test_cards_are_ordered_by_the_stored_next_action_then_to_do(user):
     assert first_column() == ["Soon", "AlsoSoon", "Later", "Nothing"]
 
 
+def test_filtered_columns_keep_the_urgency_order(user):
+    other = create_user(f"awa{next(_numbers)}@clinic.test", "Awa Fall", "secretary", PASSWORD)
+    for name, owner, hours in [("Ndiaye Later", user, 72), ("Ndiaye Soon", user, 24), ("Ndiaye Other", other, 1),
+                               ("Sarr Soon", user, 2), ("Ndiaye Nothing", user, None)]:
+        prospect = new_prospect(name, owner)
+        if hours:
+            plan(prospect, hours, user)
+    mine_named = Criteria(q="ndiaye", filters={"temperature": "warm"}, owner=user.id)
+    assert first_column(mine_named) == ["Ndiaye Soon", "Ndiaye Later", "Ndiaye Nothing"]
+    assert board.columns(mine_named, now=NOW)[0].count == 3
+
+
 def test_not_reached_moves_the_next_action_to_the_new_date_and_the_card_down(user):
     first, second = new_prospect("First", user), new_prospect("Second", user)
     followup = plan(first, 1, user)

@@ -1,7 +1,7 @@
 """The pipeline board: columns, cards ordered by urgency, and moves between stages.
 
 A fixed number of queries whatever the number of cards (counts grouped by stage, one query per column
-for its first cards, owners, the types of the cards' next actions). Cards are plain dicts: the board renders
+for its first cards with their next action's type, owners). Cards are plain dicts: the board renders
 hundreds of them and dict access is the cheap one in Jinja.
 """
 from dataclasses import dataclass
@@ -51,15 +51,33 @@ def _ordering(kind: str):
     return [Prospect.updated_at.desc(), Prospect.id.desc()]
 
 
-def _card_rows(query) -> list[tuple]:
-    """CARD_FIELDS as the driver returns them: Peewee's per-row conversion cost a third of a column's
-    time, and the decorator converts the two values that need it."""
-    return database.execute(query.select(*CARD_FIELDS)).fetchall()
+def _next_type():
+    """The type name of the row's earliest planned follow-up (due time, then id), a card's "next action":
+    evaluated for the rows a column returns only, through the follow_up (prospect, state, due_at) index."""
+    return (FollowUp.select(FollowUpType.name)
+            .join(FollowUpType, JOIN.LEFT_OUTER, on=(FollowUp.type == FollowUpType.id))
+            .where((FollowUp.prospect == Prospect.id) & (FollowUp.state == "planned"))
+            .order_by(FollowUp.due_at, FollowUp.id).limit(1))
 
 
-def _cards(criteria: Criteria, stage: Stage, limit: int, offset: int = 0) -> list[tuple]:
-    return _card_rows(prospect_query(criteria).where(Prospect.stage == stage.id)
-                      .order_by(*_ordering(stage.kind)).limit(limit).offset(offset))
+class _ColumnQuery:
+    """The cards of columns of one kind, by stage: the SQL is built once per request and run once per
+    column with its stage, limit and offset (Peewee takes three times longer to build it than SQLite to answer it).
+    Rows are CARD_FIELDS and the next type as the driver returns them; the decorator converts the rest."""
+
+    def __init__(self, criteria: Criteria, kind: str):
+        next_type = _next_type()
+        head = len(next_type.sql()[1])
+        # The select list's parameters, then the stage condition, the filters and the paging.
+        query = (prospect_query(criteria, Prospect.select(*CARD_FIELDS, next_type.alias("next_type"))
+                                .where(Prospect.stage == 0))
+                 .order_by(*_ordering(kind)).limit(PAGE).offset(0))
+        self.sql, params = query.sql()
+        assert params[head] == 0 and list(params[-2:]) == [PAGE, 0], params
+        self.head, self.filters = list(params[:head]), list(params[head + 1:-2])
+
+    def rows(self, stage: Stage, limit: int, offset: int = 0) -> list[tuple]:
+        return database.execute_sql(self.sql, [*self.head, stage.id, *self.filters, limit, offset]).fetchall()
 
 
 def columns(criteria: Criteria, loaded: dict[int, int] | None = None, now: datetime | None = None) -> list[Column]:
@@ -69,27 +87,32 @@ def columns(criteria: Criteria, loaded: dict[int, int] | None = None, now: datet
     loaded = loaded or {}
     counts = dict(prospect_query(criteria).select(Prospect.stage, fn.COUNT(Prospect.id))
                   .group_by(Prospect.stage).tuples())
-    found = []
+    queries, found = {}, []
     for stage in stages():
         count = counts.get(stage.id, 0)
-        rows = _cards(criteria, stage, max(PAGE, min(loaded.get(stage.id, 0), 500))) if count else []
+        rows = []
+        if count:
+            if stage.kind not in queries:
+                queries[stage.kind] = _ColumnQuery(criteria, stage.kind)
+            rows = queries[stage.kind].rows(stage, max(PAGE, min(loaded.get(stage.id, 0), 500)))
         found.append((stage, count, rows))
-    decorate = _decorator(now, [row for _, _, rows in found for row in rows])
+    decorate = _decorator(now)
     return [Column(stage=stage, count=count, cards=[decorate(row) for row in rows]) for stage, count, rows in found]
 
 
 def column_page(stage: Stage, criteria: Criteria, offset: int, now: datetime | None = None) -> Column:
     """The next cards of one column, for infinite scroll."""
     count = prospect_query(criteria).where(Prospect.stage == stage.id).count()
-    rows = _cards(criteria, stage, PAGE, offset)
-    decorate = _decorator(now or utcnow(), rows)
+    rows = _ColumnQuery(criteria, stage.kind).rows(stage, PAGE, offset)
+    decorate = _decorator(now or utcnow())
     return Column(stage=stage, count=count, cards=[decorate(row) for row in rows])
 
 
 def card(prospect_id: int, now: datetime | None = None) -> dict | None:
     """One card, as the board shows it."""
-    rows = _card_rows(Prospect.select().where(Prospect.id == prospect_id))
-    return _decorator(now or utcnow(), rows)(rows[0]) if rows else None
+    rows = database.execute(Prospect.select(*CARD_FIELDS, _next_type().alias("next_type"))
+                            .where(Prospect.id == prospect_id)).fetchall()
+    return _decorator(now or utcnow())(rows[0]) if rows else None
 
 
 def _as_datetime(value):
@@ -99,38 +122,22 @@ def _as_datetime(value):
     return datetime.fromisoformat(value)
 
 
-_ID, _NEXT_ACTION_AT = CARD_FIELDS.index(Prospect.id), CARD_FIELDS.index(Prospect.next_action_at)
+_NAMES = [field.name for field in CARD_FIELDS]
 
 
-def _next_types(prospect_ids: list[int]) -> dict[int, str | None]:
-    """The type name of each prospect's earliest planned follow-up (due time, then id): one query."""
-    if not prospect_ids:
-        return {}
-    query = (FollowUp.select(FollowUp.prospect, FollowUpType.name)
-             .join(FollowUpType, JOIN.LEFT_OUTER, on=(FollowUp.type == FollowUpType.id))
-             .where(FollowUp.prospect.in_(prospect_ids) & (FollowUp.state == "planned"))
-             .order_by(FollowUp.due_at, FollowUp.id))
-    found = {}
-    for prospect_id, name in database.execute(query).fetchall():
-        found.setdefault(prospect_id, name)
-    return found
-
-
-def _decorator(now: datetime, rows: list[tuple]):
-    """A function turning one of these card rows into the dict a card shows: the row's fields, owner
-    initials, next action (time, type, overdue) and budget left. Two queries for all the rows."""
+def _decorator(now: datetime):
+    """A function turning a card row (CARD_FIELDS, then the next type) into the dict a card shows: the
+    row's fields, owner initials, next action (time, type, overdue) and budget left. One query, the owners."""
     owners = {u.id: (u.name, u.initials) for u in User.select(User.id, User.name, User.email)}
-    next_types = _next_types([row[_ID] for row in rows if row[_NEXT_ACTION_AT] is not None])
-    names = [field.name for field in CARD_FIELDS]
     no_owner = ("", "")
     short_datetime = short_datetime_formatter()
 
     def decorate(row: tuple) -> dict:
-        card = dict(zip(names, row))
+        card = dict(zip(_NAMES, row))
         due = card["next_due"] = _as_datetime(card.pop("next_action_at"))
         card["overdue"] = due is not None and due < now
         card["next_due_text"] = short_datetime(due)
-        card["next_type"] = next_types.get(card["id"])
+        card["next_type"] = row[-1]
         card["do_not_contact"] = bool(card["do_not_contact"])   # SQLite: 0 or 1
         card["owner_name"], card["owner_initials"] = owners.get(card["owner"], no_owner)
         card["name"] = f"{card['first_name']} {card['last_name']}".strip()

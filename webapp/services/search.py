@@ -85,9 +85,9 @@ def _text_condition(q: str):
     return _words_condition(fold(q).split())
 
 
-def prospect_query(criteria: Criteria):
-    """The filtered query, without paging or ordering."""
-    query = Prospect.select()
+def prospect_query(criteria: Criteria, query=None):
+    """The filtered query, without paging or ordering: Prospect.select(), or `query`, with the filters."""
+    query = Prospect.select() if query is None else query
     for name, value in (criteria.filters or {}).items():
         query = query.where(getattr(Prospect, name) == value)
     if criteria.owner is not None:

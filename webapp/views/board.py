@@ -81,7 +81,8 @@ def index():
         return redirect(url_for("board.index"))
     filters = _filters(request.args)
     criteria = _criteria(request.args)
-    session[SESSION_KEY] = filters  # the home page and the nav link bring the person back to it
+    if session.get(SESSION_KEY) != filters:
+        session[SESSION_KEY] = filters  # the home page and the nav link bring the person back to it
     columns = service.columns(criteria, _loaded(request.args))
     response = htmx.render("board/index.html", "board/_columns.html", columns=columns, filters=filters,
                            criteria=criteria, owners=[(str(u.id), u.name) for u in active_staff()],
