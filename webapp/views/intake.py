@@ -53,7 +53,9 @@ def _for_person() -> bool:
 def _refuse(code: str, status: int, source_slug: str | None = None, request_id: int | None = None):
     message = error_messages().get(code, code)
     if _for_person():
-        response = render_template("intake/public.html", status=status, error=message, slug=source_slug)
+        response = current_app.response_class(
+            render_template("intake/public.html", status=status, error=message, slug=source_slug),
+            mimetype="text/html")
     else:
         body = {"error": {"code": code, "message": message}}
         if request_id is not None:
