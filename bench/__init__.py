@@ -17,8 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-# Later: "bench.intake" (throughput).
-BENCHMARK_MODULES = ("bench.search", "bench.board", "bench.sweep")
+BENCHMARK_MODULES = ("bench.search", "bench.board", "bench.sweep", "bench.intake")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,171 @@
+"""Intake benchmark: how many web-form posts per second `POST /intake/<slug>` accepts (each one stored in one
+durable write before the answer) against two plain limits under the same server, and how long a post
+takes to become a prospect through a real worker.
+
+All three apps run under gunicorn with 2 *sync* workers on loopback (the NOTES.md figures were taken
+that way; a sync worker closes the connection after each response, so connections spread evenly over
+the workers, which the table checks from each worker's CPU time):
+
+  (a) the app: webapp:create_app(), a web-form source with no rate limit, a distinct JSON body per post
+      (the duplicate check never short-circuits);
+  (b) bench.intake_apps:durable_insert_app(): a bare Flask endpoint doing only the same durable insert
+      (SQLite, WAL, synchronous=FULL, the app's pragmas) and answering 202;
+  (c) bench.intake_apps:bare_app(): a bare Flask endpoint answering 202 without writing.
+
+The load generator (bench/loadgen.py) is forked processes on raw sockets with every request's bytes
+built before the clock starts; its own CPU time is printed. Latency: an auto-mode source, the consumer
+as the Procfile runs it (2 thread workers), posts spaced out, and a reader polling the database.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+
+from . import register
+from .common import Report, Stats, percentile, progress
+from .intake_apps import create_schema
+from .intake_stack import IntakeStack, senegal_mobile, wait_for
+from .loadgen import build_post, children_of, process_cpu, run_load
+
+TARGET_RATIO = 0.8
+CLIENTS = 4
+APPS = (
+    ("a", "POST /intake/<slug> (the app)", "webapp:create_app()"),
+    ("b", "bare endpoint + durable insert", "bench.intake_apps:durable_insert_app()"),
+    ("c", "bare endpoint, no write", "bench.intake_apps:bare_app()"),
+)
+
+
+def _bodies(start: int, count: int) -> list[bytes]:
+    return [json.dumps({"name": f"Awa Diop{n}", "phone": senegal_mobile(n)[0], "request": "rdv",
+                        "message": "Bonjour, je voudrais un rendez-vous la semaine prochaine."}).encode()
+            for n in range(start, start + count)]
+
+
+def _throughput(stack: IntakeStack, spec: str, offset: int, count: int, warmup: int) -> dict:
+    server = stack.gunicorn(workers=2, app_spec=spec, env={"BENCH_INTAKE_DB": str(stack.dir / "bare.db")}).start()
+    try:
+        host, port = server.host, server.port
+        requests = [build_post(host, port, "/intake/bench", body, "application/json")
+                    for body in _bodies(offset, warmup + count)]
+        run_load(host, port, requests[:warmup], CLIENTS)
+        workers = children_of(server.proc.pid)
+        cpu_before = [process_cpu(pid) for pid in workers]
+        result = run_load(host, port, requests[warmup:], CLIENTS)
+        cpu = [process_cpu(pid) - before for pid, before in zip(workers, cpu_before)]
+    finally:
+        server.stop()
+    return {"result": result, "worker_cpu": cpu}
+
+
+def _latency(stack: IntakeStack, posts: int, spacing: float) -> tuple[list[float], int]:
+    """Seconds from sending each post to seeing it processed with its prospect (polled every 2 ms)."""
+    from .intake_stack import post
+
+    server = stack.gunicorn(workers=2).start()
+    consumer = stack.consumer(workers=2).start()
+    sent: dict[int, float] = {}
+    seen: dict[int, float] = {}
+    stop = threading.Event()
+
+    def watch():
+        conn = sqlite3.connect(stack.db_path, timeout=10)
+        while not stop.is_set():
+            pending = [i for i in list(sent) if i not in seen]
+            if pending:
+                marks = ",".join("?" * len(pending))
+                now = time.perf_counter()
+                for (request_id,) in conn.execute(
+                        f"SELECT id FROM inbound_request WHERE state = 'processed' AND prospect_id IS NOT NULL "
+                        f"AND id IN ({marks})", pending):
+                    seen[request_id] = now
+            time.sleep(0.002)
+        conn.close()
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    try:
+        # Warm up: the consumer started (app imported, start-up re-scan done) and processing.
+        for body in _bodies(4_900_000, 3):
+            post(server.url + "/intake/latency", body, "application/json", {"Accept": "application/json"})
+        wait_for(lambda: stack.sql("SELECT count(*) FROM inbound_request WHERE state = 'received'")[0][0] == 0,
+                 timeout=60)
+        watcher.start()
+        for body in _bodies(5_000_000, posts):
+            started = time.perf_counter()
+            status, _, data = post(server.url + "/intake/latency", body, "application/json",
+                                   {"Accept": "application/json"})
+            if status == 202:
+                sent[json.loads(data)["id"]] = started
+            time.sleep(spacing)
+        deadline = time.monotonic() + 30
+        while len(seen) < len(sent) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        watcher.join(5)
+        consumer.stop()
+        server.stop()
+    return [seen[i] - sent[i] for i in sent if i in seen], len(sent) - len(seen)
+
+
+@register("intake", "web-form posts accepted per second vs a bare durable insert; post-to-prospect latency")
+def run(args) -> Report:
+    count, warmup = (300, 50) if args.quick else (4000, 300)
+    posts, spacing = (20, 0.02) if args.quick else (200, 0.05)
+    stack = IntakeStack(keep=args.keep).prepare()
+    stack.add_source("bench", mode="triage")
+    create_schema(str(stack.dir / "bare.db"))
+    report = Report(f"intake: POST /intake/<slug> under gunicorn, {count:,} distinct posts per app")
+    report.fact("server", "gunicorn, 2 sync workers, loopback (one request at a time per worker; "
+                          "the connection closes after each response)")
+    report.fact("client", f"{CLIENTS} forked processes on raw sockets, one request in flight each, "
+                          "request bytes built before the clock starts")
+    report.fact("database", "SQLite WAL, synchronous=FULL (webapp/db.py SQLITE_PRAGMAS), a temp file")
+    try:
+        measured = {}
+        for number, (key, label, spec) in enumerate(APPS):
+            progress(f"intake: {label}…")
+            measured[key] = _throughput(stack, spec, number * 1_000_000, count, warmup)
+    finally:
+        if args.keep:
+            print(f"(kept {stack.dir})")
+        stack.cleanup()
+    # A fresh database: the throughput runs left thousands of requests for a worker to process.
+    progress("intake: post-to-prospect latency through the worker…")
+    stack = IntakeStack(keep=args.keep).prepare()
+    stack.add_source("latency", mode="auto")
+    try:
+        latencies, missing = _latency(stack, posts, spacing)
+    finally:
+        stack.cleanup()
+
+    report.table.append(["kind", "req/s", "p50", "p99", "server cpu/req", "worker split", "client cpu/req",
+                         "non-2xx"])
+    for key, label, _ in APPS:
+        result, cpu = measured[key]["result"], measured[key]["worker_cpu"]
+        stats = Stats.of(result.latencies)
+        split = "/".join(f"{100 * c / sum(cpu):.0f}%" for c in cpu) if sum(cpu) else "?"
+        report.table.append([f"({key}) {label}", f"{result.throughput:,.0f}", f"{stats.p50:.2f} ms",
+                             f"{stats.p99:.2f} ms", f"{1000 * sum(cpu) / result.sent:.2f} ms", split,
+                             f"{1000 * result.client_cpu / result.sent:.2f} ms",
+                             str(result.sent - result.ok)])
+    rate = {key: measured[key]["result"].throughput for key in measured}
+    a_b, a_c = rate["a"] / rate["b"], rate["a"] / rate["c"]
+    client = measured["c"]["result"]
+    report.notes.append(f"ratio a/b (the app / bare durable insert): {a_b:.2f} (target {TARGET_RATIO})")
+    report.notes.append(f"ratio a/c (the app / bare endpoint, no write): {a_c:.2f}")
+    report.notes.append(f"client cost: {1000 * client.client_cpu / client.sent:.2f} ms CPU per request at the "
+                        f"fastest app, {client.client_cpu / client.wall:.2f} of a core over its run")
+    report.verdict(f"intake ratio a/b >= {TARGET_RATIO}", a_b >= TARGET_RATIO,
+                   f"{a_b:.2f} ({rate['a']:,.0f} vs {rate['b']:,.0f} req/s)")
+    if latencies:
+        report.notes.append(
+            f"post -> prospect through the worker (auto mode, consumer with 2 thread workers, "
+            f"{len(latencies)} posts {1000 * spacing:.0f} ms apart): p50 {1000 * percentile(latencies, 50):.0f} ms, "
+            f"p99 {1000 * percentile(latencies, 99):.0f} ms, max {1000 * max(latencies):.0f} ms"
+            + (f"; {missing} not processed within 30 s" if missing else ""))
+    report.verdict("intake every latency post processed", bool(latencies) and not missing,
+                   f"{len(latencies)} of {len(latencies) + missing}")
+    return report
