@@ -18,6 +18,9 @@ PERMISSIONS = {
     "settings.workflow": {"manager"},
     "admin.users": {"admin"},
     "admin.tokens": {"admin"},
+    "admin.sources": {"admin"},
+    # The website's requests carry health details: triaged by the follow-up lead (and the manager).
+    "requests.triage": {"lead", "manager"},
     "audit.view": {"admin", "manager"},
 }
 

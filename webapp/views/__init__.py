@@ -5,7 +5,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from . import admin, api, auth, board, followups, health, intake, myday, patients, prospects, settings
+from . import (admin, api, auth, board, followups, health, intake, myday, patients, prospects, requests,
+               settings, sources)
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -31,7 +32,8 @@ def error_response(status: int, code: str, message: str):
 
 
 def register_blueprints(app: Flask) -> None:
-    for module in (board, health, auth, prospects, patients, api, admin, settings, myday, followups, intake):
+    for module in (board, health, auth, prospects, patients, api, admin, settings, myday, followups, intake,
+                   requests, sources):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(CSRFError)

@@ -26,4 +26,56 @@
       search.focus();
     }
   });
+
+  // Copy buttons (sources settings): data-copy names the element whose text is copied.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) return;
+    var text = source.value !== undefined ? source.value : source.textContent;
+    var status = button.parentNode.querySelector("[data-copy-status]");
+    function done(message) {
+      if (status) status.textContent = message;
+      else button.setAttribute("aria-label", message);
+    }
+    var copied = button.getAttribute("data-copied") || "✓";
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { done(copied); });
+    } else if (source.select) {
+      source.select();  // no clipboard outside HTTPS: select, the person presses Ctrl+C
+    } else {
+      window.getSelection().selectAllChildren(source);
+    }
+  });
+
+  // Field mapping: the placeholders follow the form kind chosen (each input carries every preset's names).
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("[data-preset-select]")) return;
+    var form = select.form;
+    if (!form) return;
+    form.querySelectorAll("[data-preset-" + select.value + "]").forEach(function (input) {
+      input.placeholder = input.getAttribute("data-preset-" + select.value);
+    });
+  });
+
+  // After an in-place answer (a triaged request), the focus goes to what it says, not to the page top.
+  // The current page's nav link is scrolled into view: on a phone the nav scrolls sideways.
+  if (window.htmx) {
+    htmx.onLoad(function (elt) {
+      if (elt === document.body) {
+        var current = document.querySelector(".mainnav [aria-current]");
+        var nav = current && current.parentNode;
+        // Sideways only: scrollIntoView would also scroll the page away from a #fragment.
+        if (nav && nav.scrollWidth > nav.clientWidth &&
+            current.offsetLeft + current.offsetWidth > nav.scrollLeft + nav.clientWidth) {
+          nav.scrollLeft = current.offsetLeft + current.offsetWidth - nav.clientWidth;
+        }
+        return;
+      }
+      var focus = elt.matches && elt.matches(".request-item") ? elt.querySelector("[data-focus]") : null;
+      if (focus) focus.focus();
+    });
+  }
 })();

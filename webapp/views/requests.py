@@ -1,0 +1,236 @@
+"""Demandes à traiter: the follow-up lead's queues of website requests (to triage, failed, spam) and
+the raw content of any request.
+
+Each action is one POST that works without JavaScript (a redirect back to the queue, with a message);
+with htmx it answers the request's item, changed in place, and the queue counts out of band.
+"""
+from datetime import date
+
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .. import htmx
+from ..models import InboundRequest, Patient, Prospect, User
+from ..rules.phones import normalise_phone
+from ..security import can, require
+from ..services import intake as service
+from ..services import request_queues as queues
+from ..services.audit import record as audit
+from ..services.users import active_staff
+from .intake import error_messages
+
+bp = Blueprint("requests", __name__, url_prefix="/requests")
+
+QUEUE_LABELS = {"triage": _l("To triage"), "failed": _l("Failed"), "spam": _l("Spam")}
+STATE_LABELS = {"received": _l("Received, not yet processed"), "processed": _l("Processed"),
+                "failed": _l("Failed"), "spam": _l("Spam")}
+SPAM_REASONS = {
+    "honeypot": _l("The hidden trap field was filled in, as robots do."),
+    "origin_not_allowed": _l("Sent from a website that is not among the source's allowed origins."),
+    "marked_spam": _l("Marked as spam by a person."),
+    "bad_signature": _l("The signature is missing or wrong."),
+}
+SIGNATURE_PROBLEMS = {"missing": _l("missing"), "malformed": _l("unreadable"), "expired": _l("expired"),
+                      "mismatch": _l("does not match")}
+REFUSALS = {
+    "already_handled": _l("Someone else has already handled this request: it is no longer waiting."),
+    "choose_one_record": _l("Choose one record to attach the request to."),
+}
+
+
+@bp.app_context_processor
+def _request_helpers():
+    """The nav's waiting count, read only for those who may see it (one GROUP BY per page)."""
+    def requests_waiting() -> int | None:
+        return queues.waiting_counts()["triage"] if can("requests.triage") else None
+    return {"requests_waiting": requests_waiting}
+
+
+@bp.app_template_filter("e164")
+def _e164(value) -> str | None:
+    """A posted phone number, as typed, in E.164 (None when it cannot be read) for the `phone` filter."""
+    return normalise_phone(str(value or ""), current_app.config["PHONE_REGION"]).e164
+
+
+@bp.app_template_filter("iso_date")
+def _iso_date(value) -> date | None:
+    """A parsed field's ISO date (text in JSON) as a date, for the `date` filter."""
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def error_text(code: str | None) -> str | None:
+    """A failed request's error in words; an unknown code (a bug's message) is shown as it is."""
+    if not code:
+        return None
+    return error_messages().get(code)
+
+
+def spam_text(reason: str | None) -> str:
+    code, _sep, detail = (reason or "").partition(":")
+    text = str(SPAM_REASONS.get(code, reason or ""))
+    if code == "bad_signature" and detail:
+        text += " (" + str(SIGNATURE_PROBLEMS.get(detail, detail)) + ")"
+    return text
+
+
+def _context(**extra) -> dict:
+    return {"queue_labels": QUEUE_LABELS, "state_labels": STATE_LABELS, "error_text": error_text,
+            "spam_text": spam_text, "candidates": queues.candidates, "staff": active_staff(),
+            "counts": queues.waiting_counts(), **extra}
+
+
+def _queue_name() -> str:
+    queue = request.args.get("queue", "triage")
+    if queue not in queues.QUEUES:
+        abort(400)
+    return queue
+
+
+@bp.get("")
+@require("requests.triage")
+def index():
+    queue = _queue_name()
+    if queue == "triage":
+        items, total = service.triage_queue(limit=queues.PAGE)
+    else:
+        items, total = queues.listed(queue)
+    return htmx.render("requests/index.html", "requests/_queue.html",
+                       **_context(queue=queue, items=items, total=total))
+
+
+@bp.get("/<int:request_id>")
+@require("requests.triage")
+def show(request_id):
+    inbound = _get(request_id)
+    audit("request.view", "inbound_request", inbound.id)
+    text, size, truncated = queues.raw_text(inbound.body)
+    return render_template("requests/show.html", **_context(
+        item=inbound, fields=inbound.parsed or {}, raw=text, size=size, truncated=truncated,
+        limit=queues.RAW_DISPLAY_BYTES))
+
+
+def _get(request_id: int) -> InboundRequest:
+    inbound = InboundRequest.get_or_none(InboundRequest.id == request_id)
+    if inbound is None:
+        abort(404)
+    return inbound
+
+
+def _by_form_id(model, name: str):
+    """The record named by a form field, None when the field is empty; 400 when it is not a record."""
+    value = request.form.get(name, "").strip()
+    if not value:
+        return None
+    record = model.get_or_none(model.id == int(value)) if value.isdigit() else None
+    if record is None:
+        abort(400)
+    return record
+
+
+# --- the actions ------------------------------------------------------------------------------------
+
+@bp.post("/<int:request_id>/create")
+@require("requests.triage")
+def create(request_id):
+    _get(request_id)
+    owner = _by_form_id(User, "owner")
+    if owner is not None and owner not in active_staff():
+        abort(400)
+    try:
+        outcome = service.create_from(request_id, current_user._get_current_object(), owner=owner)
+    except service.TriageError as refusal:
+        return _refused(request_id, refusal.code)
+    if outcome.patient is not None:
+        message = _("Already known: a patient. The contact is recorded on the patient's record.")
+    elif outcome.created:
+        message = _("Prospect created.")
+    else:
+        message = _("Already known: the contact is recorded on the existing prospect.")
+    return _done(request_id, message, prospect=outcome.prospect if outcome.patient is None else None,
+                 patient=outcome.patient)
+
+
+@bp.post("/<int:request_id>/attach")
+@require("requests.triage")
+def attach(request_id):
+    _get(request_id)
+    prospect, patient = _by_form_id(Prospect, "prospect_id"), _by_form_id(Patient, "patient_id")
+    try:
+        service.attach(request_id, current_user._get_current_object(), prospect=prospect, patient=patient)
+    except service.TriageError as refusal:
+        return _refused(request_id, refusal.code)
+    return _done(request_id, _("Attached: the contact is recorded on the record."), prospect=prospect,
+                 patient=patient)
+
+
+@bp.post("/<int:request_id>/spam")
+@require("requests.triage")
+def spam(request_id):
+    _get(request_id)
+    try:
+        service.mark_spam(request_id, current_user._get_current_object())
+    except service.TriageError as refusal:
+        return _refused(request_id, refusal.code)
+    return _done(request_id, _("Marked as spam. It stays in the spam queue, where it can be restored."))
+
+
+@bp.post("/<int:request_id>/replay")
+@require("requests.triage")
+def replay(request_id):
+    if _get(request_id).state not in ("failed", "spam"):
+        return _refused(request_id, "already_handled")
+    state = service.replay(request_id, current_user._get_current_object())
+    inbound = InboundRequest.get_by_id(request_id)
+    if state == "processed" and inbound.triage:
+        message = _("Processed: the request now waits in the queue to triage.")
+    elif state == "processed":
+        message = _("Processed: the request was recorded on its record.")
+    elif state == "failed":
+        return _done(request_id, _("Processed again, and failed again."), category="error")
+    else:
+        message = _("Processed again.")
+    return _done(request_id, message, prospect=inbound.prospect, patient=inbound.patient)
+
+
+def _done(request_id: int, message: str, *, prospect=None, patient=None, category: str = "success"):
+    """The item, now handled: a message and where the request went; the counts change everywhere."""
+    queues.forget_counts()
+    inbound = InboundRequest.get_by_id(request_id)
+    if not htmx.wants_fragment():
+        flash(message, category)
+        return redirect(url_for("requests.index", queue=_back_queue()))
+    response = make_response(render_template(
+        "requests/_done.html", **_context(item=inbound, message=message, category=category,
+                                          prospect=prospect, patient=patient, oob=True)))
+    return htmx.vary(response)
+
+
+def _refused(request_id: int, code: str):
+    """Someone else was quicker (409), or the form named no record (400): said in words, nothing changed."""
+    status = 409 if code == "already_handled" else 400
+    message = str(REFUSALS.get(code, REFUSALS["already_handled"]))
+    queues.forget_counts()
+    inbound = InboundRequest.get_by_id(request_id)
+    if htmx.wants_fragment():
+        response = make_response(render_template(
+            "requests/_done.html", **_context(item=inbound, message=message, category="error",
+                                              prospect=inbound.prospect, patient=inbound.patient, oob=True)),
+            status)
+        return htmx.vary(response)
+    queue = _back_queue()
+    if queue == "triage":
+        items, total = service.triage_queue(limit=queues.PAGE)
+    else:
+        items, total = queues.listed(queue)
+    return render_template("requests/index.html", **_context(queue=queue, items=items, total=total,
+                                                             error=message)), status
+
+
+def _back_queue() -> str:
+    queue = request.form.get("queue", "triage")
+    return queue if queue in queues.QUEUES else "triage"
