@@ -5,13 +5,17 @@ from datetime import datetime
 import pytest
 
 from tests.conftest import login
-from webapp.models import ApiToken, FollowUp, FollowUpType, Patient, User, database
+from webapp.models import ApiToken, FollowUp, FollowUpType, InboundRequest, Patient, User, database
 from webapp.models.users import ROLES
 from webapp.security import PERMISSIONS
+from webapp.services.intake import process
 from webapp.services.prospects import ContactInput, record_contact
+from webapp.services.sources import create_source
 from webapp.services.tokens import create_token
 
-PUBLIC = {"static", "health.healthz", "auth.login", "auth.language"}
+# The website's form posts to intake without a session (its own checks: source, origin, signature, rate).
+PUBLIC = {"static", "health.healthz", "auth.login", "auth.language", "intake.preflight", "intake.receive",
+          "intake.thanks"}
 LOGIN_ONLY = {"prospects.home", "auth.logout", "auth.password"}
 
 
@@ -42,9 +46,15 @@ def ids(app, make_user):
         # Unassigned, so every role allowed to complete follow-ups may open its forms.
         followup = FollowUp.create(prospect=prospect, type=FollowUpType.get(FollowUpType.first_step),
                                    due_at=datetime(2099, 1, 5, 10))
+        # A website request waiting in triage.
+        source = create_source("site-web", "webform", "Site web")
+        inbound = InboundRequest.create(source=source, content_type="application/x-www-form-urlencoded",
+                                        body=b"nom=Diop&tel=770001122")
+        process(inbound.id)
     # The stage holds a prospect: the walk's empty POSTs cannot delete or retire it.
     return {"prospect_id": prospect.id, "patient_id": patient.id, "user_id": someone.id, "token_id": token.id,
-            "stage_id": prospect.stage_id, "followup_id": followup.id}
+            "stage_id": prospect.stage_id, "followup_id": followup.id, "source_id": source.id,
+            "request_id": inbound.id}
 
 
 def test_every_staff_route_is_covered_by_a_rule(app):
