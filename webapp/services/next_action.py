@@ -23,15 +23,17 @@ def refresh_next_action(prospect_ids: Iterable[int] | None = None) -> int:
     planned follow-ups, in one UPDATE; returns the number of rows updated. Call it inside the
     transaction that changed the follow-ups."""
     query = Prospect.update(next_action_at=earliest_planned_due())
-    if prospect_ids is not None:
-        ids = sorted(set(prospect_ids))
-        if not ids:
-            return 0
-        query = query.where(Prospect.id.in_(ids))
-        if isinstance(database.obj, PostgresqlDatabase):
-            # READ COMMITTED: wait for anyone else changing these prospects' follow-ups to commit, so that
-            # the UPDATE's snapshot (taken after the lock) sees their follow-ups too. NO KEY UPDATE does
-            # not conflict with the key-share locks that inserting a follow-up takes on its prospect.
-            list(Prospect.select(Prospect.id).where(Prospect.id.in_(ids)).order_by(Prospect.id)
-                 .for_update("FOR NO KEY UPDATE").tuples())
-    return query.execute()
+    if prospect_ids is None:
+        # Only a prospect with something planned or a stored value can need a change.
+        planned = FollowUp.select(FollowUp.prospect).where(FollowUp.state == "planned")
+        return query.where(Prospect.next_action_at.is_null(False) | Prospect.id.in_(planned)).execute()
+    ids = sorted(set(prospect_ids))
+    if not ids:
+        return 0
+    if isinstance(database.obj, PostgresqlDatabase):
+        # READ COMMITTED: wait for anyone else changing these prospects' follow-ups to commit, so that
+        # the UPDATE's snapshot (taken after the lock) sees their follow-ups too. NO KEY UPDATE does
+        # not conflict with the key-share locks that inserting a follow-up takes on its prospect.
+        list(Prospect.select(Prospect.id).where(Prospect.id.in_(ids)).order_by(Prospect.id)
+             .for_update("FOR NO KEY UPDATE").tuples())
+    return query.where(Prospect.id.in_(ids)).execute()
