@@ -30,7 +30,13 @@ from .intake_stack import IntakeStack, senegal_mobile, wait_for
 from .loadgen import build_post, children_of, process_cpu, run_load
 
 TARGET_RATIO = 0.8
-CLIENTS = 4
+# Two server set-ups, the same for the three apps: gunicorn's sync workers (one request at a time, as
+# NOTES.md measured), and the Procfile's threaded workers, where posts arriving together in one process
+# share a commit (webapp/services/intake_store.py). The verdict is on the Procfile's.
+SERVERS = (
+    ("sync", "2 sync workers", (), 4),
+    ("procfile", "2 gthread workers x 4 threads (the Procfile)", ("--worker-class", "gthread", "--threads", "4"), 16),
+)
 APPS = (
     ("a", "POST /intake/<slug> (the app)", "webapp:create_app()"),
     ("b", "bare endpoint + durable insert", "bench.intake_apps:durable_insert_app()"),
@@ -44,16 +50,18 @@ def _bodies(start: int, count: int) -> list[bytes]:
             for n in range(start, start + count)]
 
 
-def _throughput(stack: IntakeStack, spec: str, offset: int, count: int, warmup: int) -> dict:
-    server = stack.gunicorn(workers=2, app_spec=spec, env={"BENCH_INTAKE_DB": str(stack.dir / "bare.db")}).start()
+def _throughput(stack: IntakeStack, spec: str, server_args: tuple, clients: int, offset: int, count: int,
+                warmup: int) -> dict:
+    server = stack.gunicorn(workers=2, app_spec=spec, env={"BENCH_INTAKE_DB": str(stack.dir / "bare.db")},
+                            extra_args=server_args).start()
     try:
         host, port = server.host, server.port
         requests = [build_post(host, port, "/intake/bench", body, "application/json")
                     for body in _bodies(offset, warmup + count)]
-        run_load(host, port, requests[:warmup], CLIENTS)
+        run_load(host, port, requests[:warmup], clients)
         workers = children_of(server.proc.pid)
         cpu_before = [process_cpu(pid) for pid in workers]
-        result = run_load(host, port, requests[warmup:], CLIENTS)
+        result = run_load(host, port, requests[warmup:], clients)
         cpu = [process_cpu(pid) - before for pid, before in zip(workers, cpu_before)]
     finally:
         server.stop()
@@ -118,16 +126,20 @@ def run(args) -> Report:
     stack.add_source("bench", mode="triage")
     create_schema(str(stack.dir / "bare.db"))
     report = Report(f"intake: POST /intake/<slug> under gunicorn, {count:,} distinct posts per app")
-    report.fact("server", "gunicorn, 2 sync workers, loopback (one request at a time per worker; "
-                          "the connection closes after each response)")
-    report.fact("client", f"{CLIENTS} forked processes on raw sockets, one request in flight each, "
-                          "request bytes built before the clock starts")
+    report.fact("server", "gunicorn on loopback, each app under " + " and under ".join(
+        label for _, label, _, _ in SERVERS))
+    report.fact("client", "forked processes on raw sockets (4 for sync workers, 16 for threaded ones), one "
+                          "request in flight each, keep-alive when the server allows it, request bytes built "
+                          "before the clock starts")
     report.fact("database", "SQLite WAL, synchronous=FULL (webapp/db.py SQLITE_PRAGMAS), a temp file")
     try:
         measured = {}
-        for number, (key, label, spec) in enumerate(APPS):
-            progress(f"intake: {label}…")
-            measured[key] = _throughput(stack, spec, number * 1_000_000, count, warmup)
+        offset = 0
+        for server, server_label, server_args, clients in SERVERS:
+            for key, label, spec in APPS:
+                progress(f"intake: {label}, {server_label}…")
+                measured[server, key] = _throughput(stack, spec, server_args, clients, offset, count, warmup)
+                offset += 1_000_000
     finally:
         if args.keep:
             print(f"(kept {stack.dir})")
@@ -141,25 +153,28 @@ def run(args) -> Report:
     finally:
         stack.cleanup()
 
-    report.table.append(["kind", "req/s", "p50", "p99", "server cpu/req", "worker split", "client cpu/req",
-                         "non-2xx"])
-    for key, label, _ in APPS:
-        result, cpu = measured[key]["result"], measured[key]["worker_cpu"]
-        stats = Stats.of(result.latencies)
-        split = "/".join(f"{100 * c / sum(cpu):.0f}%" for c in cpu) if sum(cpu) else "?"
-        report.table.append([f"({key}) {label}", f"{result.throughput:,.0f}", f"{stats.p50:.2f} ms",
-                             f"{stats.p99:.2f} ms", f"{1000 * sum(cpu) / result.sent:.2f} ms", split,
-                             f"{1000 * result.client_cpu / result.sent:.2f} ms",
-                             str(result.sent - result.ok)])
-    rate = {key: measured[key]["result"].throughput for key in measured}
-    a_b, a_c = rate["a"] / rate["b"], rate["a"] / rate["c"]
-    client = measured["c"]["result"]
-    report.notes.append(f"ratio a/b (the app / bare durable insert): {a_b:.2f} (target {TARGET_RATIO})")
-    report.notes.append(f"ratio a/c (the app / bare endpoint, no write): {a_c:.2f}")
+    report.table.append(["kind", "server", "req/s", "p50", "p99", "server cpu/req", "worker split",
+                         "client cpu/req", "non-2xx"])
+    for server, _, _, _ in SERVERS:
+        for key, label, _ in APPS:
+            result, cpu = measured[server, key]["result"], measured[server, key]["worker_cpu"]
+            stats = Stats.of(result.latencies)
+            split = "/".join(f"{100 * c / sum(cpu):.0f}%" for c in cpu) if sum(cpu) else "?"
+            report.table.append([f"({key}) {label}", server, f"{result.throughput:,.0f}", f"{stats.p50:.2f} ms",
+                                 f"{stats.p99:.2f} ms", f"{1000 * sum(cpu) / result.sent:.2f} ms", split,
+                                 f"{1000 * result.client_cpu / result.sent:.2f} ms",
+                                 str(result.sent - result.ok)])
+    for server, server_label, _, _ in SERVERS:
+        rate = {key: measured[server, key]["result"].throughput for key, _, _ in APPS}
+        a_b, a_c = rate["a"] / rate["b"], rate["a"] / rate["c"]
+        report.notes.append(f"{server}: ratio a/b (the app / bare durable insert): {a_b:.2f} "
+                            f"(target {TARGET_RATIO}); ratio a/c (the app / bare endpoint, no write): {a_c:.2f}")
+        if server == "procfile":
+            report.verdict(f"intake ratio a/b >= {TARGET_RATIO} ({server_label})", a_b >= TARGET_RATIO,
+                           f"{a_b:.2f} ({rate['a']:,.0f} vs {rate['b']:,.0f} req/s)")
+    client = measured["sync", "c"]["result"]
     report.notes.append(f"client cost: {1000 * client.client_cpu / client.sent:.2f} ms CPU per request at the "
-                        f"fastest app, {client.client_cpu / client.wall:.2f} of a core over its run")
-    report.verdict(f"intake ratio a/b >= {TARGET_RATIO}", a_b >= TARGET_RATIO,
-                   f"{a_b:.2f} ({rate['a']:,.0f} vs {rate['b']:,.0f} req/s)")
+                        f"fastest sync app, {client.client_cpu / client.wall:.2f} of a core over its run")
     if latencies:
         report.notes.append(
             f"post -> prospect through the worker (auto mode, consumer with 2 thread workers, "

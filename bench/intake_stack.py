@@ -82,11 +82,13 @@ class IntakeStack:
         with sqlite3.connect(self.db_path, timeout=10) as conn:
             return conn.execute(query, params).fetchall()
 
-    def gunicorn(self, workers: int = 2, app_spec: str = "webapp:create_app()", env: dict | None = None):
+    def gunicorn(self, workers: int = 2, app_spec: str = "webapp:create_app()", env: dict | None = None,
+                 extra_args: tuple[str, ...] = ()):
         """The app (or another WSGI app) under gunicorn with this stack's environment; not started."""
         from tests.servers import GunicornServer
 
-        return GunicornServer(app_spec, env={**self.env, **(env or {})}, workers=workers, timeout=30)
+        return GunicornServer(app_spec, env={**self.env, **(env or {})}, workers=workers, timeout=30,
+                              extra_args=extra_args)
 
     def consumer(self, workers: int = 2, periodic: bool = True, kind: str = "thread") -> "Consumer":
         return Consumer(self.env, workers=workers, periodic=periodic, kind=kind)

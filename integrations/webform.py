@@ -215,6 +215,8 @@ def split_name(full: str) -> tuple[str, str]:
 
 
 def parse_birth_date(text: str) -> date | None:
+    if not text:
+        return None
     for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
         try:
             parsed = datetime.strptime(text.strip(), pattern).date()

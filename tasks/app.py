@@ -10,6 +10,14 @@ def app_context():
     if _app is None:
         from webapp import create_app
         _app = create_app()
+    from peewee import SqliteDatabase
+
     from webapp.models import database
-    with _app.app_context(), database.connection_context():
-        yield _app
+    with _app.app_context():
+        if isinstance(database.obj, SqliteDatabase):
+            # Each worker thread keeps its SQLite connection, as the web threads do (webapp/db.py).
+            database.connect(reuse_if_open=True)
+            yield _app
+        else:
+            with database.connection_context():
+                yield _app

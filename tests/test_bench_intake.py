@@ -17,16 +17,20 @@ def test_intake_benchmark_smoke(capsys):
     assert code == 0                                             # without --check a FAIL still exits 0
     assert "intake: POST /intake/<slug> under gunicorn, 300 distinct posts per app" in out
     header = next(line for line in out.splitlines() if line.startswith("kind "))
-    for column in ("req/s", "p50", "p99", "server cpu/req", "worker split", "client cpu/req", "non-2xx"):
+    for column in ("server", "req/s", "p50", "p99", "server cpu/req", "worker split", "client cpu/req", "non-2xx"):
         assert column in header
     for kind in ("(a) POST /intake/<slug> (the app)", "(b) bare endpoint + durable insert",
                  "(c) bare endpoint, no write"):
-        row = next(line for line in out.splitlines() if line.startswith(kind))
-        assert row.count(" ms") == 4 and row.rstrip().endswith(" 0")   # every post answered 2xx
-        assert re.search(r"\d+%/\d+%", row)                             # both workers served
-    assert re.search(r"^ratio a/b \(the app / bare durable insert\): \d+\.\d\d \(target 0\.8\)$", out, re.M)
-    assert re.search(r"^ratio a/c .*: \d+\.\d\d$", out, re.M)
-    assert re.search(r"^(PASS|FAIL)  intake ratio a/b >= 0.8: ", out, re.M)
+        rows = [line for line in out.splitlines() if line.startswith(kind)]
+        assert [row.split()[len(kind.split())] for row in rows] == ["sync", "procfile"]
+        for row in rows:
+            assert row.count(" ms") == 4 and row.rstrip().endswith(" 0")   # every post answered 2xx
+            assert re.search(r"\d+%/\d+%", row)                             # both workers served
+    for server in ("sync", "procfile"):
+        assert re.search(rf"^{server}: ratio a/b \(the app / bare durable insert\): \d+\.\d\d \(target 0\.8\); "
+                         r"ratio a/c .*: \d+\.\d\d$", out, re.M)
+    assert re.search(r"^(PASS|FAIL)  intake ratio a/b >= 0.8 \(2 gthread workers x 4 threads \(the Procfile\)\): ",
+                     out, re.M)
     assert re.search(r"^post -> prospect through the worker .*: p50 \d+ ms, p99 \d+ ms", out, re.M)
     assert "PASS  intake every latency post processed: 20 of 20" in out
     assert os.environ.get("RELANCE_DATABASE_URL") == database_url

@@ -2,6 +2,7 @@
 from functools import wraps
 
 from flask import Flask, abort, g, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
@@ -93,7 +94,28 @@ def _headers(response):
     return response
 
 
+PUBLIC_PREFIX = "/intake/"
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Public intake posts carry no session: none is opened or saved for them (a cookie would be
+    meaningless to a website's visitor, and opening one is a measurable share of an intake post)."""
+
+    def open_session(self, app, request):
+        if request.path.startswith(PUBLIC_PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
+@limiter.request_filter
+def _public_intake() -> bool:
+    """Intake applies its own per-source, per-address limit (views/intake.py); the global check's
+    cost is skipped there."""
+    return request.path.startswith(PUBLIC_PREFIX)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)

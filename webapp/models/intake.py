@@ -22,8 +22,9 @@ class Source(BaseModel):
 
 
 class InboundRequest(BaseModel):
-    source = ForeignKeyField(Source, backref="requests", on_delete="RESTRICT")
-    received_at = DateTimeField(default=utcnow, index=True)
+    # Indexes are few on purpose (migration 0006): each intake post pays for every one of them.
+    source = ForeignKeyField(Source, backref="requests", on_delete="RESTRICT", index=False)
+    received_at = DateTimeField(default=utcnow)
     remote_addr = CharField(default="")
     headers = JSONField(default=dict)
     content_type = CharField(default="")
@@ -36,7 +37,7 @@ class InboundRequest(BaseModel):
     lease_until = DateTimeField(null=True)
     processed_at = DateTimeField(null=True)
     parsed = JSONField(null=True)
-    triage = BooleanField(default=False, index=True)
+    triage = BooleanField(default=False)
     prospect = ForeignKeyField(Prospect, null=True, on_delete="SET NULL")
     patient = ForeignKeyField(Patient, null=True, on_delete="SET NULL")
 

@@ -23,6 +23,7 @@ from ..rules.qualification import read_qualification
 from ..timeutil import utcnow
 from .audit import record as audit
 from .dedupe import Match, find_existing
+from .intake_store import Pending, store
 from .prospects import ContactInput, ContactOutcome, add_interaction, identity_of, record_contact
 
 MODES = ("triage", "auto")
@@ -67,12 +68,13 @@ class Received:
 
 def accept(source: Source, *, content_type: str, headers: dict, body: bytes, remote_addr: str,
            idempotency_key: str | None = None, spam_reason: str | None = None,
-           now: datetime | None = None) -> Received:
+           now: datetime | None = None, dispatch=None) -> Received:
     """Store a post, raw, in one committed transaction, and say what became of it.
 
     A repeated post (the same `Idempotency-Key`, or the same content within a day) returns the request
     already stored. A post that cannot be read is stored as `failed` with its error code; a filled
-    honeypot or a `spam_reason` stores it as `spam`. Nothing sent is thrown away.
+    honeypot or a `spam_reason` stores it as `spam`. Nothing sent is thrown away. `dispatch(ids)`, if
+    given, is called after the commit with the new requests waiting to be processed.
     """
     now = now or utcnow()
     config = config_of(source)
@@ -88,16 +90,13 @@ def accept(source: Source, *, content_type: str, headers: dict, body: bytes, rem
     if spam_reason:
         state, error = "spam", None
     key = _key(idempotency_key)
-    with database.atomic():
-        existing = _earlier(source, key, fingerprint, now) if state == "received" or key else None
-        if existing is not None:
-            return Received(existing, duplicate=True)
-        stored = InboundRequest.create(
-            source=source, received_at=now, remote_addr=(remote_addr or "")[:64], headers=headers,
-            content_type=(content_type or "")[:200], body=body, idempotency_key=key,
-            fingerprint=fingerprint, state=state, triage=False,
-            error=(error.code if error else spam_reason))
-    return Received(stored, error=error)
+    item = store(Pending(
+        source_id=source.id, received_at=now, remote_addr=(remote_addr or "")[:64], headers=headers,
+        content_type=(content_type or "")[:200], body=body, idempotency_key=key, fingerprint=fingerprint,
+        state=state, error=(error.code if error else spam_reason),
+        check_fingerprint_since=now - DUPLICATE_WINDOW if state == "received" else None), dispatch)
+    stored = InboundRequest(id=item.stored_id, state=item.stored_state, source=source, received_at=now)
+    return Received(stored, duplicate=item.duplicate, error=None if item.duplicate else error)
 
 
 def _inspect(source, config, content_type, headers, body) -> tuple[str | None, bool]:
@@ -128,17 +127,6 @@ def _key(idempotency_key: str | None) -> str | None:
     return key if len(key) <= 200 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def _earlier(source: Source, key: str | None, fingerprint: str | None, now: datetime):
-    if key:
-        return InboundRequest.get_or_none((InboundRequest.source == source)
-                                          & (InboundRequest.idempotency_key == key))
-    return (InboundRequest.select()
-            .where((InboundRequest.fingerprint == fingerprint) & (InboundRequest.source == source)
-                   & (InboundRequest.received_at >= now - DUPLICATE_WINDOW)
-                   & InboundRequest.state.in_(("received", "processed")))
-            .order_by(InboundRequest.id).first())
-
-
 # --- processing: the worker's part ------------------------------------------------------------------
 
 def lease_seconds() -> int:
@@ -164,18 +152,24 @@ def process(request_id: int, now: datetime | None = None) -> str | None:
     if not claim(request_id, now):
         return None
     try:
+        # Read and parsed before the write transaction: the database's one writer is held only for
+        # the effect and the mark (the web's posts queue behind it).
+        request = InboundRequest.select(InboundRequest, Source).join(Source).where(
+            InboundRequest.id == request_id).get()
+        fields = _read(request)
         with database.atomic():
             if not _take(request_id, now):
                 return None
-            request = InboundRequest.get_by_id(request_id)
-            _apply(request, now)
+            created = _apply(request, fields, now)
             request.save()
-            return request.state
     except IntakeError as exc:
         return _failed(request_id, exc.code, final=True)
     except Exception as exc:  # a bug or an outage: counted, retried after the lease, then failed
         current_app.logger.exception("intake: processing request %s failed", request_id)
         return _failed(request_id, f"{type(exc).__name__}: {exc}"[:500], final=False)
+    if created is not None:
+        plan_first_answer(created, now)
+    return request.state
 
 
 def _take(request_id: int, now: datetime) -> bool:
@@ -207,33 +201,41 @@ def _parse(source: Source, content_type: str, headers: dict, body: bytes) -> dic
     return fields
 
 
-def _apply(request: InboundRequest, now: datetime) -> None:
-    source = request.source
-    config = config_of(source)
-    fields = _parse(source, request.content_type, request.headers or {}, bytes(request.body))
+def _read(request: InboundRequest) -> dict:
+    """The request's contact fields, as its source's plugin reads them, and what it asks for."""
+    fields = _parse(request.source, request.content_type, request.headers or {}, bytes(request.body))
     fields["qualification"] = read_qualification(fields.get("request"), fields.get("message"))
+    return fields
+
+
+def _apply(request: InboundRequest, fields: dict, now: datetime) -> Prospect | None:
+    """The request's effect; returns the prospect it created, if any."""
     request.parsed = fields
     request.state, request.processed_at, request.lease_until, request.error = "processed", now, None, None
     twin = _processed_twin(request)
     if twin is not None:  # two copies accepted at once: the second follows the first
         request.prospect, request.patient, request.triage = twin.prospect_id, twin.patient_id, False
         request.parsed = {**fields, "duplicate_of": twin.id}
-        return
-    if config["mode"] == "auto":
-        outcome = _record(request, fields, user=None, owner=next_owner(config), now=now)
-        request.prospect, request.patient, request.triage = outcome.prospect, outcome.patient, False
-    else:
+        return None
+    config = config_of(request.source)
+    if config["mode"] != "auto":
         request.triage = True
+        return None
+    outcome = _record(request, fields, user=None, owner=next_owner(config), now=now)
+    request.prospect, request.patient, request.triage = outcome.prospect, outcome.patient, False
+    return outcome.prospect if outcome.created else None
 
 
 def _processed_twin(request: InboundRequest) -> InboundRequest | None:
+    """An earlier copy of the same content, already processed (the fingerprint names the source)."""
     if not request.fingerprint:
         return None
-    return (InboundRequest.select()
-            .where((InboundRequest.fingerprint == request.fingerprint) & (InboundRequest.id < request.id)
-                   & (InboundRequest.source == request.source_id) & (InboundRequest.state == "processed")
-                   & (InboundRequest.received_at >= request.received_at - DUPLICATE_WINDOW))
-            .order_by(InboundRequest.id).first())
+    since = request.received_at - DUPLICATE_WINDOW
+    # Filtered in Python so that the query is a plain lookup on the fingerprint index.
+    earlier = InboundRequest.select().where(InboundRequest.fingerprint == request.fingerprint).order_by(
+        InboundRequest.id)
+    return next((twin for twin in earlier if twin.id < request.id and twin.state == "processed"
+                 and twin.received_at >= since), None)
 
 
 def contact_input(request: InboundRequest, fields: dict, owner: User | None) -> ContactInput:
@@ -251,11 +253,18 @@ def contact_input(request: InboundRequest, fields: dict, owner: User | None) -> 
 
 
 def _record(request: InboundRequest, fields: dict, user, owner, now) -> ContactOutcome:
-    outcome = record_contact(contact_input(request, fields, owner), user, now=now)
-    if outcome.prospect is not None and outcome.patient is None:
-        from .sweep import plan_rules_for
-        plan_rules_for([outcome.prospect.id], now)  # the first-answer deadline, now, not at the next sweep
-    return outcome
+    return record_contact(contact_input(request, fields, owner), user, now=now)
+
+
+def plan_first_answer(prospect: Prospect, now: datetime) -> None:
+    """The new prospect's first-answer deadline now, not at the next sweep, in its own short
+    transaction after the request's. If it fails the sweep plans it (same cause key): only logged."""
+    from .sweep import plan_rules_for
+    try:
+        with database.atomic():
+            plan_rules_for([prospect.id], now)
+    except Exception:
+        current_app.logger.exception("intake: planning the first answer of prospect %s failed", prospect.id)
 
 
 def next_owner(config: dict) -> User | None:
@@ -341,6 +350,8 @@ def create_from(request_id: int, user: User, owner: User | None = None,
         request.prospect, request.patient = outcome.prospect, outcome.patient
         request.save()
         audit("intake.create", "inbound_request", request.id, actor=user)
+    if outcome.created:
+        plan_first_answer(outcome.prospect, now)
     return outcome
 
 

@@ -11,12 +11,13 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_babel import gettext as _
 from limits import parse as parse_limit
 
-from integrations.webform import FORM_TYPES, IntakeError, mimetype_of
+from integrations.webform import FORM_TYPES
 
-from ..models import InboundRequest, Source
+from ..models import Source
 from ..rules import signatures
 from ..security import csrf, limiter
 from ..services import intake as service
+from ..services.intake_store import find_source
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 csrf.exempt(bp)  # a public endpoint: no session, no cookie to ride on
@@ -40,14 +41,14 @@ def error_messages() -> dict[str, str]:
         "missing_contact": _("Please give a phone number or an email address so that we can answer you."),
         "origin_not_allowed": _("This form cannot be sent from this website."),
         "bad_signature": _("The request signature is missing or wrong."),
+        "storage_unavailable": _("Your request could not be saved just now. Please send it again in a moment."),
     }
 
 
 def _for_person() -> bool:
     """A browser submitting a form, which wants a page; anything else is a machine wanting JSON."""
     accept = request.accept_mimetypes
-    return (mimetype_of(request.content_type or "") in FORM_TYPES
-            and accept["text/html"] > accept["application/json"])
+    return request.mimetype in FORM_TYPES and accept["text/html"] > accept["application/json"]
 
 
 def _refuse(code: str, status: int, source_slug: str | None = None, request_id: int | None = None):
@@ -82,7 +83,7 @@ def _cors(response, origin: str | None):
 
 
 def _active_source(slug: str) -> Source | None:
-    return Source.get_or_none((Source.slug == slug) & Source.active)
+    return find_source(slug)
 
 
 def _rate_limited(slug: str, config: dict) -> bool:
@@ -100,13 +101,13 @@ def _read_body(max_bytes: int) -> bytes | None:
     return None if len(body) > max_bytes else body
 
 
-def _enqueue(request_id: int) -> None:
-    """Hand the stored request to the worker. Losing this is allowed: the re-scan finds it."""
+def _enqueue(request_ids: list[int]) -> None:
+    """Hand stored requests to the worker. Losing this is allowed: the re-scan finds them."""
     try:
-        from tasks.intake import process_request
-        process_request(request_id)
+        from tasks.intake import process_requests
+        process_requests(request_ids)
     except Exception:  # the queue down must not turn a stored request into a 5xx
-        current_app.logger.exception("intake: could not enqueue request %s", request_id)
+        current_app.logger.exception("intake: could not enqueue requests %s", request_ids)
 
 
 @bp.route("/<slug>", methods=["OPTIONS"])
@@ -142,10 +143,17 @@ def receive(slug: str):
         problem = signatures.check(source.secret, request.headers.get(signatures.HEADER), body, time.time())
         if problem:
             spam_reason = f"bad_signature:{problem}"
-    received = service.accept(
-        source, content_type=request.content_type or "", headers=service.kept_headers(request.headers),
-        body=body, remote_addr=request.remote_addr or "", idempotency_key=request.headers.get("Idempotency-Key"),
-        spam_reason=spam_reason)
+    try:
+        received = service.accept(
+            source, content_type=request.content_type or "", headers=service.kept_headers(request.headers),
+            body=body, remote_addr=request.remote_addr or "",
+            idempotency_key=request.headers.get("Idempotency-Key"), spam_reason=spam_reason,
+            dispatch=_enqueue)
+    except Exception:  # the database refused the write (full disk, lock timeout): nothing was promised
+        current_app.logger.exception("intake: could not store a post to %s", slug)
+        response, status = _refuse("storage_unavailable", 503, slug)
+        response.headers["Retry-After"] = "5"
+        return response, status
     stored = received.request
     if spam_reason:  # kept for review as spam, and refused
         code = spam_reason.partition(":")[0]
@@ -153,8 +161,6 @@ def receive(slug: str):
     if received.error is not None:
         response, status = _refuse(received.error.code, received.error.status, slug, stored.id)
         return _cors(response, _allowed_origin(config)), status
-    if stored.state == "received" and not received.duplicate:
-        _enqueue(stored.id)
     if _for_person():
         return redirect(config.get("thank_you_url") or url_for("intake.thanks", slug=slug), 303)
     response = jsonify({"id": stored.id, "url": url_for("api.request_detail", request_id=stored.id),
