@@ -217,3 +217,50 @@ def test_the_embedded_form_in_a_real_browser_lands_on_the_thank_you_page(live, p
     assert json.loads(headers)["Origin"] == site.url.rsplit("/", 1)[0]
     row = _settled(live, request_id)
     assert row["state"] == "processed" and row["triage"] == 1
+
+
+def test_a_request_from_the_website_becomes_a_prospect_on_the_board_in_one_click(live, page):
+    """Issue 7's "done when": a real browser form, the lead's triage queue, one click, the board."""
+    from webapp.models import FollowUp, Prospect, Source
+    from webapp.services.sources import embed_snippet
+    from webapp.services.users import create_user
+
+    live.run(create_user, "codou@clinic.test", "Codou Ndiaye", "lead", "password-123456")
+    source = live.run(lambda: Source.get(Source.slug == "site"))
+    site = _SnippetSite(str(embed_snippet(source, live.url.replace("127.0.0.1", "localhost") + "/intake/site")))
+    try:
+        page.goto(site.url)
+        page.fill("input[name=first_name]", "Ndèye")
+        page.fill("input[name=last_name]", "Faye")
+        page.fill("input[name=phone]", "77 100 00 42")
+        page.select_option("select[name=request]", "rdv")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+    finally:
+        site.stop()
+    [(request_id,)] = [(id_,) for id_, body in live.sql("SELECT id, body FROM inbound_request")
+                       if b"last_name=Faye" in body]
+    assert _settled(live, request_id)["triage"] == 1
+
+    page.goto(f"{live.url}/login")
+    page.fill("#email", "codou@clinic.test")
+    page.fill("#password", "password-123456")
+    with page.expect_navigation():
+        page.click("button.button-primary")
+    page.goto(f"{live.url}/requests")
+    item = page.locator(f"#request-{request_id}")
+    assert "Ndèye Faye" in item.inner_text()
+    item.get_by_role("button", name="Créer le prospect").click()
+    page.locator(f"#request-{request_id} .flash").wait_for()
+    assert "Prospect créé" in page.locator(f"#request-{request_id}").inner_text()
+
+    prospect = live.run(lambda: Prospect.get(Prospect.last_name == "Faye"))
+    assert (prospect.channel, prospect.qualification, prospect.phone) == ("webform", "appointment", "+221771000042")
+    planned = live.run(lambda: list(FollowUp.select().where((FollowUp.prospect == prospect.id)
+                                                            & (FollowUp.state == "planned"))))
+    assert [f.cause_key.split(":")[0] for f in planned] == ["first_answer"]   # the response clock runs
+    page.goto(f"{live.url}/board")
+    card = page.locator(f"#card-{prospect.id}")
+    card.wait_for()
+    assert "Faye" in card.inner_text()
+    assert "à faire" not in card.inner_text().lower()   # it shows its next action, not "nothing planned"
