@@ -300,15 +300,41 @@ def _shoot(outdir: Path, logins: dict[str, tuple[str, str]]) -> list[Path]:
         # the board, follow-up lead: desktop, phone, the side panel, the lost-reason dialog after a drag
         if "lead" in logins:
             _shoot_board(outdir, url, context, sign_in, save)
+            _shoot_requests(url, context, sign_in, save, "admin" in logins)
         browser.close()
-    board_png = outdir / "18-board-desktop.png"
-    if board_png in saved:  # the README shows it
-        docs_copy = ROOT / "docs" / "screenshots" / "board.png"
-        docs_copy.parent.mkdir(parents=True, exist_ok=True)
-        if docs_copy.resolve() != board_png.resolve():
-            shutil.copyfile(board_png, docs_copy)
-        saved.append(docs_copy)
+    for shot, name in (("18-board-desktop", "board"), ("22-requests-desktop", "requests")):
+        png = outdir / f"{shot}.png"
+        if png in saved:  # the README shows it
+            docs_copy = ROOT / "docs" / "screenshots" / f"{name}.png"
+            docs_copy.parent.mkdir(parents=True, exist_ok=True)
+            if docs_copy.resolve() != png.resolve():
+                shutil.copyfile(png, docs_copy)
+            saved.append(docs_copy)
     return saved
+
+
+def _shoot_requests(url: str, context, sign_in, save, with_admin: bool) -> None:
+    """22-25: the lead's requests from the website (the demo's), on a desk and a phone; the source's
+    settings as the administrator sees them."""
+    for viewport, phone, suffix in ((DESKTOP, False, "desktop"), (PHONE, True, "phone")):
+        lead = context(viewport, phone=phone)
+        page = lead.new_page()
+        sign_in(page, "lead")
+        if page.goto(f"{url}/requests").ok:
+            save(page, f"{22 if suffix == 'desktop' else 23}-requests-{suffix}", full_page=True)
+        lead.close()
+    if with_admin:
+        admin = context(DESKTOP)
+        page = admin.new_page()
+        sign_in(page, "admin")
+        if page.goto(f"{url}/admin/sources").ok:
+            save(page, "24-sources", full_page=True)
+            link = page.locator("main a[href^='/admin/sources/']").first
+            if link.count():
+                link.click()
+                page.wait_for_load_state("networkidle")
+                save(page, "25-source-edit", full_page=True)
+        admin.close()
 
 
 def _shoot_board(outdir: Path, url: str, context, sign_in, save) -> None:

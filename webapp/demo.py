@@ -5,6 +5,7 @@ change_temperature, set_do_not_contact), backdated with `now=`, so dedupe, histo
 budgets are real. Repeatable for a seed. The shared password is for demonstration only.
 """
 import random
+from urllib.parse import urlencode
 from datetime import date, datetime, timedelta
 
 from flask import current_app
@@ -94,6 +95,36 @@ class _Loader:
             self._settle_activity_and_plan()
             self._due_today()
             refresh_next_action()   # the follow-ups above are written directly, as of their dates
+        self._web_requests()
+
+    def _web_requests(self) -> None:
+        """The website's form as a source, and this morning's requests: three for the lead to triage (one
+        from a known prospect, one from a patient), one that could not be read, one caught as spam."""
+        from .services import intake
+        from .services.sources import create_source
+
+        source = create_source("site-web", "webform", "Site web NEST",
+                               {"allowed_origins": ["https://www.nest.sn"],
+                                "thank_you_url": "https://www.nest.sn/merci"})
+        known = Prospect.select().where(Prospect.outcome == "open").order_by(Prospect.id).first()
+        patient = Patient.select().where(Patient.phone.is_null(False)).order_by(Patient.id).first()
+        posts = [
+            {"prenom": "Ndèye", "nom": "Sarr", "tel": "77 418 20 96", "demande": "rdv",
+             "message": "Bonjour, je voudrais un rendez-vous pour un bilan de fertilité."},
+            {"prenom": known.first_name, "nom": known.last_name, "tel": known.phone or "",
+             "email": known.email or "", "demande": "devis", "message": "Pouvez-vous me rappeler pour les tarifs ?"},
+            {"prenom": patient.first_name, "nom": patient.last_name, "tel": patient.phone,
+             "message": "Je souhaite des informations sur le programme de suivi de grossesse."},
+            {"prenom": "Khady", "nom": "Diallo", "message": "Merci de me contacter."},            # no contact
+            {"nom": "Buy now", "email": "promo@spam.example", "website": "http://spam.example"},  # honeypot
+        ]
+        for minutes, post in zip((170, 95, 40, 25, 10), posts):
+            received = intake.accept(source, content_type="application/x-www-form-urlencoded",
+                                     headers={"User-Agent": "Mozilla/5.0", "Origin": "https://www.nest.sn"},
+                                     body=urlencode(post).encode(), remote_addr="41.82.120.7",
+                                     now=self.now - timedelta(minutes=minutes))
+            if received.request.state == "received":
+                intake.process(received.request.id, self.now)
 
     def _due_today(self) -> None:
         """Two follow-ups later today for each person who works prospects: a full "Ma journée"."""

@@ -279,18 +279,29 @@ def awaiting_answer(now: datetime, tz: str) -> list[AwaitingRequest]:
         & ~fn.EXISTS(answered)).order_by(Prospect.first_contact_at).limit(AWAITING_LIMIT))
     if not prospects:
         return []
+    facts = [ProspectFacts(id=prospect.id, temperature=prospect.temperature,
+                           first_contact_at=prospect.first_contact_at, created_at=prospect.created_at)
+             for prospect in prospects]
+    result = [AwaitingRequest(prospect, *deadline)
+              for prospect, deadline in zip(prospects, answer_deadlines(facts, now, tz)) if deadline]
+    return sorted(result, key=lambda r: (r.target_at, r.prospect.id))
+
+
+def answer_deadlines(facts: list[ProspectFacts], now: datetime, tz: str) -> list[tuple | None]:
+    """For each contact, its first-answer target and limit (seed 000: 48 working hours, 15 days) and
+    where `now` stands: (target_at, limit_at, "on_time" | "late" | "over_limit"), or None (cold)."""
     cal = business_calendar(now, tz)
-    settings = {"first_answer_working_hours": setting("first_answer_working_hours"), "answer_window_days": window}
+    settings = {"first_answer_working_hours": setting("first_answer_working_hours"),
+                "answer_window_days": int(setting("answer_window_days"))}
     result = []
-    for prospect in prospects:
-        facts = ProspectFacts(id=prospect.id, temperature=prospect.temperature,
-                              first_contact_at=prospect.first_contact_at, created_at=prospect.created_at)
-        deadlines = response_deadlines(facts, cal, settings)
+    for fact in facts:
+        deadlines = response_deadlines(fact, cal, settings)
         if deadlines is None:
+            result.append(None)
             continue
         state = "on_time" if now < deadlines.target_at else "late" if now < deadlines.limit_at else "over_limit"
-        result.append(AwaitingRequest(prospect, deadlines.target_at, deadlines.limit_at, state))
-    return sorted(result, key=lambda r: (r.target_at, r.prospect.id))
+        result.append((deadlines.target_at, deadlines.limit_at, state))
+    return result
 
 
 def business_calendar(now: datetime, tz: str):

@@ -19,6 +19,7 @@ from integrations.plugins import plugin_manager
 from integrations.webform import SOURCE_TYPE as WEBFORM, IntakeError, decode_body, mapping_for, contact_fields
 
 from ..models import InboundRequest, Interaction, Patient, Prospect, Setting, Source, User, database
+from ..rules.followups import ProspectFacts
 from ..rules.qualification import read_qualification
 from ..timeutil import utcnow
 from .audit import record as audit
@@ -315,13 +316,21 @@ class TriageError(Exception):
         self.code = code
 
 
-def triage_queue(limit: int = 50) -> tuple[list[TriageItem], int]:
-    """Requests waiting for the lead, oldest first, each with the records it may belong to."""
+def triage_queue(limit: int = 50, now: datetime | None = None) -> tuple[list[TriageItem], int]:
+    """Requests waiting for the lead, oldest first, each with the records it may belong to and its
+    first-answer deadline, counted from when it arrived (`request.answer_by`, `request.answer_state`)."""
+    from .followups import answer_deadlines
+
+    now = now or utcnow()
     query = (InboundRequest.select(InboundRequest, Source).join(Source)
              .where((InboundRequest.state == "processed") & InboundRequest.triage)
              .order_by(InboundRequest.received_at, InboundRequest.id))
+    requests = list(query.limit(limit))
+    facts = [ProspectFacts(id=r.id, temperature="warm", first_contact_at=r.received_at, created_at=r.received_at)
+             for r in requests]
     items = []
-    for request in query.limit(limit):
+    for request, deadline in zip(requests, answer_deadlines(facts, now, current_app.config["TIMEZONE"])):
+        request.answer_by, _, request.answer_state = deadline
         fields = request.parsed or {}
         match = find_existing(identity_of(contact_input(request, fields, None)))
         items.append(TriageItem(request, fields, match, match.other_prospects))
