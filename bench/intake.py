@@ -35,7 +35,10 @@ TARGET_RATIO = 0.8
 # share a commit (webapp/services/intake_store.py). The verdict is on the Procfile's.
 SERVERS = (
     ("sync", "2 sync workers", (), 4),
-    ("procfile", "2 gthread workers x 4 threads (the Procfile)", ("--worker-class", "gthread", "--threads", "4"), 16),
+    # --reuse-port (as in the Procfile): each worker listens on its own socket and the kernel spreads the
+    # kept-alive connections; with one shared socket, one worker can end up holding most of them.
+    ("procfile", "2 gthread workers x 4 threads (the Procfile)",
+     ("--worker-class", "gthread", "--threads", "4", "--reuse-port"), 16),
 )
 APPS = (
     ("a", "POST /intake/<slug> (the app)", "webapp:create_app()"),

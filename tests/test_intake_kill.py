@@ -6,6 +6,7 @@ gunicorn (2 sync workers) and a real `huey_consumer` on a temp SQLite database, 
 without rate limit, a 2-second lease. The clients retry a refused or cut connection with the same
 Idempotency-Key, as a browser or a webhook sender would.
 """
+import http.client
 import json
 import os
 import subprocess
@@ -51,7 +52,8 @@ class Burst:
             while time.monotonic() < self.deadline:
                 try:
                     status, _, data = post(self.server.url + "/intake/kill", body, content_type, headers, timeout=10)
-                except OSError:
+                except (OSError, http.client.HTTPException):
+                    # refused, reset, or cut mid-answer (a killed server): the sender does not know
                     status, data = "conn", b""
                 with self.lock:
                     self.statuses[status] += 1
