@@ -11,11 +11,13 @@ Two measured choices (bench/intake.py, README "Benchmarks"):
   the others find their row written when they get the lock. One thread alone commits alone, so a
   sync worker behaves exactly as before. Every row is still committed before its answer leaves.
 """
+import fcntl
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from peewee import IntegrityError
+from peewee import IntegrityError, SqliteDatabase
 
 from ..models import InboundRequest, Source, database
 
@@ -93,6 +95,29 @@ def _write(item: Pending) -> None:
     item.stored_state = item.state
 
 
+@contextmanager
+def _writers_queue():
+    """On SQLite, the web processes' batch writers take turns on a file lock before asking for the
+    database's write lock. Waiting on SQLite's lock means sleeping and retrying (1 to 100 ms between
+    tries), so a writer that just missed it could sleep long after it was free; the kernel hands a file
+    lock over at once, and while a process waits its own posts gather into its next batch."""
+    if not isinstance(database.obj, SqliteDatabase) or database.obj.database in ("", ":memory:"):
+        yield
+        return
+    path = database.obj.database + ".intake-lock"
+    handle = _lock_files.get(path)
+    if handle is None:
+        handle = _lock_files.setdefault(path, open(path, "a+b"))  # noqa: SIM115 (kept for the process)
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_lock_files: dict[str, object] = {}
+
+
 class GroupCommit:
     """Leader/follower group commit for one process (see the module's docstring)."""
 
@@ -123,7 +148,7 @@ class GroupCommit:
         try:
             database.connect(reuse_if_open=True)
             try:
-                with database.atomic():
+                with _writers_queue(), database.atomic():
                     for item in batch:
                         _write(item)
             except IntegrityError:
