@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from integrations import plugins
+from integrations.hookspecs import hookimpl
 from webapp.models import InboundRequest, Prospect
 from webapp.services import intake
 from webapp.services.sources import create_source
@@ -74,3 +75,22 @@ def test_a_source_of_a_type_no_plugin_handles_cannot_be_created(app, db):
     from webapp.services.sources import SourceError
     with pytest.raises(SourceError, match="unknown_type"):
         db(lambda: create_source("x", "callcenter"))
+
+
+
+class CrashingPlugin:
+    @hookimpl
+    def parse_request(self, source, content_type, headers, body):
+        raise RuntimeError("a bug in a plugin")
+
+
+def test_a_plugin_that_crashes_on_a_post_loses_nothing(installed_example, app, db):
+    db(lambda: create_source("centre-appels", "callcenter"))
+    plugins.plugin_manager().register(CrashingPlugin())   # called first: the last registered
+
+    answer = app.test_client().post("/intake/centre-appels", data=b"Ndiaye;Awa;77 123 45 67;RDV",
+                                    content_type="text/plain")
+
+    assert answer.status_code == 202                        # stored as it came, for the worker to retry
+    stored = db(lambda: InboundRequest.get_by_id(answer.json["id"]))
+    assert (stored.state, bytes(stored.body)) == ("received", b"Ndiaye;Awa;77 123 45 67;RDV")

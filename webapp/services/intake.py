@@ -86,6 +86,8 @@ def accept(source: Source, *, content_type: str, headers: dict, body: bytes, rem
             spam_reason = spam_reason or "honeypot"
     except IntakeError as exc:
         state, error = "failed", exc
+    except Exception:  # a plugin's bug must not lose the post: stored as it came, the worker retries it
+        current_app.logger.exception("intake: reading a post to source %s failed", source.slug)
     if fingerprint is None:
         fingerprint = _digest(source.id, content_type, body)
     if spam_reason:
