@@ -3,7 +3,9 @@ for in CPU and in fsynced bytes before the sender hears back.
 
 - source_id alone is the prefix of the unique (source_id, idempotency_key) index;
 - received_at is only read by the nightly retention purge, which can scan;
-- triage (a boolean) is read with state, whose index already narrows the rows.
+- state and triage are read together (the queues' counts on every staff page, the triage list, the
+  re-scan): one (state, triage) index, so that counting the waiting requests reads index ranges and not
+  every request ever received.
 
 The duplicate check reads the fingerprint index (bench intake: the planner used to prefer source_id
 and scan every request of the source).
@@ -16,6 +18,8 @@ def up(migrator, db):
         migrator.drop_index("inbound_request", "inboundrequest_source_id"),
         migrator.drop_index("inbound_request", "inboundrequest_received_at"),
         migrator.drop_index("inbound_request", "inboundrequest_triage"),
+        migrator.drop_index("inbound_request", "inboundrequest_state"),
+        migrator.add_index("inbound_request", ("state", "triage"), False),
     )
 
 
@@ -24,4 +28,6 @@ def down(migrator, db):
         migrator.add_index("inbound_request", ("source_id",), False),
         migrator.add_index("inbound_request", ("received_at",), False),
         migrator.add_index("inbound_request", ("triage",), False),
+        migrator.drop_index("inbound_request", "inbound_request_state_triage"),
+        migrator.add_index("inbound_request", ("state",), False),
     )

@@ -31,7 +31,7 @@ class InboundRequest(BaseModel):
     body = BlobField()
     idempotency_key = CharField(null=True)
     fingerprint = CharField(null=True, index=True)
-    state = CharField(default="received", index=True)
+    state = CharField(default="received")
     error = TextField(null=True)
     attempts = IntegerField(default=0)
     lease_until = DateTimeField(null=True)
@@ -42,4 +42,4 @@ class InboundRequest(BaseModel):
     patient = ForeignKeyField(Patient, null=True, on_delete="SET NULL")
 
     class Meta:
-        indexes = ((("source", "idempotency_key"), True),)
+        indexes = ((("source", "idempotency_key"), True), (("state", "triage"), False))

@@ -325,7 +325,7 @@ def triage_queue(limit: int = 50, now: datetime | None = None) -> tuple[list[Tri
 
     now = now or utcnow()
     query = (InboundRequest.select(InboundRequest, Source).join(Source)
-             .where((InboundRequest.state == "processed") & InboundRequest.triage)
+             .where((InboundRequest.state == "processed") & (InboundRequest.triage == True))  # noqa: E712
              .order_by(InboundRequest.received_at, InboundRequest.id))
     requests = list(query.limit(limit))
     facts = [ProspectFacts(id=r.id, temperature="warm", first_contact_at=r.received_at, created_at=r.received_at)
@@ -415,8 +415,10 @@ def replay(request_id: int, user: User, now: datetime | None = None) -> str:
 
 def counts() -> dict[str, int]:
     """How many requests wait in each queue the lead watches."""
+    waiting = (InboundRequest.state.in_(("received", "failed", "spam"))
+               | ((InboundRequest.state == "processed") & (InboundRequest.triage == True)))  # noqa: E712
     rows = (InboundRequest.select(InboundRequest.state, InboundRequest.triage, fn.COUNT(InboundRequest.id))
-            .group_by(InboundRequest.state, InboundRequest.triage).tuples())
+            .where(waiting).group_by(InboundRequest.state, InboundRequest.triage).tuples())
     result = {"triage": 0, "failed": 0, "spam": 0, "received": 0}
     for state, triage, count in rows:
         if state == "processed" and triage:
