@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from peewee import Case, fn
 
-from ..models import (ActivityStatusChange, FollowUp, FollowUpType, Holiday, Interaction, Prospect,
+from ..models import (ActivityStatusChange, FollowUp, FollowUpType, Interaction, Prospect,
                       TemperatureChange, database)
 from ..rules.followups import ANSWERED_TEMPERATURES, RULE_DEFAULTS, ProspectFacts, due_followups
-from ..rules.worktime import Calendar, calendar_from_settings
 from ..timeutil import to_storage, utcnow
 from .defaults import SETTINGS, setting
+from .followups import business_calendar
 from .next_action import refresh_next_action
 
 CHUNK = 5000
@@ -117,14 +117,6 @@ def rule_settings() -> dict:
             for key, value in RULE_DEFAULTS.items()}
 
 
-def business_calendar(as_of: datetime) -> Calendar:
-    """The opening hours and public holidays around `as_of` (last year to next year)."""
-    years = range(as_of.year - 1, as_of.year + 2)
-    overrides = [(h.day, h.name, h.closed) for h in Holiday.select()]
-    return calendar_from_settings(setting("working_hours"), setting("holiday_country"), years,
-                                  current_app.config["TIMEZONE"], overrides)
-
-
 def sweep_rules(as_of: datetime, chunk: int = CHUNK, limit: int | None = None,
                 only: list[int] | None = None) -> tuple[int, int]:
     """Plan the rules' follow-ups for open, contactable prospects; returns (evaluated, created).
@@ -133,7 +125,7 @@ def sweep_rules(as_of: datetime, chunk: int = CHUNK, limit: int | None = None,
     `only` restricts the pass to these prospects (see `plan_rules_for`).
     """
     as_of = to_storage(as_of)
-    cal, settings = business_calendar(as_of), rule_settings()
+    cal, settings = business_calendar(as_of, current_app.config["TIMEZONE"]), rule_settings()
     types = {t.name: t.id for t in FollowUpType.select(FollowUpType.id, FollowUpType.name)}
     evaluated = created = 0
     after = 0
