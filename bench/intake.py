@@ -22,6 +22,8 @@ import json
 import sqlite3
 import threading
 import time
+from dataclasses import dataclass, field
+from statistics import median
 
 from . import register
 from .common import Report, Stats, percentile, progress
@@ -53,22 +55,61 @@ def _bodies(start: int, count: int) -> list[bytes]:
             for n in range(start, start + count)]
 
 
-def _throughput(stack: IntakeStack, spec: str, server_args: tuple, clients: int, offset: int, count: int,
-                warmup: int) -> dict:
-    server = stack.gunicorn(workers=2, app_spec=spec, env={"BENCH_INTAKE_DB": str(stack.dir / "bare.db")},
-                            extra_args=server_args).start()
+@dataclass
+class Run:
+    """One app's share of the rounds under one server set-up: every round's load, and its workers' CPU."""
+    rounds: list = field(default_factory=list)      # LoadResult per round
+    worker_cpu: list[float] | None = None           # seconds per worker, summed over the rounds
+
+    def add(self, result, cpu: list[float]) -> None:
+        self.rounds.append(result)
+        self.worker_cpu = cpu if self.worker_cpu is None else [a + b for a, b in zip(self.worker_cpu, cpu)]
+
+    @property
+    def sent(self) -> int:
+        return sum(r.sent for r in self.rounds)
+
+    @property
+    def throughput(self) -> float:
+        return self.sent / sum(r.wall for r in self.rounds)
+
+    def total(self, name: str):
+        return sum(getattr(r, name) for r in self.rounds)
+
+    @property
+    def latencies(self) -> list[float]:
+        return [latency for r in self.rounds for latency in r.latencies]
+
+
+def _throughput(stack: IntakeStack, server_args: tuple, clients: int, offset: int, rounds: int, count: int,
+                warmup: int) -> dict[str, Run]:
+    """The three apps served side by side, each warmed up, then `rounds` rounds of `count` posts each,
+    the apps taking turns in alternating order (a b c, c b a, ...) so that a slow spell of the machine
+    falls on all of them."""
+    servers = {key: stack.gunicorn(workers=2, app_spec=spec, env={"BENCH_INTAKE_DB": str(stack.dir / "bare.db")},
+                                   extra_args=server_args) for key, _, spec in APPS}
+    runs = {key: Run() for key in servers}
     try:
-        host, port = server.host, server.port
-        requests = [build_post(host, port, "/intake/bench", body, "application/json")
-                    for body in _bodies(offset, warmup + count)]
-        run_load(host, port, requests[:warmup], clients)
-        workers = children_of(server.proc.pid)
-        cpu_before = [process_cpu(pid) for pid in workers]
-        result = run_load(host, port, requests[warmup:], clients)
-        cpu = [process_cpu(pid) - before for pid, before in zip(workers, cpu_before)]
+        for server in servers.values():
+            server.start()
+        bodies = iter(_bodies(offset, len(servers) * (warmup + rounds * count)))
+        requests = {key: [build_post(server.host, server.port, "/intake/bench", next(bodies), "application/json")
+                          for _ in range(warmup + rounds * count)] for key, server in servers.items()}
+        for key, server in servers.items():
+            run_load(server.host, server.port, requests[key][:warmup], clients)
+        for number in range(rounds):
+            order = list(servers) if number % 2 == 0 else list(reversed(servers))
+            for key in order:
+                server = servers[key]
+                workers = children_of(server.proc.pid)
+                cpu_before = [process_cpu(pid) for pid in workers]
+                start = warmup + number * count
+                result = run_load(server.host, server.port, requests[key][start:start + count], clients)
+                runs[key].add(result, [process_cpu(pid) - before for pid, before in zip(workers, cpu_before)])
     finally:
-        server.stop()
-    return {"result": result, "worker_cpu": cpu}
+        for server in servers.values():
+            server.stop()
+    return runs
 
 
 def _latency(stack: IntakeStack, posts: int, spacing: float) -> tuple[list[float], int]:
@@ -121,28 +162,33 @@ def _latency(stack: IntakeStack, posts: int, spacing: float) -> tuple[list[float
     return [seen[i] - sent[i] for i in sent if i in seen], len(sent) - len(seen)
 
 
+def _ratios(runs: dict[str, Run], over: str) -> list[float]:
+    """a/`over` in each round, from the two apps' turns in that round."""
+    return [a.throughput / o.throughput for a, o in zip(runs["a"].rounds, runs[over].rounds)]
+
+
 @register("intake", "web-form posts accepted per second vs a bare durable insert; post-to-prospect latency")
 def run(args) -> Report:
-    count, warmup = (300, 50) if args.quick else (4000, 300)
+    rounds, count, warmup = (1, 300, 50) if args.quick else (5, 1000, 300)
     posts, spacing = (20, 0.02) if args.quick else (200, 0.05)
     stack = IntakeStack(keep=args.keep).prepare()
     stack.add_source("bench", mode="triage")
     create_schema(str(stack.dir / "bare.db"))
-    report = Report(f"intake: POST /intake/<slug> under gunicorn, {count:,} distinct posts per app")
-    report.fact("server", "gunicorn on loopback, each app under " + " and under ".join(
+    report = Report(f"intake: POST /intake/<slug> under gunicorn, {rounds} round(s) of {count:,} distinct posts "
+                    f"per app")
+    report.fact("server", "gunicorn on loopback, the three apps side by side, under " + " and under ".join(
         label for _, label, _, _ in SERVERS))
     report.fact("client", "forked processes on raw sockets (4 for sync workers, 16 for threaded ones), one "
                           "request in flight each, keep-alive when the server allows it, request bytes built "
                           "before the clock starts")
+    report.fact("rounds", "the apps take turns in each round (a b c, then c b a, ...); a ratio is the median "
+                          "of the rounds' ratios")
     report.fact("database", "SQLite WAL, synchronous=FULL (webapp/db.py SQLITE_PRAGMAS), a temp file")
     try:
         measured = {}
-        offset = 0
-        for server, server_label, server_args, clients in SERVERS:
-            for key, label, spec in APPS:
-                progress(f"intake: {label}, {server_label}…")
-                measured[server, key] = _throughput(stack, spec, server_args, clients, offset, count, warmup)
-                offset += 1_000_000
+        for number, (server, server_label, server_args, clients) in enumerate(SERVERS):
+            progress(f"intake: the three apps, {server_label}…")
+            measured[server] = _throughput(stack, server_args, clients, number * 10_000_000, rounds, count, warmup)
     finally:
         if args.keep:
             print(f"(kept {stack.dir})")
@@ -160,24 +206,26 @@ def run(args) -> Report:
                          "client cpu/req", "non-2xx"])
     for server, _, _, _ in SERVERS:
         for key, label, _ in APPS:
-            result, cpu = measured[server, key]["result"], measured[server, key]["worker_cpu"]
-            stats = Stats.of(result.latencies)
+            run = measured[server][key]
+            stats, cpu = Stats.of(run.latencies), run.worker_cpu
             split = "/".join(f"{100 * c / sum(cpu):.0f}%" for c in cpu) if sum(cpu) else "?"
-            report.table.append([f"({key}) {label}", server, f"{result.throughput:,.0f}", f"{stats.p50:.2f} ms",
-                                 f"{stats.p99:.2f} ms", f"{1000 * sum(cpu) / result.sent:.2f} ms", split,
-                                 f"{1000 * result.client_cpu / result.sent:.2f} ms",
-                                 str(result.sent - result.ok)])
+            report.table.append([f"({key}) {label}", server, f"{run.throughput:,.0f}", f"{stats.p50:.2f} ms",
+                                 f"{stats.p99:.2f} ms", f"{1000 * sum(cpu) / run.sent:.2f} ms", split,
+                                 f"{1000 * run.total('client_cpu') / run.sent:.2f} ms",
+                                 str(run.sent - run.total("ok"))])
     for server, server_label, _, _ in SERVERS:
-        rate = {key: measured[server, key]["result"].throughput for key, _, _ in APPS}
-        a_b, a_c = rate["a"] / rate["b"], rate["a"] / rate["c"]
-        report.notes.append(f"{server}: ratio a/b (the app / bare durable insert): {a_b:.2f} "
-                            f"(target {TARGET_RATIO}); ratio a/c (the app / bare endpoint, no write): {a_c:.2f}")
-        if server == "procfile":
-            report.verdict(f"intake ratio a/b >= {TARGET_RATIO} ({server_label})", a_b >= TARGET_RATIO,
-                           f"{a_b:.2f} ({rate['a']:,.0f} vs {rate['b']:,.0f} req/s)")
-    client = measured["sync", "c"]["result"]
-    report.notes.append(f"client cost: {1000 * client.client_cpu / client.sent:.2f} ms CPU per request at the "
-                        f"fastest sync app, {client.client_cpu / client.wall:.2f} of a core over its run")
+        runs = measured[server]
+        a_b, a_c = _ratios(runs, "b"), _ratios(runs, "c")
+        spread = f" (rounds {min(a_b):.2f}–{max(a_b):.2f})" if len(a_b) > 1 else ""
+        report.notes.append(f"{server}: ratio a/b (the app / bare durable insert): {median(a_b):.2f}{spread} "
+                            f"(target {TARGET_RATIO}); ratio a/c (the app / bare endpoint, no write): "
+                            f"{median(a_c):.2f}")
+        report.verdict(f"intake ratio a/b >= {TARGET_RATIO} ({server_label})", median(a_b) >= TARGET_RATIO,
+                       f"{median(a_b):.2f} ({runs['a'].throughput:,.0f} vs {runs['b'].throughput:,.0f} req/s)")
+    client = measured["sync"]["c"]
+    client_cpu, wall = client.total("client_cpu"), client.total("wall")
+    report.notes.append(f"client cost: {1000 * client_cpu / client.sent:.2f} ms CPU per request at the "
+                        f"fastest sync app, {client_cpu / wall:.2f} of a core over its run")
     if latencies:
         report.notes.append(
             f"post -> prospect through the worker (auto mode, consumer with 2 thread workers, "

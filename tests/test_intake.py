@@ -227,7 +227,7 @@ def auto_source(any_ctx):
 
 def _accept(source, body: dict, key=None, now=None):
     return intake.accept(source, content_type="application/json", headers={}, body=json.dumps(body).encode(),
-                         remote_addr="127.0.0.1", idempotency_key=key, now=now).request
+                         remote_addr="127.0.0.1", idempotency_key=key, now=now)
 
 
 def test_processing_an_auto_source_creates_the_prospect_and_its_first_answer_deadline(auto_source):

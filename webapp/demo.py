@@ -123,8 +123,8 @@ class _Loader:
                                      headers={"User-Agent": "Mozilla/5.0", "Origin": "https://www.nest.sn"},
                                      body=urlencode(post).encode(), remote_addr="41.82.120.7",
                                      now=self.now - timedelta(minutes=minutes))
-            if received.request.state == "received":
-                intake.process(received.request.id, self.now)
+            if received.state == "received":
+                intake.process(received.id, self.now)
 
     def _due_today(self) -> None:
         """Two follow-ups later today for each person who works prospects: a full "Ma journée"."""

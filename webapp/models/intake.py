@@ -22,7 +22,7 @@ class Source(BaseModel):
 
 
 class InboundRequest(BaseModel):
-    # Indexes are few on purpose (migration 0006): each intake post pays for every one of them.
+    # Indexes are few on purpose (migrations 0006, 0007): each intake post pays for every one of them.
     source = ForeignKeyField(Source, backref="requests", on_delete="RESTRICT", index=False)
     received_at = DateTimeField(default=utcnow)
     remote_addr = CharField(default="")
@@ -38,8 +38,8 @@ class InboundRequest(BaseModel):
     processed_at = DateTimeField(null=True)
     parsed = JSONField(null=True)
     triage = BooleanField(default=False)
-    prospect = ForeignKeyField(Prospect, null=True, on_delete="SET NULL")
-    patient = ForeignKeyField(Patient, null=True, on_delete="SET NULL")
+    prospect = ForeignKeyField(Prospect, null=True, on_delete="SET NULL", index=False)
+    patient = ForeignKeyField(Patient, null=True, on_delete="SET NULL", index=False)
 
     class Meta:
         indexes = ((("source", "idempotency_key"), True), (("state", "triage"), False))

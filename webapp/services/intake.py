@@ -43,6 +43,10 @@ DEFAULT_CONFIG = {
 KEPT_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "Origin", "Referer", "Accept",
                 "Accept-Language", "Idempotency-Key", "X-Relance-Signature", "X-Forwarded-For",
                 "X-Real-Ip")
+# The same, as WSGI environ keys (PEP 3333: CONTENT_TYPE and CONTENT_LENGTH have no HTTP_ prefix).
+_KEPT_ENVIRON = tuple(
+    (name if name in ("Content-Type", "Content-Length") else "HTTP_" + name).upper().replace("-", "_")
+    for name in KEPT_HEADERS)
 DUPLICATE_WINDOW = timedelta(days=1)
 ROUND_ROBIN_KEY = "intake_round_robin_last_owner"
 OWNER_ROLES = ("secretary", "lead")
@@ -52,17 +56,19 @@ def config_of(source: Source) -> dict:
     return {**DEFAULT_CONFIG, **(source.config or {})}
 
 
-def kept_headers(headers) -> dict[str, str]:
-    return {name: headers[name][:500] for name in KEPT_HEADERS if headers.get(name)}
+def kept_headers(environ: dict) -> dict[str, str]:
+    """The kept headers of a WSGI request, read straight from its environ (once per intake post)."""
+    return {name: environ[key][:500] for name, key in zip(KEPT_HEADERS, _KEPT_ENVIRON) if environ.get(key)}
 
 
 # --- acceptance: the web request's part, one durable write -------------------------------------------
 
 @dataclass
 class Received:
-    """What acceptance did with a post: the stored request, whether it repeated an earlier one, and
-    why it cannot be processed (`error`, a 4xx for the sender) if so."""
-    request: InboundRequest
+    """What acceptance did with a post: the stored request's id and state, whether it repeated an
+    earlier one, and why it cannot be processed (`error`, a 4xx for the sender) if so."""
+    id: int
+    state: str
     duplicate: bool = False
     error: IntakeError | None = None
 
@@ -98,8 +104,8 @@ def accept(source: Source, *, content_type: str, headers: dict, body: bytes, rem
         content_type=(content_type or "")[:200], body=body, idempotency_key=key, fingerprint=fingerprint,
         state=state, error=(error.code if error else spam_reason),
         check_fingerprint_since=now - DUPLICATE_WINDOW if state == "received" else None), dispatch)
-    stored = InboundRequest(id=item.stored_id, state=item.stored_state, source=source, received_at=now)
-    return Received(stored, duplicate=item.duplicate, error=None if item.duplicate else error)
+    return Received(item.stored_id, item.stored_state, duplicate=item.duplicate,
+                    error=None if item.duplicate else error)
 
 
 def _inspect(source, config, content_type, headers, body) -> tuple[str | None, bool]:

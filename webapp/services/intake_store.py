@@ -1,10 +1,12 @@
 """The intake's hot path: find a source, and store a post durably with its duplicate check.
 
-Two measured choices (bench/intake.py, README "Benchmarks"):
+Measured choices (bench/intake.py, README "Benchmarks"):
 
 - **Plain SQL.** Peewee builds each statement anew, which cost about 1 ms of the 3 ms a post took; these
-  four statements are written once here, in the portable subset SQLite and PostgreSQL share, with
-  values converted by the models' own fields so rows read back exactly as if Peewee had written them.
+  statements are written once here, in the portable subset SQLite and PostgreSQL share, with values
+  converted by the models' own fields (before the write lock) so rows read back exactly as if Peewee had
+  written them. The duplicate check and the insert are one statement.
+- **Kept sources.** A source is read once per `SOURCE_CACHE_SECONDS` per app, not once per post.
 - **Group commit.** A post is acknowledged only after its row is committed with `synchronous=FULL`,
   and that fsync is most of the cost of a post. Threads of one web process that post at the same time
   share it: the first to arrive leads, writes every waiting row in one transaction and commits once;
@@ -13,21 +15,28 @@ Two measured choices (bench/intake.py, README "Benchmarks"):
 """
 import fcntl
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import current_app
 from peewee import IntegrityError, SqliteDatabase
 
 from ..models import InboundRequest, Source, database
 
 _SOURCE = "SELECT id, slug, type, name, config, secret FROM source WHERE slug = ? AND active = ?"
-_BY_KEY = "SELECT id, state FROM inbound_request WHERE source_id = ? AND idempotency_key = ?"
-# By the fingerprint alone (it names the source): the planner then always takes its index.
-_BY_FINGERPRINT = "SELECT id, state, received_at FROM inbound_request WHERE fingerprint = ? ORDER BY id"
-_INSERT = ("INSERT INTO inbound_request (source_id, received_at, remote_addr, headers, content_type, body,"
-           " idempotency_key, fingerprint, state, triage, error, attempts)"
-           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) RETURNING id")
+# What a post may repeat: the same Idempotency-Key, or the same content (the fingerprint names the source,
+# and alone makes the planner take its index) not long ago.
+_EARLIER_BY_KEY = "SELECT id, state FROM inbound_request WHERE source_id = ? AND idempotency_key = ?"
+_EARLIER_BY_FINGERPRINT = ("SELECT id, state FROM inbound_request WHERE fingerprint = ?"
+                           " AND state IN ('received', 'processed') AND received_at >= ?")
+_COLUMNS = ("source_id, received_at, remote_addr, headers, content_type, body, idempotency_key, fingerprint,"
+            " state, triage, error, attempts")
+_VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0"
+_INSERT = f"INSERT INTO inbound_request ({_COLUMNS}) VALUES ({_VALUES}) RETURNING id"
+# The duplicate check and the insert in one statement: the least work while the write lock is held.
+_INSERT_UNLESS = f"INSERT INTO inbound_request ({_COLUMNS}) SELECT {_VALUES} WHERE NOT EXISTS ({{}}) RETURNING id"
 
 
 def _run(sql: str, params: tuple) -> list[tuple]:
@@ -36,14 +45,32 @@ def _run(sql: str, params: tuple) -> list[tuple]:
     return list(database.execute_sql(sql, params).fetchall())
 
 
+SOURCE_CACHE_SECONDS = 2.0
+
+
 def find_source(slug: str) -> Source | None:
-    """The active source with this slug, as a model instance, in one plain query."""
+    """The active source with this slug, in one plain query, then kept for `SOURCE_CACHE_SECONDS` by
+    this app (a post then reads no source row): a change in the admin reaches every web process within
+    that time, and the process that made it at once (`forget_sources`)."""
+    cache = current_app.extensions.setdefault("relance.sources", {})
+    now = time.monotonic()
+    cached = cache.get(slug)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     rows = _run(_SOURCE, (slug, Source.active.db_value(True)))
     if not rows:
+        cache.pop(slug, None)
         return None
     id_, slug, type_, name, config, secret = rows[0]
-    return Source(id=id_, slug=slug, type=type_, name=name, config=Source.config.python_value(config),
-                  secret=secret, active=True)
+    source = Source(id=id_, slug=slug, type=type_, name=name, config=Source.config.python_value(config),
+                    secret=secret, active=True)
+    cache[slug] = (now + SOURCE_CACHE_SECONDS, source)
+    return source
+
+
+def forget_sources() -> None:
+    """Drop this app's kept sources (after a change to one)."""
+    current_app.extensions.get("relance.sources", {}).clear()
 
 
 @dataclass
@@ -67,32 +94,33 @@ class Pending:
     failure: BaseException | None = None
     done: bool = field(default=False, repr=False)
 
-
-def _earlier(item: Pending) -> tuple | None:
-    if item.idempotency_key:
-        rows = _run(_BY_KEY, (item.source_id, item.idempotency_key))
-    elif item.check_fingerprint_since is not None:
-        since = item.check_fingerprint_since
-        rows = [(id_, state) for id_, state, received_at in _run(_BY_FINGERPRINT, (item.fingerprint,))
-                if state in ("received", "processed")
-                and InboundRequest.received_at.python_value(received_at) >= since]
-    else:
-        return None
-    return rows[0] if rows else None
+    def __post_init__(self):
+        # Converted here, in the posting thread, so that the writer holds the lock for SQL alone.
+        self.row = (self.source_id, InboundRequest.received_at.db_value(self.received_at), self.remote_addr,
+                    InboundRequest.headers.db_value(self.headers), self.content_type, self.body,
+                    self.idempotency_key, self.fingerprint, self.state, InboundRequest.triage.db_value(False),
+                    self.error)
+        if self.idempotency_key:
+            self.earlier = (_EARLIER_BY_KEY, (self.source_id, self.idempotency_key))
+        elif self.check_fingerprint_since is not None:
+            self.earlier = (_EARLIER_BY_FINGERPRINT, (
+                self.fingerprint, InboundRequest.received_at.db_value(self.check_fingerprint_since)))
+        else:
+            self.earlier = None
 
 
 def _write(item: Pending) -> None:
-    item.duplicate = False
-    earlier = _earlier(item)
-    if earlier is not None:
-        item.stored_id, item.stored_state, item.duplicate = earlier[0], earlier[1], True
-        return
-    [(item.stored_id,)] = _run(_INSERT, (
-        item.source_id, InboundRequest.received_at.db_value(item.received_at), item.remote_addr,
-        InboundRequest.headers.db_value(item.headers), item.content_type, item.body,
-        item.idempotency_key, item.fingerprint, item.state, InboundRequest.triage.db_value(False),
-        item.error))
-    item.stored_state = item.state
+    if item.earlier is None:
+        [(item.stored_id,)] = _run(_INSERT, item.row)
+    else:
+        earlier_sql, earlier_params = item.earlier
+        inserted = _run(_INSERT_UNLESS.format(earlier_sql), item.row + earlier_params)
+        if not inserted:  # a repeat: answer with the request it repeats
+            [(item.stored_id, item.stored_state)] = _run(earlier_sql + " ORDER BY id LIMIT 1", earlier_params)
+            item.duplicate = True
+            return
+        [(item.stored_id,)] = inserted
+    item.stored_state, item.duplicate = item.state, False
 
 
 @contextmanager

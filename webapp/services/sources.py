@@ -15,6 +15,7 @@ from integrations.webform import PRESET_NAMES, TARGETS, mapping_for
 from ..models import Source, User, database
 from .audit import record as audit
 from .intake import DEFAULT_CONFIG, MODES, OWNER_POLICIES, config_of
+from .intake_store import forget_sources
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 HONEYPOT = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
@@ -96,6 +97,7 @@ def create_source(slug: str, type: str, name: str = "", config: dict | None = No
         source = Source.create(slug=slug, type=type, name=(name or slug).strip()[:100],
                                config=clean_config(config or {}), secret=(secret or "").strip() or None)
         audit("source.create", "source", source.id, detail=f"type={type}", actor=actor)
+    forget_sources()
     return source
 
 
@@ -115,6 +117,7 @@ def update_source(source: Source, *, name: str | None = None, config: dict | Non
         source.active = active
     source.save()
     audit("source.update", "source", source.id, actor=actor)
+    forget_sources()
     return source
 
 

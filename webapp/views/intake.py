@@ -17,6 +17,7 @@ from ..models import Source
 from ..rules import signatures
 from ..security import csrf, limiter
 from ..services import intake as service
+from ..services.handover import Handover
 from ..services.intake_store import find_source
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
@@ -102,12 +103,12 @@ def _read_body(max_bytes: int) -> bytes | None:
 
 
 def _enqueue(request_ids: list[int]) -> None:
-    """Hand stored requests to the worker. Losing this is allowed: the re-scan finds them."""
-    try:
-        from tasks.intake import process_requests
-        process_requests(request_ids)
-    except Exception:  # the queue down must not turn a stored request into a 5xx
-        current_app.logger.exception("intake: could not enqueue requests %s", request_ids)
+    """Hand stored requests to the worker (the queue's import waits for the first post)."""
+    from tasks.intake import process_requests
+    process_requests(request_ids)
+
+
+_handover = Handover(_enqueue)
 
 
 @bp.route("/<slug>", methods=["OPTIONS"])
@@ -145,27 +146,26 @@ def receive(slug: str):
             spam_reason = f"bad_signature:{problem}"
     try:
         received = service.accept(
-            source, content_type=request.content_type or "", headers=service.kept_headers(request.headers),
+            source, content_type=request.content_type or "", headers=service.kept_headers(request.environ),
             body=body, remote_addr=request.remote_addr or "",
             idempotency_key=request.headers.get("Idempotency-Key"), spam_reason=spam_reason,
-            dispatch=_enqueue)
+            dispatch=_handover.add)
     except Exception:  # the database refused the write (full disk, lock timeout): nothing was promised
         current_app.logger.exception("intake: could not store a post to %s", slug)
         response, status = _refuse("storage_unavailable", 503, slug)
         response.headers["Retry-After"] = "5"
         return response, status
-    stored = received.request
     if spam_reason:  # kept for review as spam, and refused
         code = spam_reason.partition(":")[0]
-        return _refuse(code, 403 if code == "origin_not_allowed" else 401, slug, stored.id)
+        return _refuse(code, 403 if code == "origin_not_allowed" else 401, slug, received.id)
     if received.error is not None:
-        response, status = _refuse(received.error.code, received.error.status, slug, stored.id)
+        response, status = _refuse(received.error.code, received.error.status, slug, received.id)
         return _cors(response, _allowed_origin(config)), status
     if _for_person():
         return redirect(config.get("thank_you_url") or url_for("intake.thanks", slug=slug), 303)
-    response = jsonify({"id": stored.id, "url": url_for("api.request_detail", request_id=stored.id),
+    response = jsonify({"id": received.id, "url": url_for("api.request_detail", request_id=received.id),
                         # a honeypot catch is answered like any other post: bots learn nothing
-                        "state": "received" if stored.state == "spam" else stored.state,
+                        "state": "received" if received.state == "spam" else received.state,
                         "duplicate": received.duplicate})
     response.status_code = 202
     return _cors(response, _allowed_origin(config))
