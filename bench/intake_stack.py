@@ -118,11 +118,9 @@ class Consumer:
         return self
 
     def output(self) -> str:
-        if self._log is None:
-            return ""
-        self._log.flush()
-        self._log.seek(0)
-        return self._log.read().decode(errors="replace")[-8000:]
+        from tests.servers import log_tail
+
+        return log_tail(self._log)
 
     def kill(self) -> None:
         """SIGKILL, as an OOM kill or a power cut would: the running tasks are lost."""

@@ -281,6 +281,15 @@ class LiveServer(_Server):
             self._server = self._thread = None
 
 
+def log_tail(log) -> str:
+    """The last 8,000 characters a server process wrote to its log file (a TemporaryFile), or ""."""
+    if log is None:
+        return ""
+    log.flush()
+    log.seek(0)
+    return log.read().decode(errors="replace")[-8000:]
+
+
 def _gunicorn_has(option: str) -> bool:
     """Does the installed gunicorn know this command-line option?"""
     try:
@@ -313,11 +322,7 @@ class GunicornServer(_Server):
 
     def output(self) -> str:
         """What gunicorn wrote so far (stdout and stderr)."""
-        if self._log is None:
-            return ""
-        self._log.flush()
-        self._log.seek(0)
-        return self._log.read().decode(errors="replace")[-8000:]
+        return log_tail(self._log)
 
     def start(self) -> GunicornServer:
         self.port = free_port(self.host)
