@@ -144,6 +144,9 @@ def test_failed_logins_are_throttled_and_audited(sqlite_url, make_user):
     statuses = [client.post("/login", data={"email": "x@clinic.test", "password": "nope"}).status_code
                 for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
+    refused = client.post("/login", data={"email": "x@clinic.test", "password": "nope"})
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert "Trop de tentatives. Patientez quelques minutes" in refused.get_data(as_text=True)
     with app.app_context(), database.connection_context():
         assert AuditEvent.select().where(AuditEvent.action == "login.failed").count() == 3
 

@@ -1,10 +1,8 @@
-"""Login, roles, CSRF, rate limits and security headers, wired in one place."""
+"""Login, roles, CSRF and security headers, wired in one place (rate limits: webapp/ratelimit.py)."""
 from functools import wraps
 
 from flask import Flask, abort, g, request
 from flask.sessions import SecureCookieSessionInterface
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -26,7 +24,6 @@ PERMISSIONS = {
 }
 
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], strategy="moving-window")
 login_manager = LoginManager()
 
 CSP = "; ".join([
@@ -117,18 +114,9 @@ class SessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-@limiter.request_filter
-def _public_intake() -> bool:
-    """Intake applies its own per-source, per-address limit (views/intake.py); the global check's
-    cost is skipped there."""
-    return request.path.startswith(PUBLIC_PREFIX)
-
-
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
     csrf.init_app(app)
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None

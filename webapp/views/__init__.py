@@ -1,5 +1,5 @@
 """Blueprints, one per area, and the error pages (French for people, JSON for machines)."""
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -46,7 +46,11 @@ def register_blueprints(app: Flask) -> None:
     def _http(error):
         status = error.code or 500
         message = str(MESSAGES.get(status, error.description))
-        return error_response(status, error.name.lower().replace(" ", "_"), message)
+        response = make_response(error_response(status, error.name.lower().replace(" ", "_"), message))
+        for name, value in error.get_headers():
+            if name == "Retry-After":   # 429 and 503 say when to come back
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error):

@@ -5,9 +5,10 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import TooManyRequests
 
 from ..i18n import LOCALES
-from ..security import limiter
+from .. import ratelimit
 from ..services import users as user_service
 from ..services.audit import record as audit
 
@@ -21,19 +22,16 @@ def _safe_next(target: str | None) -> str:
     return url_for("prospects.home")
 
 
-def _failed_login(response) -> bool:
-    """Only failed attempts count against the rate limit."""
-    return response.status_code == 401
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
-               deduct_when=_failed_login)
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("prospects.home"))
     error = None
     if request.method == "POST":
+        # Only failed attempts count, per address; over the limit even a right password waits.
+        limit, key = current_app.config["LOGIN_RATE_LIMIT"], ("login", request.remote_addr or "")
+        if not ratelimit.allowed(limit, *key):
+            raise TooManyRequests(retry_after=ratelimit.retry_after(limit, *key))
         email = request.form.get("email", "")
         user = user_service.authenticate(email, request.form.get("password", ""))
         if user is not None:
@@ -41,6 +39,7 @@ def login():
             login_user(user)
             audit("login", "user", user.id, actor=user)
             return redirect(_safe_next(request.args.get("next")))
+        ratelimit.hit(limit, *key)
         audit("login.failed", detail=email.strip().lower()[:120])
         error = _("Wrong email or password.")
     status = 401 if error else 200

@@ -9,13 +9,13 @@ import time
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from limits import parse as parse_limit
 
 from integrations.webform import FORM_TYPES
 
+from .. import ratelimit
 from ..models import Source
 from ..rules import signatures
-from ..security import csrf, limiter
+from ..security import csrf
 from ..services import intake as service
 from ..services.handover import Handover
 from ..services.intake_store import find_source
@@ -89,9 +89,7 @@ def _active_source(slug: str) -> Source | None:
 
 def _rate_limited(slug: str, config: dict) -> bool:
     limit = (config.get("rate_limit") or "").strip()
-    if not limit or not current_app.config.get("RATELIMIT_ENABLED", True):
-        return False
-    return not limiter.limiter.hit(parse_limit(limit), "intake", slug, request.remote_addr or "")
+    return not ratelimit.hit(limit, "intake", slug, request.remote_addr or "")
 
 
 def _read_body(max_bytes: int) -> bytes | None:
