@@ -1,12 +1,19 @@
 """Fixtures: a fresh app and database per test (flaskr's trio), staff factories, real servers."""
+import atexit
 import itertools
 import os
+import shutil
+import tempfile
 
 import pytest
 
 from tests.servers import PostgresServer
 
-os.environ.setdefault("RELANCE_HUEY_URL", "sqlite:////tmp/relance-test-huey.db")
+# A queue file of this run's own: two runs at once (two checkouts, CI beside a developer) never share one.
+if "RELANCE_HUEY_URL" not in os.environ:
+    _queue_dir = tempfile.mkdtemp(prefix="relance-test-")
+    atexit.register(shutil.rmtree, _queue_dir, ignore_errors=True)
+    os.environ["RELANCE_HUEY_URL"] = f"sqlite:///{_queue_dir}/huey.db"
 
 from webapp import create_app  # noqa: E402
 from webapp.db import migrate  # noqa: E402
