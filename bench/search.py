@@ -76,7 +76,8 @@ def _words(words: list[str]) -> tuple[str, list]:
 def raw_condition(q: str, region: str) -> tuple[str, list]:
     """The WHERE clause and parameters services.search._text_condition builds for `q`."""
     from webapp.rules.phones import looks_like_phone, normalise_phone
-    from webapp.rules.text import fold, normalise_email
+    from webapp.rules.contact import normalise_email
+    from webapp.rules.text import fold
 
     if looks_like_phone(q):
         phone = normalise_phone(q, region)

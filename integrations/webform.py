@@ -7,13 +7,14 @@ Contact Form 7 and a JSON webhook; an admin can override any field with a comma-
 import codecs
 import io
 import json
-import re
 from datetime import date, datetime
 from urllib.parse import parse_qsl
 
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import MultiPartParser
 from werkzeug.http import parse_options_header
+
+from webapp.rules.contact import is_email
 
 from .hookspecs import hookimpl
 
@@ -64,7 +65,6 @@ PRESETS = {
 PRESET_NAMES = tuple(PRESETS)
 MAX_VALUE = 5000
 MAX_FIELDS = 200
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class IntakeError(Exception):
@@ -193,7 +193,7 @@ def contact_fields(values: dict[str, str], mapping: dict[str, list[str]], honeyp
     email = found.get("email", "")
     extra = {key: value for key, value in values.items()
              if key not in used and value and not key.startswith("_wpcf7")}
-    if email and not _EMAIL.match(email):
+    if email and not is_email(email):
         extra["email"], email = email, ""
     birth = parse_birth_date(found.get("birth_date", ""))
     if found.get("birth_date") and birth is None:

@@ -2,52 +2,58 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from . import labels
+from .rules.contact import EMAIL_MAX, contact_problems, is_email
 
 
 def _blank(choices):
     return [("", "—")] + choices
 
 
-class ContactForm(FlaskForm):
-    """The secretary's fast form: a call is on the line (name, phone, reason, temperature, note)."""
+def valid_email(form, field):
+    """The one email rule (rules/contact.py), the same as the API's and the web form's."""
+    if (field.data or "").strip() and not is_email(field.data):
+        raise ValidationError(_l("This email looks wrong: check it, e.g. awa.diop@gmail.com."))
+
+
+class PersonForm(FlaskForm):
+    """Who the person is and how to reach them: the fields and the rule the new-contact and edit forms
+    share. A contact needs a name and a phone or an email (rules/contact.py); every error shows at once."""
     first_name = StringField(_l("First name"), validators=[Length(max=100)])
-    last_name = StringField(_l("Last name"), validators=[DataRequired(_l("Enter a name.")), Length(max=100)])
+    last_name = StringField(_l("Last name"), validators=[Length(max=100)])
     phone = StringField(_l("Phone"), validators=[Length(max=40)])
-    qualification = SelectField(_l("Reason"), choices=_blank(labels.choices(labels.QUALIFICATIONS)),
-                                validators=[DataRequired(_l("Choose the reason for the contact."))])
-    temperature = SelectField(_l("Temperature"), choices=labels.choices(labels.TEMPERATURES), default="warm")
-    channel = SelectField(_l("Channel"), choices=labels.choices(labels.CHANNELS), default="phone")
-    note = TextAreaField(_l("Note"), validators=[Length(max=5000)])
-    email = StringField(_l("Email"), validators=[Optional(), Email(_l("This email looks wrong.")),
-                                                 Length(max=200)])
+    email = StringField(_l("Email"), validators=[valid_email, Length(max=EMAIL_MAX)])
     birth_date = DateField(_l("Birth date"), validators=[Optional()])
+    channel = SelectField(_l("Channel"), choices=labels.choices(labels.CHANNELS), default="phone")
     origin_detail = StringField(_l("Origin (campaign, event)"), validators=[Length(max=200)])
     owner = SelectField(_l("Owner"), coerce=str, validators=[Optional()])
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
-        if ok and not (self.phone.data or "").strip() and not (self.email.data or "").strip():
-            self.phone.errors.append(_l("Give a phone number or an email, so we can call back."))
-            return False
-        return ok
+        problems = contact_problems(self.first_name.data, self.last_name.data, self.phone.data,
+                                    self.email.data)
+        if "name_required" in problems:
+            self.last_name.errors = list(self.last_name.errors) + [_l("Enter a name.")]
+        if "contact_required" in problems and not self.email.errors:
+            self.phone.errors = list(self.phone.errors) + [
+                _l("Give a phone number or an email, so we can call back.")]
+        return ok and not problems
 
 
-class ProspectForm(FlaskForm):
+class ContactForm(PersonForm):
+    """The secretary's fast form: a call is on the line (name, phone, reason, temperature, note)."""
+    qualification = SelectField(_l("Reason"), choices=_blank(labels.choices(labels.QUALIFICATIONS)),
+                                validators=[DataRequired(_l("Choose the reason for the contact."))])
+    temperature = SelectField(_l("Temperature"), choices=labels.choices(labels.TEMPERATURES), default="warm")
+    note = TextAreaField(_l("Note"), validators=[Length(max=5000)])
+
+
+class ProspectForm(PersonForm):
     """Editing a prospect's identity and qualification."""
-    first_name = StringField(_l("First name"), validators=[Length(max=100)])
-    last_name = StringField(_l("Last name"), validators=[DataRequired(_l("Enter a name.")), Length(max=100)])
-    phone = StringField(_l("Phone"), validators=[Length(max=40)])
-    email = StringField(_l("Email"), validators=[Optional(), Email(_l("This email looks wrong.")),
-                                                 Length(max=200)])
-    birth_date = DateField(_l("Birth date"), validators=[Optional()])
     qualification = SelectField(_l("Reason"), choices=_blank(labels.choices(labels.QUALIFICATIONS)),
                                 validators=[Optional()])
-    channel = SelectField(_l("Channel"), choices=labels.choices(labels.CHANNELS))
-    origin_detail = StringField(_l("Origin (campaign, event)"), validators=[Length(max=200)])
-    owner = SelectField(_l("Owner"), coerce=str, validators=[Optional()])
 
 
 class InteractionForm(FlaskForm):

@@ -13,8 +13,3 @@ def fold(text: str | None) -> str:
 def search_text(*parts: str | None) -> str:
     """The stored, folded text a LIKE search runs over."""
     return " ".join(fold(p) for p in parts if p)
-
-
-def normalise_email(email: str | None) -> str | None:
-    email = (email or "").strip().lower()
-    return email or None

@@ -19,6 +19,7 @@ from integrations.plugins import plugin_manager
 from integrations.webform import SOURCE_TYPE as WEBFORM, IntakeError, decode_body, mapping_for, contact_fields
 
 from ..models import InboundRequest, Interaction, Patient, Prospect, Setting, Source, User, database
+from ..rules.contact import contact_problems, is_email
 from ..rules.followups import ProspectFacts
 from ..rules.qualification import read_qualification
 from ..timeutil import utcnow
@@ -213,6 +214,13 @@ def _parse(source: Source, content_type: str, headers: dict, body: bytes) -> dic
 def _read(request: InboundRequest) -> dict:
     """The request's contact fields, as its source's plugin reads them, and what it asks for."""
     fields = _parse(request.source, request.content_type, request.headers or {}, bytes(request.body))
+    email = fields.get("email")
+    if email and not is_email(email):  # kept for the lead to read, not used to reach the person
+        fields["extra"] = {**(fields.get("extra") or {}), "email": email}
+        fields["email"] = None
+    if "contact_required" in contact_problems("", "", fields.get("phone"), fields.get("email"),
+                                              name_required=False):
+        raise IntakeError("missing_contact", 422)
     fields["qualification"] = read_qualification(fields.get("request"), fields.get("message"))
     return fields
 

@@ -8,7 +8,8 @@ from ..models import (ActivityStatusChange, ConsentChange, DuplicateCandidate, F
                       Patient, Prospect, Stage, TemperatureChange, User, database)
 from ..models.config import ActionCode
 from ..rules.phones import Phone, normalise_phone
-from ..rules.text import normalise_email, search_text
+from ..rules.contact import normalise_email
+from ..rules.text import search_text
 from ..timeutil import utcnow
 from .audit import record as audit
 from .dedupe import Identity, Match, find_existing

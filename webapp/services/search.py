@@ -7,7 +7,8 @@ from peewee import JOIN, SQL, SqliteDatabase
 from ..models import FollowUp, FollowUpType, Prospect, Stage, User, database
 from ..models.prospects import ACTIVITY_STATUSES, CHANNELS, OUTCOMES, QUALIFICATIONS, TEMPERATURES
 from ..rules.phones import looks_like_phone, normalise_phone
-from ..rules.text import fold, normalise_email
+from ..rules.contact import normalise_email
+from ..rules.text import fold
 
 FILTERS = {
     "temperature": TEMPERATURES, "activity_status": ACTIVITY_STATUSES, "outcome": OUTCOMES,
