@@ -191,21 +191,24 @@ def consent(prospect_id):
 def edit(prospect_id):
     prospect = get_prospect(prospect_id)
     form = ProspectForm(obj=prospect) if request.method == "GET" else ProspectForm()
-    form.owner.choices = staff_choices()
+    # Whoever may edit may correct a name or a number; the owner is shown and read only for a role
+    # that may reassign (SECURITY.md: a relationship write checks its own right).
+    may_reassign = can("prospects.classify")
+    if may_reassign:
+        form.owner.choices = staff_choices()
+    else:
+        del form.owner
     if request.method == "GET":
         form.phone.data = prospect.phone_raw or prospect.phone or ""
-        form.owner.data = str(prospect.owner_id or "")
         form.qualification.data = prospect.qualification or ""
+        if may_reassign:
+            form.owner.data = str(prospect.owner_id or "")
     if form.validate_on_submit():
         changes = {name: getattr(form, name).data for name in service.EDITABLE}
         changes["qualification"] = changes["qualification"] or None
         changes["phone"] = form.phone.data or ""
-        # A relationship write checks the right to reassign, not only the right to edit (SECURITY.md).
-        new_owner = _owner(form.owner.data)
-        if (new_owner.id if new_owner else None) != prospect.owner_id:
-            if not can("prospects.classify"):
-                abort(403)
-            changes["owner"] = new_owner
+        if may_reassign and "owner" in request.form:  # "Unassigned" is a choice; a missing field is not
+            changes["owner"] = _owner(form.owner.data)
         service.update_identity(prospect, changes, current_user._get_current_object())
         flash(_("Changes saved."), "success")
         return redirect(url_for("prospects.show", prospect_id=prospect.id))
