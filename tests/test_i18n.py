@@ -1,9 +1,9 @@
 """Translations: every UI string has its French, the catalogues match the source, French is the default."""
 import os
 import re
+import shutil
 import subprocess
 import sys
-import tempfile
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
@@ -65,27 +65,62 @@ def _placeholders(text: str) -> list[str]:
     return sorted(PLACEHOLDER.findall(text))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogues():
-    """Compile each .po into the .mo the app loads, before any assertion reads a page.
+def _compiled(po: Path) -> bytes:
+    buffer = BytesIO()
+    write_mo(buffer, _read(po), use_fuzzy=False)  # as `pybabel compile`: fuzzy entries left out
+    return buffer.getvalue()
 
-    The .mo files are git-ignored build products: scripts/bootstrap compiles them, but pytest
-    run directly, a fresh edit of a .po or a pull can leave them stale, and then the page
-    tests would judge an old build rather than the catalogues in the tree. Compiling into a
-    temporary directory would be hermetic, but the app (the conftest fixture, configured like
-    production) reads webapp/translations, so that is where they go: only when the result
-    differs, and through a rename, so a server or test reading them never sees half a file.
-    """
-    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
-        buffer = BytesIO()
-        write_mo(buffer, _read(po), use_fuzzy=False)  # as `pybabel compile`: fuzzy entries left out
-        mo = po.with_suffix(".mo")
-        if mo.exists() and mo.read_bytes() == buffer.getvalue():
-            continue
-        fd, tmp = tempfile.mkstemp(dir=po.parent, suffix=".mo.tmp")
-        with os.fdopen(fd, "wb") as f:
-            f.write(buffer.getvalue())
-        os.replace(tmp, mo)
+
+@pytest.mark.parametrize("po", sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")), ids=lambda p: p.parts[-3])
+def test_the_shipped_compiled_catalogues_match_their_po_files(po):
+    """The .mo files are committed, so an install that never runs scripts/bootstrap (a container's
+    `uv sync` or `pip install -e .`, then the Procfile) serves French; a .po edited without
+    recompiling fails here."""
+    mo = po.with_suffix(".mo")
+    assert mo.exists(), f"{mo} is missing: {FIX}"
+    assert mo.read_bytes() == _compiled(po), f"{mo} is stale: {FIX}"
+
+
+def test_the_compiled_catalogues_are_tracked_by_git():
+    tracked = subprocess.run(["git", "ls-files", "webapp/translations"], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout.split()
+    assert {"webapp/translations/fr/LC_MESSAGES/messages.mo",
+            "webapp/translations/en/LC_MESSAGES/messages.mo"} <= set(tracked)
+
+
+@pytest.mark.slow
+def test_a_fresh_install_without_bootstrap_serves_french(tmp_path):
+    """The files a clone holds, installed as a container would (a new virtual environment and
+    `pip install -e .`, no scripts/bootstrap), serve the login page in French."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, check=True, capture_output=True,
+                             text=True).stdout.split("\0")
+    source = tmp_path / "clone"
+    for name in filter(None, tracked):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    venv = tmp_path / "venv"
+    uv = shutil.which("uv")
+    assert uv, "uv is on PATH under scripts/test (scripts/bootstrap puts it there)"
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": str(venv)}
+    env.pop("UV_PROJECT_ENVIRONMENT", None)
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=env, timeout=120)
+    # The wheels come from uv's cache, filled by this run's locked install; the index from PyPI.
+    subprocess.run([uv, "pip", "install", "-q", "-e", str(source)], cwd=source, check=True,
+                   env=env, capture_output=True, timeout=300)
+    script = (
+        "from webapp import create_app\n"
+        "from webapp.db import migrate\n"
+        "from webapp.models import database\n"
+        f"app = create_app({{'SECRET_KEY': 'x', 'DATABASE_URL': 'sqlite:///{tmp_path}/r.db'}})\n"
+        "with app.app_context(), database.connection_context():\n"
+        "    migrate()\n"
+        "print(app.test_client().get('/login').get_data(as_text=True))\n")
+    page = subprocess.run([str(venv / "bin" / "python"), "-c", script], cwd=tmp_path, check=True,
+                          capture_output=True, text=True, timeout=120,
+                          env={**env, "RELANCE_HUEY_URL": f"sqlite:///{tmp_path}/q.db"}).stdout
+    assert 'lang="fr"' in page
+    assert "Se connecter" in page and "Mot de passe" in page
 
 
 @pytest.fixture(scope="module")
