@@ -37,3 +37,15 @@ def purge_old_raw_requests():
 
     with app_context():
         return purge_raw(utcnow(), int(setting("intake_retention_days")))
+
+
+@huey.periodic_task(crontab(minute="41", hour="3"))
+def purge_old_submission_keys():
+    """A form is resent within seconds or minutes; its key is not needed after two days."""
+    from datetime import timedelta
+
+    from webapp.services.submissions import purge
+    from webapp.timeutil import utcnow
+
+    with app_context():
+        return purge(utcnow() - timedelta(days=2))

@@ -65,3 +65,33 @@ def test_an_interaction_is_added_in_place_with_htmx(page, live):
     expect(page.get_by_label("Note")).to_have_value("")
     with live.app.app_context(), database.connection_context():
         assert Interaction.select().count() == 2
+
+
+def test_a_double_click_on_record_records_the_contact_once(page, live):
+    sign_in(page, live)
+    page.goto(f"{live.url}/prospects/new")
+    page.get_by_label("Nom", exact=True).fill("Diagne")
+    page.get_by_label("Téléphone").fill("77 321 54 76")
+    page.get_by_label("Motif").select_option("quote")
+    page.get_by_role("button", name="Enregistrer").dblclick()
+    expect(page.get_by_role("heading", name="Nouveau prospect créé")).to_be_visible()
+    page.wait_for_timeout(300)  # a second request, had one gone, would have landed by now
+    with live.app.app_context(), database.connection_context():
+        assert Prospect.select().count() == 1 and Interaction.select().count() == 1
+
+
+def test_a_double_click_on_add_to_timeline_adds_one_entry(page, live):
+    sign_in(page, live)
+    page.goto(f"{live.url}/prospects/new")
+    page.get_by_label("Nom", exact=True).fill("Faye")
+    page.get_by_label("Téléphone").fill("78 222 33 44")
+    page.get_by_label("Motif").select_option("quote")
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("link", name="Ouvrir Faye").click()
+    page.get_by_label("Note").fill("Rappelée, pas de réponse")
+    page.get_by_role("button", name="Ajouter à l'historique").dblclick()
+    expect(page.get_by_text("Rappelée, pas de réponse")).to_have_count(1)
+    page.wait_for_timeout(300)
+    expect(page.get_by_text("Rappelée, pas de réponse")).to_have_count(1)
+    with live.app.app_context(), database.connection_context():
+        assert Interaction.select().count() == 2

@@ -1,7 +1,9 @@
 """Staff forms (WTForms through Flask-WTF): validation and French messages in one place."""
+import secrets
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from . import labels
@@ -18,7 +20,16 @@ def valid_email(form, field):
         raise ValidationError(_l("This email looks wrong: check it, e.g. awa.diop@gmail.com."))
 
 
-class PersonForm(FlaskForm):
+def submission_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class OnceForm(FlaskForm):
+    """A form whose effect must happen once: it carries a fresh key (services/submissions.py)."""
+    submission = HiddenField(default=submission_key)
+
+
+class PersonForm(OnceForm):
     """Who the person is and how to reach them: the fields and the rule the new-contact and edit forms
     share. A contact needs a name and a phone or an email (rules/contact.py); every error shows at once."""
     first_name = StringField(_l("First name"), validators=[Length(max=100)])
@@ -56,11 +67,18 @@ class ProspectForm(PersonForm):
                                 validators=[Optional()])
 
 
-class InteractionForm(FlaskForm):
+class InteractionForm(OnceForm):
     channel = SelectField(_l("Channel"), choices=labels.choices(labels.CHANNELS), default="phone")
     direction = SelectField(_l("Direction"), choices=labels.choices(labels.DIRECTIONS), default="out")
     action_code = SelectField(_l("Action"), coerce=str, validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Length(max=5000)])
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if not (self.note.data or "").strip() and not self.action_code.data:
+            self.note.errors = list(self.note.errors) + [_l("Write a note or choose the action.")]
+            return False
+        return ok
 
 
 class TemperatureForm(FlaskForm):

@@ -8,12 +8,14 @@ from .lists import ListContact, ProspectingList
 from .patients import Patient
 from .prospects import (ActivityStatusChange, ConsentChange, DuplicateCandidate, Interaction, Prospect,
                         StageChange, TemperatureChange)
+from .submissions import Submission
 from .users import ApiToken, User
 
 ALL_MODELS = [
     User, ApiToken, Stage, LostReason, ActionCode, FollowUpType, FollowUpTypeNext, Setting, Holiday,
     Patient, Prospect, Interaction, TemperatureChange, ActivityStatusChange, StageChange, ConsentChange,
     DuplicateCandidate, FollowUp, Source, InboundRequest, ProspectingList, ListContact, AuditEvent,
+    Submission,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel", "JSONField", "database"]

@@ -51,6 +51,27 @@ class ContactOutcome:
         return "patient" if self.interaction.patient_id else "prospect"
 
 
+def outcome_ref(outcome: ContactOutcome) -> str:
+    """Where a recorded contact went, as a short reference ("prospect:12", "patient:3")."""
+    if outcome.interaction.patient_id:
+        return f"patient:{outcome.interaction.patient_id}"
+    return f"prospect:{outcome.prospect.id}"
+
+
+@dataclass
+class RecordRef:
+    kind: str  # "prospect" or "patient"
+    record: Prospect | Patient | None
+
+
+def record_of(ref: str | None) -> RecordRef:
+    """The record an `outcome_ref` names (None if it no longer exists)."""
+    kind, _, ident = (ref or "").partition(":")
+    model = {"prospect": Prospect, "patient": Patient}.get(kind)
+    record = model.get_or_none(model.id == int(ident)) if model and ident.isdigit() else None
+    return RecordRef(kind if model else "prospect", record)
+
+
 def prospect_search_text(prospect: Prospect) -> str:
     phone = normalise_phone(prospect.phone, current_app.config["PHONE_REGION"]) if prospect.phone else None
     national = ""

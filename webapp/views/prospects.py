@@ -10,6 +10,7 @@ from ..models import ActionCode, Interaction, Prospect, User
 from ..security import can, require
 from ..services import prospects as service
 from ..services import search as search_service
+from ..services import submissions
 from ..services.audit import record as audit
 from ..services.users import active_staff
 from .board import remembered_url
@@ -72,13 +73,18 @@ def new():
     if request.method == "GET":
         form.owner.data = str(current_user.id) if current_user.role != "admin" else ""
     if form.validate_on_submit():
-        outcome = service.record_contact(service.ContactInput(
+        contact = service.ContactInput(
             first_name=form.first_name.data or "", last_name=form.last_name.data or "",
             phone=form.phone.data or "", email=form.email.data, birth_date=form.birth_date.data,
             channel=form.channel.data, direction="in", qualification=form.qualification.data,
             temperature=form.temperature.data, note=form.note.data or "",
-            origin_detail=form.origin_detail.data or "", owner=_owner(form.owner.data)),
-            current_user._get_current_object())
+            origin_detail=form.origin_detail.data or "", owner=_owner(form.owner.data))
+        user = current_user._get_current_object()
+        outcome, earlier = submissions.run_once(
+            form.submission.data, user, lambda: service.record_contact(contact, user), service.outcome_ref)
+        if outcome is None:  # the same form sent again: the contact is recorded once
+            return htmx.render("prospects/created.html", "prospects/_created.html", outcome=None,
+                               resent=service.record_of(earlier))
         response = htmx.render("prospects/created.html", "prospects/_created.html", outcome=outcome)
         response.status_code = 201 if outcome.created else 200
         return htmx.set_headers(response, trigger="board-changed")
@@ -143,10 +149,13 @@ def add_interaction(prospect_id):
     if form.validate_on_submit():
         code = ActionCode.get_or_none(ActionCode.id == int(form.action_code.data)) \
             if form.action_code.data else None
-        service.add_interaction(prospect, channel=form.channel.data, direction=form.direction.data,
-                                note=form.note.data or "", user=current_user._get_current_object(),
-                                action_code=code)
-        form = InteractionForm(formdata=None)  # an empty form for the next entry
+        user = current_user._get_current_object()
+        # Sent twice (a double click): the timeline below already shows the one entry it made.
+        submissions.run_once(form.submission.data, user, lambda: service.add_interaction(
+            prospect, channel=form.channel.data, direction=form.direction.data, note=form.note.data or "",
+            user=user, action_code=code), lambda interaction: f"interaction:{interaction.id}")
+        prospect = get_prospect(prospect_id)
+        form = InteractionForm(formdata=None)  # an empty form (and a new key) for the next entry
     else:
         status = 400
     context = _record_context(prospect, form)

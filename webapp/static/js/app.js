@@ -15,6 +15,59 @@
     }
   });
 
+  // Double submits: a form (or button) that is sending cannot send again until its answer comes, so
+  // a double click on Enregistrer records once. The server recognises a resent form too (its key).
+  // GET requests are left alone: search-as-you-type must always send the last keystroke.
+  function submitters(owner) {
+    if (owner.tagName !== "FORM") return [owner];
+    return Array.prototype.slice.call(owner.querySelectorAll("button:not([type=button]), input[type=submit]"));
+  }
+  function setBusy(owner, busy) {
+    if (busy) owner.setAttribute("data-busy", "");
+    else owner.removeAttribute("data-busy");
+    owner.setAttribute("aria-busy", busy ? "true" : "false");
+    submitters(owner).forEach(function (button) {
+      if (busy && !button.disabled) button.setAttribute("data-busy-disabled", "");
+      if (button.hasAttribute("data-busy-disabled")) button.disabled = busy;
+      if (!busy) button.removeAttribute("data-busy-disabled");
+    });
+  }
+  function busyOwner(element) {
+    return (element && element.closest && (element.closest("form") || element)) || null;
+  }
+  document.addEventListener("htmx:before:request", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    if (!ctx || !ctx.request || (ctx.request.method || "GET").toUpperCase() === "GET") return;
+    var owner = busyOwner(ctx.sourceElement);
+    if (!owner) return;
+    if (owner.hasAttribute("data-busy")) {
+      event.preventDefault();
+      return;
+    }
+    setBusy(owner, true);
+    ctx.busyOwner = owner;
+  });
+  document.addEventListener("htmx:finally:request", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    if (ctx && ctx.busyOwner) setBusy(ctx.busyOwner, false);
+  });
+  // Plain (non-htmx) forms: the first submit goes, the next ones wait for the page it loads.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || (form.method || "get").toLowerCase() === "get") return;
+    if (form.hasAttribute("data-busy")) {
+      event.preventDefault();
+      return;
+    }
+    // After this event: the submitted data still carries the clicked button's name and value.
+    setTimeout(function () { setBusy(form, true); }, 0);
+  });
+  // Back to a page kept by the browser's cache: its forms may be sent again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-busy]").forEach(function (form) { setBusy(form, false); });
+  });
+
   // Keyboard: "/" focuses the search box, as in most tools people already know.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
