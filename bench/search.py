@@ -77,7 +77,7 @@ def raw_condition(q: str, region: str) -> tuple[str, list]:
     """The WHERE clause and parameters services.search._text_condition builds for `q`."""
     from webapp.rules.phones import looks_like_phone, normalise_phone
     from webapp.rules.contact import normalise_email
-    from webapp.rules.text import fold
+    from webapp.rules.text import fold_name
 
     if looks_like_phone(q):
         phone = normalise_phone(q, region)
@@ -86,7 +86,7 @@ def raw_condition(q: str, region: str) -> tuple[str, list]:
         return _words(["".join(ch for ch in q if ch.isdigit())])
     if "@" in q and " " not in q:
         return '("t1"."email" = ?)', [normalise_email(q)]
-    return _words(fold(q).split())
+    return _words(fold_name(q).split())
 
 
 def raw_search(connection, where: str, params: list) -> tuple[int, list]:

@@ -10,7 +10,7 @@ from peewee import fn
 
 from ..models import Patient, Prospect
 from ..rules.phones import Phone
-from ..rules.text import fold
+from ..rules.text import fold_name
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,8 @@ class Match:
 
 
 def _names_agree(identity: Identity, record) -> bool:
-    wanted = {fold(identity.first_name), fold(identity.last_name)} - {""}
-    have = {fold(record.first_name), fold(record.last_name)} - {""}
+    wanted = {fold_name(identity.first_name), fold_name(identity.last_name)} - {""}
+    have = {fold_name(record.first_name), fold_name(record.last_name)} - {""}
     return bool(wanted & have)
 
 

@@ -8,7 +8,7 @@ from ..models import FollowUp, FollowUpType, Prospect, Stage, User, database
 from ..models.prospects import ACTIVITY_STATUSES, CHANNELS, OUTCOMES, QUALIFICATIONS, TEMPERATURES
 from ..rules.phones import looks_like_phone, normalise_phone
 from ..rules.contact import normalise_email
-from ..rules.text import fold
+from ..rules.text import fold_name
 
 FILTERS = {
     "temperature": TEMPERATURES, "activity_status": ACTIVITY_STATUSES, "outcome": OUTCOMES,
@@ -83,7 +83,7 @@ def _text_condition(q: str):
         return _words_condition(["".join(ch for ch in q if ch.isdigit())])
     if "@" in q and " " not in q:
         return Prospect.email == normalise_email(q)
-    return _words_condition(fold(q).split())
+    return _words_condition(fold_name(q).split())
 
 
 def prospect_query(criteria: Criteria, query=None):
