@@ -109,6 +109,17 @@ def next_opening(cal: Calendar, moment: datetime) -> datetime:
     return add_working_hours(cal, moment, 0)
 
 
+def next_opening_to_come(cal: Calendar, now: datetime) -> datetime:
+    """The next opening still ahead: today's when it has not opened yet, else the next working day's
+    (Monday's on a Saturday afternoon), never a closed day or a holiday. The date a call back is
+    offered for."""
+    opening = next_opening(cal, now)
+    if opening > to_storage(now):
+        return opening
+    tomorrow = _local_date(cal, now) + timedelta(days=1)
+    return next_opening(cal, to_storage(datetime.combine(tomorrow, time(0), tzinfo=cal.zone)))
+
+
 def last_working_moment(cal: Calendar, moment: datetime) -> datetime:
     """`moment` itself when open, else the closing instant of the last working day before it.
 

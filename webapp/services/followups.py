@@ -14,7 +14,7 @@ from peewee import JOIN, fn
 from ..models import (FollowUp, FollowUpType, FollowUpTypeNext, Holiday, Interaction, LostReason, Prospect,
                       Stage, User, database)
 from ..rules.followups import ProspectFacts, followup_state, response_deadlines
-from ..rules.worktime import calendar_from_settings
+from ..rules.worktime import calendar_from_settings, next_opening_to_come
 from ..timeutil import to_storage
 from .audit import record as audit
 from .board import MoveRefused, move
@@ -309,3 +309,8 @@ def business_calendar(now: datetime, tz: str):
     return calendar_from_settings(setting("working_hours"), setting("holiday_country"),
                                   range(now.year - 1, now.year + 2), tz,
                                   [(h.day, h.name, h.closed) for h in Holiday.select()])
+
+
+def default_due(now: datetime, tz: str) -> datetime:
+    """The date a form offers for the next call: the next working day's opening."""
+    return next_opening_to_come(business_calendar(now, tz), now)

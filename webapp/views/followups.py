@@ -2,7 +2,7 @@
 
 Each URL has two renderings: a page without JavaScript, the row (or the prospect's section) for htmx.
 """
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
@@ -68,14 +68,6 @@ def _message(code: str) -> str:
     return str(ERRORS.get(code, _l("This change could not be made.")))
 
 
-def _tomorrow_morning(now: datetime) -> datetime:
-    """The default date offered: tomorrow at 09:00, local time, stored as UTC."""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    local = now.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
-    morning = datetime.combine(local.date() + timedelta(days=1), time(9), tzinfo=zone)
-    return morning.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
 def _datetime(name: str) -> datetime | None:
     text = request.form.get(name, "").strip()
     try:
@@ -119,7 +111,7 @@ def _row_context(followup: FollowUp, confirm: str | None = None, error: str | No
         context["next_types"] = service.next_types(followup.type)
     if confirm == "not_interested":
         context["lost_reasons"] = _lost_reasons()
-    context["default_due"] = _tomorrow_morning(now)
+    context["default_due"] = service.default_due(now, current_app.config["TIMEZONE"])
     return context
 
 
@@ -224,7 +216,7 @@ def prospect_section(prospect: Prospect, *, errors: str | None = None, values: d
     for followup in data["planned"]:
         followup.day_state = service.followup_state(followup.due_at, None, now, abandon_after, tz=tz)
     defaults = {"owner": str(prospect.owner_id or current_user.id), "value": prospect.temperature,
-                "due_at": _local_input(_tomorrow_morning(now)), "type": "", "comment": ""}
+                "due_at": _local_input(service.default_due(now, current_app.config["TIMEZONE"])), "type": "", "comment": ""}
     return {**data, "staff": active_staff(), "errors": errors, "message": message, "now": now,
             "values": {**defaults, **(values or {})}}
 
