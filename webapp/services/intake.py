@@ -79,8 +79,8 @@ def accept(source: Source, *, content_type: str, headers: dict, body: bytes, rem
            now: datetime | None = None, dispatch=None) -> Received:
     """Store a post, raw, in one committed transaction, and say what became of it.
 
-    A repeated post (the same `Idempotency-Key`, or the same content within a day) returns the request
-    already stored. A post that cannot be read is stored as `failed` with its error code; a filled
+    A post with an `Idempotency-Key` already used returns the request stored under it; the same content
+    sent again without one is a new request, which the worker attaches where the first copy went. A post that cannot be read is stored as `failed` with its error code; a filled
     honeypot or a `spam_reason` stores it as `spam`. Nothing sent is thrown away. `dispatch(ids)`, if
     given, is called after the commit with the new requests waiting to be processed.
     """
@@ -103,8 +103,7 @@ def accept(source: Source, *, content_type: str, headers: dict, body: bytes, rem
     item = store(Pending(
         source_id=source.id, received_at=now, remote_addr=(remote_addr or "")[:64], headers=headers,
         content_type=(content_type or "")[:200], body=body, idempotency_key=key, fingerprint=fingerprint,
-        state=state, error=(error.code if error else spam_reason),
-        check_fingerprint_since=now - DUPLICATE_WINDOW if state == "received" else None), dispatch)
+        state=state, error=(error.code if error else spam_reason)), dispatch)
     return Received(item.stored_id, item.stored_state, duplicate=item.duplicate,
                     error=None if item.duplicate else error)
 
