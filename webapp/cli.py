@@ -6,6 +6,8 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from .models import database
 from .models.users import ROLES
+from .security import TOKEN_SCOPES
+from .services.audit import record as audit
 
 
 def _app():
@@ -41,13 +43,17 @@ def create_user_command(email, role, name, password):
 
 @click.command("create-token")
 @click.argument("name")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(list(TOKEN_SCOPES)),
+              help="What the token may do (repeat for several); every scope when none is given.")
 @with_appcontext
-def create_token_command(name):
+def create_token_command(name, scopes):
     """Create an API token and print it (shown once, stored hashed)."""
     from .services.tokens import create_token
 
     with database.connection_context():
-        click.echo(create_token(name)[1])
+        row, plain = create_token(name, scopes=list(scopes) or None)
+        audit("token.create", "api_token", row.id, detail=f"{row.prefix}… {name} [{row.scopes}]")
+        click.echo(plain)
 
 
 @click.command("demo")

@@ -36,6 +36,7 @@ def from_environment(instance_path: Path) -> dict:
         "SESSION_COOKIE_SECURE": _flag(env("RELANCE_SECURE_COOKIES"), False),
         "RATELIMIT_STORAGE_URI": env("RELANCE_RATELIMIT_STORAGE_URL", "memory://"),
         "LOGIN_RATE_LIMIT": env("RELANCE_LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        "API_RATE_LIMIT": env("RELANCE_API_RATE_LIMIT", "600 per minute"),
         "PAGE_SIZE": int(env("RELANCE_PAGE_SIZE", "25")),
         "BOARD_POLL_SECONDS": int(env("RELANCE_BOARD_POLL_SECONDS", "15")),
         "SMTP_URL": env("RELANCE_SMTP_URL", ""),

@@ -13,6 +13,8 @@ OUTCOMES = {"open": _l("Open"), "won": _l("Converted"), "lost": _l("Lost")}
 ROLES = {"secretary": _l("Secretary"), "lead": _l("Follow-up lead"), "manager": _l("Manager"),
          "admin": _l("Administrator")}
 MATCH_KEYS = {"phone": _l("phone number"), "email": _l("email"), "birth_date": _l("birth date")}
+SCOPES = {"prospects:read": _l("Read prospects"), "prospects:write": _l("Record prospects and contacts"),
+          "requests": _l("Read inbound requests"), "patients": _l("Send patients (patient system)")}
 
 
 def choices(mapping: dict) -> list[tuple[str, object]]:
@@ -26,5 +28,5 @@ def register(app) -> None:
     app.jinja_env.globals["labels"] = {
         "temperature": TEMPERATURES, "activity": ACTIVITY, "qualification": QUALIFICATIONS,
         "channel": CHANNELS, "direction": DIRECTIONS, "outcome": OUTCOMES, "role": ROLES,
-        "match": MATCH_KEYS,
+        "match": MATCH_KEYS, "scope": SCOPES,
     }

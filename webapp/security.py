@@ -16,12 +16,30 @@ PERMISSIONS = {
     "prospects.classify": {"lead", "manager"},
     "settings.workflow": {"manager"},
     "admin.users": {"admin"},
-    "admin.tokens": {"admin"},
+    # Tokens are listed and revoked by these roles (revoking only takes access away); each scope is
+    # granted only by a role holding the staff right behind it (TOKEN_SCOPES), so an administrator
+    # cannot mint a token that reads records.
+    "admin.tokens": {"admin", "lead", "manager"},
+    "patients.sync": {"lead", "manager"},
     "admin.sources": {"admin"},
     # The website's requests carry health details: triaged by the follow-up lead (and the manager).
     "requests.triage": {"lead", "manager"},
     "audit.view": {"admin", "manager"},
 }
+
+# What a machine's token may do, each with the staff permission a person needs to grant it.
+TOKEN_SCOPES = {
+    "prospects:read": "prospects.view",
+    "prospects:write": "prospects.edit",
+    "requests": "requests.triage",
+    "patients": "patients.sync",
+}
+
+
+def grantable_scopes(user) -> list[str]:
+    """The scopes this person may put on a token: those whose staff right their role holds."""
+    return [scope for scope, permission in TOKEN_SCOPES.items() if can(permission, user)]
+
 
 csrf = CSRFProtect()
 login_manager = LoginManager()

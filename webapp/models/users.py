@@ -55,3 +55,9 @@ class ApiToken(BaseModel):
     created_at = DateTimeField(default=utcnow)
     last_used_at = DateTimeField(null=True)
     revoked_at = DateTimeField(null=True)
+    # What the machine may do, space-separated (security.TOKEN_SCOPES), chosen when it is created.
+    scopes = CharField(default="")
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()

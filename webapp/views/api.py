@@ -1,8 +1,10 @@
 """The JSON API for machines, /api/v1, behind `Authorization: Bearer <token>` (DESIGN: public contract)."""
 from datetime import date
+from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
+from .. import ratelimit
 from ..models import ActionCode, InboundRequest, Prospect, Source, User
 from ..models.intake import REQUEST_STATES
 from ..models.prospects import CHANNELS, DIRECTIONS, QUALIFICATIONS, TEMPERATURES
@@ -11,6 +13,7 @@ from ..security import csrf
 from ..services import prospects as service
 from ..services import search as search_service
 from ..services import tokens
+from ..services.audit import record as audit
 from ..timeutil import isoformat, parse_iso_date, parse_iso_datetime
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -46,6 +49,36 @@ def _authenticate():
         response.headers["WWW-Authenticate"] = 'Bearer realm="relance"'
         return response, 401
     g.api_token = found
+    limit = current_app.config["API_RATE_LIMIT"]
+    if not ratelimit.hit(limit, "api", str(found.id)):
+        response = jsonify({"error": {"code": "rate_limited", "message": f"Too many requests ({limit})."}})
+        response.headers["Retry-After"] = str(ratelimit.retry_after(limit, "api", str(found.id)))
+        return response, 429
+
+
+def scope(name: str):
+    """View decorator: the token must carry this scope (security.TOKEN_SCOPES)."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if name not in g.api_token.scope_list:
+                raise ApiError(403, "insufficient_scope", f"This token lacks the {name} scope.")
+            return view(*args, **kwargs)
+        wrapped.scope = name
+        return wrapped
+    return decorator
+
+
+@bp.after_request
+def _audit(response):
+    """Every read and write a machine makes, with its token as the actor (SECURITY.md)."""
+    token = g.get("api_token")
+    if token is not None and request.endpoint:
+        ident = next((value for value in (request.view_args or {}).values() if isinstance(value, int)), None)
+        kind = "api.read" if request.method in ("GET", "HEAD") else "api.write"
+        audit(kind, request.endpoint.removeprefix("api."), ident,
+              detail=f"{request.method} {request.full_path.rstrip('?')} {response.status_code}")
+    return response
 
 
 def prospect_json(prospect: Prospect, next_action=None) -> dict:
@@ -151,6 +184,7 @@ def _owner(data: dict):
 
 
 @bp.get("/prospects")
+@scope("prospects:read")
 def prospects():
     args = request.args.to_dict()
     for key in ("phone", "email"):
@@ -169,6 +203,7 @@ def prospects():
 
 
 @bp.get("/prospects/<int:prospect_id>")
+@scope("prospects:read")
 def prospect(prospect_id):
     found = Prospect.get_or_none(Prospect.id == prospect_id)
     if found is None:
@@ -177,6 +212,7 @@ def prospect(prospect_id):
 
 
 @bp.post("/prospects")
+@scope("prospects:write")
 def create_prospect():
     data = _body()
     contact = service.ContactInput(
@@ -200,6 +236,7 @@ def create_prospect():
 
 
 @bp.post("/prospects/<int:prospect_id>/interactions")
+@scope("prospects:write")
 def add_interaction(prospect_id):
     found = Prospect.get_or_none(Prospect.id == prospect_id)
     if found is None:
@@ -235,6 +272,7 @@ def request_json(inbound: InboundRequest) -> dict:
 
 
 @bp.get("/requests")
+@scope("requests")
 def requests_list():
     query = InboundRequest.select(InboundRequest, Source).join(Source)
     state = request.args.get("state")
@@ -254,6 +292,7 @@ def requests_list():
 
 
 @bp.get("/requests/<int:request_id>")
+@scope("requests")
 def request_detail(request_id):
     found = (InboundRequest.select(InboundRequest, Source).join(Source)
              .where(InboundRequest.id == request_id).first())
