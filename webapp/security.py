@@ -7,6 +7,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from .models import User
+from .rules.numbers import parse_id
 
 # What each role may do. Admins run the system (users, tokens, sources) and, by least privilege,
 # do not read patients' prospect records.
@@ -85,9 +86,9 @@ def require(permission: str):
 def _load_user(user_id: str):
     """The cookie holds id:session_token; a rotated token (logout, disabled user) ends the session."""
     ident, _, token = user_id.partition(":")
-    if not ident.isdigit() or not token:
+    if not parse_id(ident) or not token:
         return None
-    user = User.get_or_none(User.id == int(ident))
+    user = User.get_or_none(User.id == parse_id(ident))
     if user is None or not user.active or user.session_token != token:
         return None
     return user

@@ -21,6 +21,7 @@ from integrations.webform import SOURCE_TYPE as WEBFORM, IntakeError, decode_bod
 from ..models import InboundRequest, Interaction, Patient, Prospect, Setting, Source, User, database
 from ..rules.contact import contact_problems, is_email
 from ..rules.followups import ProspectFacts
+from ..rules.numbers import parse_id
 from ..rules.qualification import read_qualification
 from ..timeutil import utcnow
 from .audit import record as audit
@@ -288,8 +289,8 @@ def next_owner(config: dict) -> User | None:
     policy = config.get("owner") or "round_robin"
     if policy == "none":
         return None
-    if str(policy).isdigit():
-        chosen = User.get_or_none((User.id == int(policy)) & User.active)
+    if parse_id(policy):
+        chosen = User.get_or_none((User.id == parse_id(policy)) & User.active)
         if chosen is not None:
             return chosen
     staff = list(User.select().where(User.active & User.role.in_(OWNER_ROLES)).order_by(User.id))

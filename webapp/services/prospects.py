@@ -7,8 +7,9 @@ from flask import current_app
 from ..models import (ActivityStatusChange, ConsentChange, DuplicateCandidate, FollowUp, Interaction,
                       Patient, Prospect, Stage, TemperatureChange, User, database)
 from ..models.config import ActionCode
-from ..rules.phones import Phone, normalise_phone
 from ..rules.contact import normalise_email
+from ..rules.numbers import parse_id
+from ..rules.phones import Phone, normalise_phone
 from ..rules.text import search_text
 from ..timeutil import utcnow
 from .audit import record as audit
@@ -68,7 +69,7 @@ def record_of(ref: str | None) -> RecordRef:
     """The record an `outcome_ref` names (None if it no longer exists)."""
     kind, _, ident = (ref or "").partition(":")
     model = {"prospect": Prospect, "patient": Patient}.get(kind)
-    record = model.get_or_none(model.id == int(ident)) if model and ident.isdigit() else None
+    record = model.get_or_none(model.id == parse_id(ident)) if model and parse_id(ident) else None
     return RecordRef(kind if model else "prospect", record)
 
 

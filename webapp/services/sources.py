@@ -13,6 +13,7 @@ from integrations.plugins import source_types
 from integrations.webform import PRESET_NAMES, TARGETS, mapping_for
 
 from ..models import Source, User, database
+from ..rules.numbers import parse_id
 from .audit import record as audit
 from .intake import DEFAULT_CONFIG, MODES, OWNER_POLICIES, config_of
 from .intake_store import forget_sources
@@ -27,12 +28,19 @@ class SourceError(ValueError):
         self.code = code
 
 
+def is_web_url(value: str) -> bool:
+    """An http(s) address with a host and no whitespace or control characters: safe to put in a
+    Location header (CR/LF would split it)."""
+    parsed = urlparse(value)
+    return (parsed.scheme in ("http", "https") and bool(parsed.netloc)
+            and not any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value))
+
+
 def _url(value: str, code: str) -> str:
     value = (value or "").strip()
     if not value:
         return ""
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    if not is_web_url(value):
         raise SourceError(code)
     return value
 
@@ -55,7 +63,7 @@ def clean_config(data: dict) -> dict:
         raise SourceError("unknown_mode")
     owner = str(data.get("owner") or config["owner"]).strip()
     if owner not in OWNER_POLICIES:
-        if not owner.isdigit() or not User.select().where((User.id == int(owner)) & User.active).exists():
+        if not parse_id(owner) or not User.select().where((User.id == parse_id(owner)) & User.active).exists():
             raise SourceError("unknown_owner")
     origins = data.get("allowed_origins") or []
     if isinstance(origins, str):

@@ -9,6 +9,7 @@ from ..models import ActionCode, InboundRequest, Prospect, Source, User
 from ..models.intake import REQUEST_STATES
 from ..models.prospects import CHANNELS, DIRECTIONS, QUALIFICATIONS, TEMPERATURES
 from ..rules.contact import contact_problems
+from ..rules.numbers import parse_count, parse_id
 from ..security import csrf
 from ..services import prospects as service
 from ..services import search as search_service
@@ -119,7 +120,10 @@ def _next_action_json(followup) -> dict | None:
 
 
 def _body() -> dict:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than Python's parser goes
+        data = None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "The body must be a JSON object.")
     return data
@@ -131,6 +135,8 @@ def _text(data: dict, name: str, max_length: int = 200) -> str:
         raise ApiError(422, "invalid_field", f"{name} must be a string.")
     if len(value) > max_length:
         raise ApiError(422, "invalid_field", f"{name} is longer than {max_length} characters.")
+    if "\x00" in value:  # no database stores it in text, and no person types it
+        raise ApiError(422, "invalid_field", f"{name} contains a NUL character.")
     return value.strip()
 
 
@@ -177,7 +183,7 @@ def _owner(data: dict):
     owner_id = data.get("owner_id")
     if owner_id in (None, ""):
         return None
-    owner = User.get_or_none((User.id == owner_id) & User.active) if str(owner_id).isdigit() else None
+    owner = User.get_or_none((User.id == parse_id(owner_id)) & User.active) if parse_id(owner_id) else None
     if owner is None:
         raise ApiError(422, "invalid_field", "owner_id is not an active user.")
     return owner
@@ -194,8 +200,8 @@ def prospects():
         criteria = search_service.Criteria.from_args(args)
     except search_service.BadFilter as exc:
         raise ApiError(400, "invalid_filter", f"Unknown filter or value: {exc}.")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 1), 200)
+    page = parse_count(request.args.get("page"), 1, lowest=1)
+    per_page = parse_count(request.args.get("per_page"), 50, lowest=1, highest=200)
     rows, total = search_service.search(criteria, page, per_page)
     actions = search_service.next_actions([p.id for p in rows])
     return jsonify({"items": [prospect_json(p, actions.get(p.id)) for p in rows], "total": total,
@@ -283,8 +289,8 @@ def requests_list():
     slug = request.args.get("source")
     if slug:
         query = query.where(Source.slug == slug)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 1), 200)
+    page = parse_count(request.args.get("page"), 1, lowest=1)
+    per_page = parse_count(request.args.get("per_page"), 50, lowest=1, highest=200)
     total = query.count()
     rows = query.order_by(InboundRequest.id.desc()).paginate(page, per_page)
     return jsonify({"items": [request_json(r) for r in rows], "total": total, "page": page,

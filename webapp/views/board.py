@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from .. import htmx, labels
 from ..models import LostReason, Prospect, Stage
+from ..rules.numbers import MAX_ID, parse_count, parse_id
 from ..security import can, require
 from ..services import board as service
 from ..services.search import BadFilter, Criteria, prospect_query
@@ -68,7 +69,7 @@ def _loaded(args) -> dict[int, int]:
     loaded = {}
     for part in args.get("loaded", "").split(","):
         stage, _, count = part.partition(":")
-        if stage.isdigit() and count.isdigit():
+        if parse_id(stage) and parse_count(count, None) is not None:
             loaded[int(stage)] = int(count)
     return loaded
 
@@ -110,7 +111,7 @@ def column(stage_id):
     stage = Stage.get_or_none(Stage.id == stage_id)
     if stage is None:
         abort(404)
-    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    offset = parse_count(request.args.get("offset"), 0)
     filters = _filters(request.args)
     page = service.column_page(stage, _criteria(request.args), offset)
     return render_template("board/_cards.html", column=page, cards=page.cards, offset=offset,
@@ -141,12 +142,12 @@ def move_form(prospect_id):
 @bp.post("/move")
 @require("prospects.edit")
 def move():
-    prospect_id = request.form.get("prospect_id", type=int)
-    stage = Stage.get_or_none(Stage.id == request.form.get("stage_id", type=int))
-    version = request.form.get("version", type=int)
+    prospect_id = parse_id(request.form.get("prospect_id"))
+    stage = Stage.get_or_none(Stage.id == parse_id(request.form.get("stage_id")))
+    version = parse_count(request.form.get("version"), None, highest=MAX_ID)
     if prospect_id is None or stage is None or version is None:
         abort(400)
-    reason_id = request.form.get("lost_reason", type=int)
+    reason_id = parse_id(request.form.get("lost_reason"))
     reason = LostReason.get_or_none(LostReason.id == reason_id) if reason_id else None
     before = Prospect.get_or_none(Prospect.id == prospect_id)
     try:

@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from .. import htmx
 from ..models import FollowUp, FollowUpType, LostReason, Prospect, User
+from ..rules.numbers import parse_id
 from ..security import require
 from ..services import followups as service
 from ..services.users import active_staff
@@ -77,7 +78,7 @@ def _datetime(name: str) -> datetime | None:
 
 
 def _by_id(model, name: str):
-    value = request.form.get(name, type=int)
+    value = parse_id(request.form.get(name))
     return model.get_or_none(model.id == value) if value else None
 
 

@@ -7,6 +7,7 @@ from peewee import JOIN
 from .. import htmx
 from ..forms import ConsentForm, ContactForm, InteractionForm, ProspectForm, TemperatureForm
 from ..models import ActionCode, Interaction, Prospect, User
+from ..rules.numbers import parse_count, parse_id
 from ..security import can, require
 from ..services import prospects as service
 from ..services import search as search_service
@@ -29,7 +30,7 @@ def action_code_choices():
 
 
 def _owner(value: str):
-    return User.get_or_none(User.id == int(value)) if value and value.isdigit() else None
+    return User.get_or_none(User.id == parse_id(value)) if parse_id(value) else None
 
 
 def get_prospect(prospect_id: int) -> Prospect:
@@ -55,7 +56,7 @@ def index():
         criteria = search_service.Criteria.from_args(request.args, current_user.id)
     except search_service.BadFilter:
         abort(400)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = parse_count(request.args.get("page"), 1, lowest=1)
     page_size = current_app.config["PAGE_SIZE"]
     rows, total = search_service.search(criteria, page, page_size)
     pages = max((total + page_size - 1) // page_size, 1)

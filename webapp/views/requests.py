@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from .. import htmx
 from ..models import InboundRequest, Patient, Prospect, User
+from ..rules.numbers import parse_id
 from ..rules.phones import normalise_phone
 from ..security import can, require
 from ..services import intake as service
@@ -126,7 +127,7 @@ def _by_form_id(model, name: str):
     value = request.form.get(name, "").strip()
     if not value:
         return None
-    record = model.get_or_none(model.id == int(value)) if value.isdigit() else None
+    record = model.get_or_none(model.id == parse_id(value)) if parse_id(value) else None
     if record is None:
         abort(400)
     return record
