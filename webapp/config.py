@@ -34,7 +34,8 @@ def from_environment(instance_path: Path) -> dict:
         "TIMEZONE": env("RELANCE_TIMEZONE", "Africa/Dakar"),
         "PHONE_REGION": env("RELANCE_PHONE_REGION", "SN").upper(),
         "SESSION_COOKIE_SECURE": _flag(env("RELANCE_SECURE_COOKIES"), False),
-        "RATELIMIT_STORAGE_URI": env("RELANCE_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_STORAGE_URI": env("RELANCE_RATELIMIT_STORAGE_URL")
+        or f"sqlite:///{instance_path / 'ratelimit.db'}",
         "LOGIN_RATE_LIMIT": env("RELANCE_LOGIN_RATE_LIMIT", "10 per 5 minutes"),
         "API_RATE_LIMIT": env("RELANCE_API_RATE_LIMIT", "600 per minute"),
         "PAGE_SIZE": int(env("RELANCE_PAGE_SIZE", "25")),

@@ -28,18 +28,20 @@ def login():
         return redirect(url_for("prospects.home"))
     error = None
     if request.method == "POST":
-        # Only failed attempts count, per address; over the limit even a right password waits.
+        # Failed attempts count, per address; over the limit even a right password waits. Each attempt
+        # is counted before its password is checked (one atomic step in the shared store, so parallel
+        # guesses cannot all pass), and given back when it turns out right.
         limit, key = current_app.config["LOGIN_RATE_LIMIT"], ("login", request.remote_addr or "")
-        if not ratelimit.allowed(limit, *key):
+        if not ratelimit.hit(limit, *key):
             raise TooManyRequests(retry_after=ratelimit.retry_after(limit, *key))
         email = request.form.get("email", "")
         user = user_service.authenticate(email, request.form.get("password", ""))
         if user is not None:
+            ratelimit.release(limit, *key)
             session.clear()  # a fresh session at login: no fixation
             login_user(user)
             audit("login", "user", user.id, actor=user)
             return redirect(_safe_next(request.args.get("next")))
-        ratelimit.hit(limit, *key)
         audit("login.failed", detail=email.strip().lower()[:120])
         error = _("Wrong email or password.")
     status = 401 if error else 200
