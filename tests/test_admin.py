@@ -195,6 +195,7 @@ def _admin_requests(target_id: int, token_id: int):
                                   "password": "a-long-password"}),
         ("POST", f"/admin/users/{target_id}/role", {"role": "admin"}),
         ("POST", f"/admin/users/{target_id}/active", {"active": "0"}),
+        ("POST", f"/admin/users/{target_id}/password", None),
         ("GET", "/admin/tokens", None),
         ("POST", "/admin/tokens", {"name": "stolen"}),
         ("POST", f"/admin/tokens/{token_id}/revoke", None),
@@ -225,7 +226,7 @@ def test_other_roles_get_403_on_every_admin_url_and_nothing_changes(as_role, mak
     assert (after.role, after.active, after.session_token) == ("secretary", True, target.session_token)
     assert not db(lambda: User.select().where(User.email == "intruder@clinic.test").exists())
     assert db(lambda: [(t.name, t.revoked_at) for t in ApiToken.select()]) == [("Existing", None)]
-    assert db(lambda: AuditEvent.select().where(AuditEvent.action == "refused").count()) == 7
+    assert db(lambda: AuditEvent.select().where(AuditEvent.action == "refused").count()) == 8
 
 
 def test_signed_out_visitors_are_sent_to_the_login_page(client, make_user):
@@ -283,6 +284,6 @@ def test_admin_forms_carry_a_csrf_token_and_a_post_without_one_changes_nothing(s
 def test_leads_and_managers_get_403_on_the_staff_account_urls(as_role, make_user, db, role):
     target = make_user("secretary")
     client = as_role(role)
-    for method, path, data in _admin_requests(target.id, 1)[:4]:
+    for method, path, data in _admin_requests(target.id, 1)[:5]:
         assert client.open(path, method=method, data=data).status_code == 403, (method, path)
     assert fresh(db, target).role == "secretary"

@@ -38,6 +38,7 @@ def from_environment(instance_path: Path) -> dict:
         or f"sqlite:///{instance_path / 'ratelimit.db'}",
         "LOGIN_RATE_LIMIT": env("RELANCE_LOGIN_RATE_LIMIT", "10 per 5 minutes"),
         "API_RATE_LIMIT": env("RELANCE_API_RATE_LIMIT", "600 per minute"),
+        "SESSION_IDLE_MINUTES": int(env("RELANCE_SESSION_IDLE_MINUTES", str(8 * 60))),
         "PAGE_SIZE": int(env("RELANCE_PAGE_SIZE", "25")),
         "BOARD_POLL_SECONDS": int(env("RELANCE_BOARD_POLL_SECONDS", "15")),
         "SMTP_URL": env("RELANCE_SMTP_URL", ""),

@@ -1,9 +1,12 @@
 """Login, roles, CSRF and security headers, wired in one place (rate limits: webapp/ratelimit.py)."""
+import hashlib
+import time
 from functools import wraps
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, current_app, flash, g, make_response, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import LoginManager, current_user
+from flask_babel import gettext as _
+from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
 from .models import User
@@ -133,6 +136,55 @@ class SessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+def _session_identifier() -> str:
+    """What binds a session to its browser: the client's address and user agent. The address is
+    `request.remote_addr`, which ProxyFix sets from X-Forwarded-For only when RELANCE_PROXY_COUNT says
+    proxies are in front (Flask-Login's own reads that header from anyone)."""
+    base = f"{request.remote_addr}|{request.headers.get('User-Agent', '')}"
+    return hashlib.sha512(base.encode("utf-8", "replace")).hexdigest()
+
+
+# Polls a page makes by itself: they do not keep an idle session alive.
+BACKGROUND_ENDPOINTS = {"board.changes"}
+SEEN_KEY = "seen"
+SEEN_PRECISION_SECONDS = 60  # the cookie is rewritten at most once a minute
+clock = time.time  # the idle rule's clock (tests move it)
+
+
+def _background() -> bool:
+    return request.endpoint in BACKGROUND_ENDPOINTS or (
+        request.endpoint == "board.index" and "loaded" in request.args)
+
+
+def _redirect(endpoint: str, **values):
+    from . import htmx
+    target = url_for(endpoint, **values)
+    if htmx.is_htmx():  # a fragment swap would put the login page inside the board
+        return htmx.set_headers(make_response("", 204), redirect=target)
+    return redirect(target)
+
+
+def _session_rules():
+    """An idle session ends (RELANCE_SESSION_IDLE_MINUTES, 8 hours by default), and a person whose
+    password an administrator reset chooses her own before anything else."""
+    if request.path.startswith((PUBLIC_PREFIX, "/api/", "/static/")) or not current_user.is_authenticated:
+        return None
+    now, seen = clock(), session.get(SEEN_KEY)
+    if seen is not None and now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
+        from .services.audit import record
+        record("session.expired", "user", current_user.id)
+        logout_user()
+        session.clear()
+        flash(_("You were signed out after a long time without activity. Sign in again."), "warn")
+        return _redirect("auth.login", next=request.full_path if request.method == "GET" else None)
+    if not _background() and (seen is None or now - seen > SEEN_PRECISION_SECONDS):
+        session[SEEN_KEY] = now
+    if current_user.must_change_password and request.endpoint not in (
+            "auth.password", "auth.logout", "auth.language", "static"):
+        return _redirect("auth.password")
+    return None
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
     csrf.init_app(app)
@@ -140,6 +192,8 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
+    login_manager._session_identifier_generator = _session_identifier
+    app.before_request(_session_rules)
     app.after_request(_headers)
     app.jinja_env.globals["can"] = can
 

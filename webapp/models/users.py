@@ -24,6 +24,8 @@ class User(BaseModel):
     locale = CharField(null=True)
     created_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField(null=True)
+    # Set when an administrator resets the password: the person chooses her own at the next login.
+    must_change_password = BooleanField(default=False)
 
     @property
     def initials(self) -> str:

@@ -29,6 +29,8 @@ def _user_error(code: str) -> str:
         "invalid_email": _("This is not an email address."),
         "password_too_short": _("The initial password needs at least %(n)d characters.",
                                 n=user_service.MIN_PASSWORD_LENGTH),
+        "password_common": _("This password is among the most common ones, or built on the person's name: "
+                             "choose another one."),
         "unknown_role": _("Choose a role from the list."),
         "name_too_long": _("The name is too long (%(n)d characters at most).", n=MAX_NAME),
     }[code]
@@ -41,10 +43,10 @@ def _get_user(user_id: int) -> User:
     return user
 
 
-def _users_page(error: str | None = None, form: dict | None = None, status: int = 200):
+def _users_page(error: str | None = None, form: dict | None = None, status: int = 200, temporary=None):
     staff = User.select().order_by(User.active.desc(), User.name, User.id)
     return render_template("admin/users.html", staff=staff, roles=ROLES, error=error,
-                           form=form or {"role": "secretary"}), status
+                           form=form or {"role": "secretary"}, temporary=temporary), status
 
 
 @bp.get("/users")
@@ -110,6 +112,16 @@ def set_active(user_id):
         else:
             flash(_("%(name)s is disabled and signed out everywhere.", name=user.name), "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/password")
+@require("admin.users")
+def reset_password(user_id):
+    user = _get_user(user_id)
+    temporary = user_service.reset_password(user)
+    audit("user.password_reset", "user", user.id)
+    # Shown once, in this response only, like a new token.
+    return _users_page(temporary={"user": user, "password": temporary})
 
 
 def _tokens_page(error: str | None = None, new_token: str | None = None, name: str = "",

@@ -82,8 +82,11 @@ def index():
         return redirect(url_for("board.index"))
     filters = _filters(request.args)
     criteria = _criteria(request.args)
-    if session.get(SESSION_KEY) != filters:
-        session[SESSION_KEY] = filters  # the home page and the nav link bring the person back to it
+    # The home page and the nav link bring the person back to her filters. Not to her search: the
+    # session cookie is signed, not encrypted, and a searched name is personal data.
+    remembered = {name: value for name, value in filters.items() if name != "q"}
+    if session.get(SESSION_KEY) != remembered:
+        session[SESSION_KEY] = remembered
     columns = service.columns(criteria, _loaded(request.args))
     response = htmx.render("board/index.html", "board/_columns.html", columns=columns, filters=filters,
                            criteria=criteria, owners=[(str(u.id), u.name) for u in active_staff()],
