@@ -3,6 +3,7 @@ from datetime import date
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
+from ..reasons import reason_text
 from ..models import ActionCode, InboundRequest, Prospect, Source, User
 from ..models.intake import REQUEST_STATES
 from ..models.prospects import CHANNELS, DIRECTIONS, QUALIFICATIONS, TEMPERATURES
@@ -73,7 +74,8 @@ def _next_action_json(followup) -> dict | None:
     if followup is None:
         return None
     return {"id": followup.id, "type": followup.type.name if followup.type_id else None,
-            "due_at": isoformat(followup.due_at), "rule": followup.rule, "rule_reason": followup.rule_reason}
+            "due_at": isoformat(followup.due_at), "rule": followup.rule, "rule_reason": reason_text(followup),
+            "reason_code": followup.reason_code, "reason_params": followup.reason_params}
 
 
 def _body() -> dict:
