@@ -34,8 +34,8 @@ def answer_target_text() -> str:
 def target_text(params: Mapping) -> str:
     count = params.get("count", 2)
     if params.get("unit") == "working_hours":
-        return ngettext("%(num)s working hour", "%(num)s working hours", _number(count), num=_shown(count))
-    return ngettext("%(num)s working day", "%(num)s working days", _number(count), num=_shown(count))
+        return ngettext("%(count)s working hour", "%(count)s working hours", _number(count), count=_shown(count))
+    return ngettext("%(count)s working day", "%(count)s working days", _number(count), count=_shown(count))
 
 
 def _sent(params: Mapping, message: str) -> str:
