@@ -186,6 +186,11 @@ def local_time(cal: Calendar, moment: datetime) -> datetime:
     return to_storage(moment).replace(tzinfo=ZoneInfo("UTC")).astimezone(cal.zone)
 
 
+def opening_span(cal: Calendar, day: date) -> tuple[datetime, datetime] | None:
+    """The local day's opening and closing instants (naive UTC), or None when it is closed."""
+    return _day_span(cal, day)
+
+
 def _local_date(cal: Calendar, moment: datetime) -> date:
     return local_time(cal, moment).date()
 

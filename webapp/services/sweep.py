@@ -154,6 +154,13 @@ def plan_rules_for(prospect_ids: list[int], as_of: datetime) -> int:
     return sweep_rules(as_of, only=list(prospect_ids))[1] if prospect_ids else 0
 
 
+def facts_for(prospect_ids: list[int], as_of: datetime) -> list[tuple[ProspectFacts, dict]]:
+    """The rules' facts for these prospects as of `as_of`, as the sweep reads them, with each prospect's
+    row (owner, temperature, next action); only the open, contactable ones. For the demo's history."""
+    rows = list(_contactable(as_of).where(Prospect.id.in_(list(prospect_ids))).order_by(Prospect.id).dicts())
+    return list(_facts(rows, as_of)) if rows else []
+
+
 def _contactable(as_of: datetime):
     # DESIGN: do-not-contact, won and lost prospects get nothing; cold ones neither (seed 000).
     return (Prospect.select(Prospect.id, Prospect.temperature, Prospect.qualification, Prospect.owner,
