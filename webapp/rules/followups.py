@@ -209,7 +209,7 @@ def followup_state(due_at: datetime, done_at: datetime | None, now: datetime, ab
 # --- the rules: each returns one PlannedFollowUp or None --------------------------------------------
 
 def _first_answer(f: ProspectFacts, cal: Calendar, cfg: _Config, now: datetime) -> PlannedFollowUp | None:
-    # seed 000: "nous répondons toujours à la première question" — target 48 working hours.
+    # seed 000: "nous répondons toujours à la première question" — "48 heures ouvrées": two working days.
     anchor = _first_contact(f)
     if f.answered_at is not None or f.last_inbound_at is None or anchor is None or anchor > now:
         return None
