@@ -10,7 +10,7 @@ import pytest
 
 from webapp.rules.followups import (RULE_DEFAULTS, PlannedFollowUp, ProspectFacts, caught_up, due_followups,
                                     followup_state, next_actions, response_deadlines)
-from webapp.rules.worktime import calendar_from_settings, last_working_moment, next_opening
+from webapp.rules.worktime import calendar_from_settings, last_working_moment
 from webapp.services.defaults import FOLLOWUP_TYPES, SETTINGS
 
 CAL = calendar_from_settings(SETTINGS["working_hours"], "SN", range(2026, 2028), "Africa/Dakar")

@@ -16,21 +16,20 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 
-from .demo_data import (ANSWER_CODES, ASKS, CHANNELS, CODE_NOTES, COOLER, EMAIL_DOMAINS, FIRST_CODE, FURTHER,
-                        FURTHER_COUNT, LAST_NAMES, LOST_WEIGHTS, MALE_ASKS, MANUAL_COMMENTS, MEN, NOTES,
-                        ORIGINS, PATIENT_CALLS, QUALIFICATIONS, RULE_NOTES, TEMPERATURES, TRIAGED, WARMER,
-                        WOMEN)
+from .demo_data import (ASKS, CHANNELS, CODE_NOTES, COOLER, EMAIL_DOMAINS, FIRST_CODE, FURTHER, FURTHER_COUNT,
+                        LAST_NAMES, LOST_WEIGHTS, MALE_ASKS, MANUAL_COMMENTS, MEN, NOTES, ORIGINS,
+                        PATIENT_CALLS, QUALIFICATIONS, TEMPERATURES, TRIAGED, WARMER, WOMEN)
+from .demo_procedure import keep_procedure
 from .models import (ActionCode, ActivityStatusChange, FollowUp, FollowUpType, LostReason, Patient,
                      Prospect, Stage, StageChange, User, database)
 from .rules.activity import activity_status
-from .rules.followups import PlannedFollowUp, due_followups
 from .rules.phones import normalise_phone
 from .rules.text import fold, search_text
-from .rules.worktime import is_open, last_working_moment, local_time, next_opening, opening_span
+from .rules.worktime import last_working_moment, local_time, next_opening, opening_span
 from .services.defaults import setting
 from .services.followups import business_calendar
 from .services.next_action import refresh_next_action
-from .services.sweep import facts_for, rule_settings, sweep_rules
+from .services.sweep import sweep_rules
 from .services.prospects import (ContactInput, add_interaction, change_temperature, record_contact,
                                  set_do_not_contact)
 from .services.users import create_user
@@ -103,7 +102,7 @@ class _Loader:
                 for at, contact in people[start:start + BATCH]:
                     self._prospect(at, contact)
         with database.atomic():
-            self._procedure_so_far()
+            keep_procedure(self)
             self._suspected_duplicates()
             self._patients()
             self._settle_activity_and_plan()
@@ -438,56 +437,3 @@ class _Loader:
         FollowUp.create(prospect=prospect, type=self.types.get(code), owner=prospect.owner, due_at=due,
                         value="lost" if prospect.activity_status == "lost" else prospect.temperature,
                         comment=comment, created_by=prospect.owner, created_at=planned_at)
-
-    # -- the procedure as the staff kept it -------------------------------------------------------
-    def _procedure_so_far(self) -> None:
-        """Each rule follow-up whose day has gone by was done on its day, with the contact it was (an
-        answer, a call), soonest first, prospect by prospect, until the rules ask for nothing late."""
-        settings, today = rule_settings(), local_time(self.cal, self.now).date()
-        done: set[str] = set()
-        pending = list(self.created)
-        for _ in range(12):
-            later = []
-            for facts, row in facts_for(pending, self.now):
-                late = [p for p in due_followups(facts, self.cal, settings, self.now)
-                        if p.cause_key not in done and local_time(self.cal, p.due_at).date() < today]
-                if late:
-                    planned = min(late, key=lambda p: (p.due_at, p.rule))
-                    self._did(planned, Prospect.get_by_id(facts.id), row["owner"])
-                    done.add(planned.cause_key)
-                    later.append(facts.id)
-            if not later:
-                break
-            pending = later
-
-    def _did(self, planned: PlannedFollowUp, prospect: Prospect, owner_id: int | None) -> None:
-        """A rule follow-up done on its day by the prospect's owner, and the contact it was."""
-        at = planned.due_at if is_open(self.cal, planned.due_at) else planned.due_at - timedelta(minutes=10)
-        at -= timedelta(minutes=self.rng.randint(0, 50))
-        at = max(at, next_opening(self.cal, at))
-        code, channel, note = self._contact_for(planned.rule, prospect)
-        user = User.get_or_none(User.id == owner_id)
-        add_interaction(prospect, channel=channel, direction="out", note=note, user=user,
-                        action_code=self.codes.get(code), occurred_at=at, now=at)
-        cause_at = datetime.fromisoformat(planned.cause_key.split(":", 2)[2])
-        FollowUp.create(prospect=prospect, type=self.types.get(planned.type_code), owner=owner_id,
-                        due_at=planned.due_at, value=prospect.temperature, rule=planned.rule,
-                        reason_code=planned.reason_code, reason_params=dict(planned.reason_params),
-                        cause_key=planned.cause_key, state="done", outcome="next_step", done_at=at,
-                        done_by=owner_id, created_at=min(cause_at, at))
-
-    def _contact_for(self, rule: str, prospect: Prospect) -> tuple[str, str, str]:
-        """(action code, channel, note) of the contact a rule follow-up was: an answer carries the quote
-        or the programme's information when that was asked (seed 001), the rest are calls."""
-        if rule in ("first_answer", "answer_question"):
-            if prospect.qualification in ANSWER_CODES:
-                code = ANSWER_CODES[prospect.qualification]
-                channel = "email" if prospect.email else "whatsapp"
-                return code, channel, CODE_NOTES[code]
-            channel = {"email": "email", "webform": "email", "whatsapp": "whatsapp",
-                       "facebook": "whatsapp"}.get(prospect.channel, "phone")
-            code = {"email": "MAIL", "whatsapp": "WA"}.get(channel, "APL")
-            return code, channel, RULE_NOTES["answer"]
-        if rule.endswith("callback_7d"):
-            return "RLC", "phone", RULE_NOTES["callback"]
-        return "APL", "phone", RULE_NOTES.get(rule, RULE_NOTES["call"])
