@@ -1,5 +1,5 @@
 """Rule reasons are stored as a code and parameters and said in the reader's language; old free text stays."""
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -50,3 +50,26 @@ def test_an_old_free_text_reason_is_still_shown_as_it_was_written(ctx):
 
 def test_a_follow_up_planned_by_hand_has_no_reason(ctx):
     assert reason_text(FollowUp(rule=None)) == ""
+
+
+def test_ma_journee_says_a_rules_reason_and_the_answer_target_in_the_readers_language(app, client, make_user):
+    from tests.conftest import login
+    from webapp.models import Prospect, Stage, database
+    from webapp.timeutil import utcnow
+
+    lead = make_user("lead")
+    with app.app_context(), database.connection_context():
+        stage = Stage.select().where(Stage.kind == "open").order_by(Stage.position).first()
+        prospect = Prospect.create(first_name="Awa", last_name="Diop", temperature="hot", stage=stage, owner=lead.id,
+                                   first_contact_at=utcnow() - timedelta(hours=1))   # awaits its first answer
+        FollowUp.create(prospect=prospect, owner=lead.id, due_at=utcnow(), value="hot", rule="hot_no_interaction_48h",
+                        reason_code="hot_no_interaction_48h", reason_params={"hours": 48}, created_at=utcnow())
+    login(client, lead)
+
+    french = client.get("/my-day").get_data(as_text=True)
+    client.post("/language", data={"locale": "en"})
+    english = client.get("/my-day").get_data(as_text=True)
+
+    assert "Chaud sans interaction depuis 48 h : appeler pour proposer un RDV" in french
+    assert "Hot with no interaction for 48 h: call to offer an appointment" in english
+    assert "Objectif : 2 jours ouvrés" in french and "Target: 2 working days" in english
