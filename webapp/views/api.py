@@ -3,10 +3,10 @@ from datetime import date
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
-from ..reasons import reason_text
 from ..models import ActionCode, InboundRequest, Prospect, Source, User
 from ..models.intake import REQUEST_STATES
 from ..models.prospects import CHANNELS, DIRECTIONS, QUALIFICATIONS, TEMPERATURES
+from ..reasons import reason_text
 from ..security import csrf
 from ..services import prospects as service
 from ..services import search as search_service
