@@ -22,9 +22,12 @@ def choices(mapping: dict) -> list[tuple[str, object]]:
 
 
 def register(app) -> None:
+    from .reasons import answer_target_text, reason_text
     from .rules.phones import display_phone
 
     app.jinja_env.filters["phone"] = lambda value: display_phone(value, app.config["PHONE_REGION"])
+    app.jinja_env.filters["reason"] = reason_text    # a rule follow-up's reason, in the reader's language
+    app.jinja_env.globals["answer_target_text"] = answer_target_text
     app.jinja_env.globals["labels"] = {
         "temperature": TEMPERATURES, "activity": ACTIVITY, "qualification": QUALIFICATIONS,
         "channel": CHANNELS, "direction": DIRECTIONS, "outcome": OUTCOMES, "role": ROLES,

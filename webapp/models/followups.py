@@ -2,7 +2,7 @@
 from peewee import CharField, DateTimeField, ForeignKeyField, TextField
 
 from ..timeutil import utcnow
-from .base import BaseModel
+from .base import BaseModel, JSONField
 from .config import FollowUpType
 from .prospects import Prospect
 from .users import User
@@ -19,7 +19,9 @@ class FollowUp(BaseModel):
     value = CharField(default="warm")      # the prospect's value: hot, warm, cold, lost
     comment = TextField(default="")
     rule = CharField(null=True)            # the rule that made it; null when planned by hand
-    rule_reason = TextField(default="")
+    rule_reason = TextField(default="")   # free text, as older rule follow-ups carry it
+    reason_code = CharField(null=True)     # the rule's reason, translated when shown (webapp/reasons.py)
+    reason_params = JSONField(null=True)   # its parameters: hours, dates (ISO, UTC), planned_for…
     cause_key = CharField(null=True, unique=True)  # a rule never plans twice for one cause
     state = CharField(default="planned", index=True)
     outcome = CharField(null=True)

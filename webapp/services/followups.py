@@ -233,7 +233,8 @@ def my_day(user: User, now: datetime) -> MyDay:
     abandon_after = int(setting("abandon_after_days"))
     day = MyDay(abandon_after_days=abandon_after)
     for followup in _due_followups(user, _end_of_day(now, tz)):
-        followup.day_state = followup_state(followup.due_at, followup.done_at, now, abandon_after, tz=tz)
+        followup.day_state = followup_state(followup.due_at, followup.done_at, now, abandon_after, tz=tz,
+                                            planned_at=followup.created_at)
         {"overdue": day.overdue, "abandoned": day.abandoned}.get(followup.day_state, day.today).append(followup)
     todo = _todo_query(user)
     day.todo = list(todo.order_by(Prospect.created_at, Prospect.id).limit(UNPLANNED_LIMIT))
@@ -288,11 +289,11 @@ def awaiting_answer(now: datetime, tz: str) -> list[AwaitingRequest]:
 
 
 def answer_deadlines(facts: list[ProspectFacts], now: datetime, tz: str) -> list[tuple | None]:
-    """For each contact, its first-answer target and limit (seed 000: 48 working hours, 15 days) and
-    where `now` stands: (target_at, limit_at, "on_time" | "late" | "over_limit"), or None (cold)."""
+    """For each contact, its first-answer target and limit (seed 000: two working days, 15 days) and
+    where `now` stands: (target_at, limit_at, "on_time" | "late" | "over_limit"), or None (cold).
+    The same `rules.followups.answer_due` as the sweep's first-answer follow-up."""
     cal = business_calendar(now, tz)
-    settings = {"first_answer_working_hours": setting("first_answer_working_hours"),
-                "answer_window_days": int(setting("answer_window_days"))}
+    settings = {"answer_target": setting("answer_target"), "answer_window_days": int(setting("answer_window_days"))}
     result = []
     for fact in facts:
         deadlines = response_deadlines(fact, cal, settings)

@@ -8,6 +8,7 @@ from .. import ratelimit
 from ..models import ActionCode, InboundRequest, Prospect, Source, User
 from ..models.intake import REQUEST_STATES
 from ..models.prospects import CHANNELS, DIRECTIONS, QUALIFICATIONS, TEMPERATURES
+from ..reasons import reason_text
 from ..rules.contact import contact_problems
 from ..rules.numbers import parse_count, parse_id
 from ..security import csrf
@@ -116,7 +117,8 @@ def _next_action_json(followup) -> dict | None:
     if followup is None:
         return None
     return {"id": followup.id, "type": followup.type.name if followup.type_id else None,
-            "due_at": isoformat(followup.due_at), "rule": followup.rule, "rule_reason": followup.rule_reason}
+            "due_at": isoformat(followup.due_at), "rule": followup.rule, "rule_reason": reason_text(followup),
+            "reason_code": followup.reason_code, "reason_params": followup.reason_params}
 
 
 def _body() -> dict:

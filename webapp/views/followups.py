@@ -106,7 +106,8 @@ def _row_context(followup: FollowUp, confirm: str | None = None, error: str | No
     now = utcnow()
     followup.day_state = service.followup_state(
         followup.due_at, followup.done_at, now, int(service.setting("abandon_after_days")),
-        tz=current_app.config["TIMEZONE"]) if followup.state == "planned" else followup.state
+        tz=current_app.config["TIMEZONE"], planned_at=followup.created_at) if followup.state == "planned" \
+        else followup.state
     context = {"followup": followup, "confirm": confirm, "error": error, "origin": origin, "now": now}
     if confirm == "next_step":
         context["next_types"] = service.next_types(followup.type)
@@ -215,7 +216,8 @@ def prospect_section(prospect: Prospect, *, errors: str | None = None, values: d
     now = utcnow()
     abandon_after, tz = int(service.setting("abandon_after_days")), current_app.config["TIMEZONE"]
     for followup in data["planned"]:
-        followup.day_state = service.followup_state(followup.due_at, None, now, abandon_after, tz=tz)
+        followup.day_state = service.followup_state(followup.due_at, None, now, abandon_after, tz=tz,
+                                                    planned_at=followup.created_at)
     defaults = {"owner": str(prospect.owner_id or current_user.id), "value": prospect.temperature,
                 "due_at": _local_input(service.default_due(now, current_app.config["TIMEZONE"])), "type": "", "comment": ""}
     return {**data, "staff": active_staff(), "errors": errors, "message": message, "now": now,
