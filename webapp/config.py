@@ -3,6 +3,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .files import private_dir
+
 
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
@@ -17,7 +19,7 @@ def _secret_key(instance_path: Path) -> str:
         return key
     path = instance_path / "secret_key"
     if not path.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
+        private_dir(instance_path)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))

@@ -9,10 +9,11 @@ of them, nothing else.
 import sqlite3
 import threading
 import time
-from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from limits.storage import MovingWindowSupport, Storage
+
+from .files import private_file
 
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS hit (key TEXT NOT NULL, at REAL NOT NULL)",
            "CREATE INDEX IF NOT EXISTS hit_key_at ON hit (key, at)")
@@ -25,7 +26,7 @@ class SQLiteStorage(Storage, MovingWindowSupport):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self.path = unquote(urlparse(uri).path[1:]) or ":memory:"
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(self.path)
         self._local = threading.local()
         with self._transaction() as db:
             for statement in _SCHEMA:
