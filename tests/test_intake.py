@@ -245,7 +245,7 @@ def _accept(source, body: dict, key=None, now=None):
 
 
 def test_processing_an_auto_source_creates_the_prospect_and_its_first_answer_deadline(auto_source):
-    secretary = create_user("awa@clinic.test", "Awa", "secretary", "password-123456")
+    secretary = create_user("awa@clinic.test", "Awa", "secretary", "correct-horse-42")
     request = _accept(auto_source, {"first_name": "Ibou", "last_name": "Fall", "phone": "77 654 32 10",
                                     "request": "Prendre rendez-vous"})
 
@@ -292,9 +292,9 @@ def test_a_known_patient_gets_the_request_and_no_prospect_is_created(auto_source
 
 
 def test_new_prospects_are_shared_round_robin_among_active_staff(auto_source):
-    staff = [create_user(f"s{i}@clinic.test", f"S{i}", role, "password-123456")
+    staff = [create_user(f"s{i}@clinic.test", f"S{i}", role, "correct-horse-42")
              for i, role in enumerate(("secretary", "lead", "secretary"))]
-    create_user("boss@clinic.test", "Boss", "manager", "password-123456")
+    create_user("boss@clinic.test", "Boss", "manager", "correct-horse-42")
 
     for n in range(4):
         intake.process(_accept(auto_source, {"phone": f"77654321{n}"}).id)

@@ -226,7 +226,7 @@ def test_a_request_from_the_website_becomes_a_prospect_on_the_board_in_one_click
     from webapp.services.sources import embed_snippet
     from webapp.services.users import create_user
 
-    live.run(create_user, "codou@clinic.test", "Codou Ndiaye", "lead", "password-123456")
+    live.run(create_user, "codou@clinic.test", "Codou Ndiaye", "lead", "correct-horse-42")
     source = live.run(lambda: Source.get(Source.slug == "site"))
     site = _SnippetSite(str(embed_snippet(source, live.url.replace("127.0.0.1", "localhost") + "/intake/site")))
     try:
@@ -245,7 +245,7 @@ def test_a_request_from_the_website_becomes_a_prospect_on_the_board_in_one_click
 
     page.goto(f"{live.url}/login")
     page.fill("#email", "codou@clinic.test")
-    page.fill("#password", "password-123456")
+    page.fill("#password", "correct-horse-42")
     with page.expect_navigation():
         page.click("button.button-primary")
     page.goto(f"{live.url}/requests")

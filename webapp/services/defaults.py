@@ -61,6 +61,8 @@ FOLLOWUP_TYPES = [
 SETTINGS = {
     "activity_thresholds": {"hot": [15, 30], "warm": [30, 60], "cold": [60, 90]},
     "action_budget": 15,
+    # Who a secretary may give a follow-up or a new prospect to: "self" (herself only) or "team".
+    "secretaries_assign": "self",
     # Seed 000: "dans les 48 heures ouvrés", read as two working days (jours ouvrés); a business that
     # means opening hours sets {"count": 48, "unit": "working_hours"}. The later questions' target too.
     "answer_target": {"count": 2, "unit": "working_days"},

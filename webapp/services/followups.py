@@ -20,6 +20,7 @@ from .audit import record as audit
 from .board import MoveRefused, move
 from .defaults import setting
 from .next_action import refresh_next_action
+from .users import may_assign_to_others, may_own_work
 
 VALUES = ("hot", "warm", "cold", "lost")  # seed 002: "la valeur du prospect"
 OUTCOMES = ("not_reached", "signed_up", "next_step", "not_interested")
@@ -61,6 +62,10 @@ def plan_followup(prospect: Prospect, type: FollowUpType | None, owner: User | N
                   value: str, comment: str, user, now: datetime, *, previous: FollowUp | None = None) -> FollowUp:
     """Plan a follow-up by hand: a future date, a type (a first step to start a workflow, seed 002),
     never for a closed prospect or one who asked not to be contacted."""
+    if owner is not None and not may_own_work(owner):
+        raise FollowUpError("owner_not_allowed")
+    if owner is not None and user is not None and owner.id != user.id and not may_assign_to_others(user):
+        raise FollowUpError("assign_not_allowed")
     with database.atomic():
         prospect = Prospect.get_by_id(prospect.id)
         _check_plan(prospect, type, due_at, value, now, starting=previous is None and not _has_followups(prospect))

@@ -28,6 +28,7 @@ from .audit import record as audit
 from .dedupe import Match, find_existing
 from .intake_store import Pending, store
 from .prospects import ContactInput, ContactOutcome, add_interaction, identity_of, record_contact
+from .users import may_own_work
 
 MODES = ("triage", "auto")
 OWNER_POLICIES = ("round_robin", "none")
@@ -290,8 +291,8 @@ def next_owner(config: dict) -> User | None:
     if policy == "none":
         return None
     if parse_id(policy):
-        chosen = User.get_or_none((User.id == parse_id(policy)) & User.active)
-        if chosen is not None:
+        chosen = User.get_or_none(User.id == parse_id(policy))
+        if may_own_work(chosen):
             return chosen
     staff = list(User.select().where(User.active & User.role.in_(OWNER_ROLES)).order_by(User.id))
     if not staff:

@@ -17,6 +17,7 @@ from ..rules.numbers import parse_id
 from .audit import record as audit
 from .intake import DEFAULT_CONFIG, MODES, OWNER_POLICIES, config_of
 from .intake_store import forget_sources
+from .users import may_own_work
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 HONEYPOT = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
@@ -63,7 +64,7 @@ def clean_config(data: dict) -> dict:
         raise SourceError("unknown_mode")
     owner = str(data.get("owner") or config["owner"]).strip()
     if owner not in OWNER_POLICIES:
-        if not parse_id(owner) or not User.select().where((User.id == parse_id(owner)) & User.active).exists():
+        if not parse_id(owner) or not may_own_work(User.get_or_none(User.id == parse_id(owner))):
             raise SourceError("unknown_owner")
     origins = data.get("allowed_origins") or []
     if isinstance(origins, str):

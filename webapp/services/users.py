@@ -8,6 +8,8 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from ..models import User
 from ..rules.contact import is_email
+from ..security import can
+from .defaults import setting
 from ..models.users import ROLES, new_session_token
 from ..timeutil import utcnow
 
@@ -107,6 +109,18 @@ def end_sessions(user: User) -> None:
     """Every session cookie of this user stops working (logout, disable, password change)."""
     user.session_token = new_session_token()
     user.save()
+
+
+def may_own_work(user: User | None) -> bool:
+    """Work (a prospect, a follow-up) is given only to an active person whose role works prospects:
+    never to an administrator, never to a disabled account."""
+    return user is not None and user.active and can("prospects.edit", user)
+
+
+def may_assign_to_others(user: User) -> bool:
+    """The follow-up lead and managers give work to anyone; a secretary hands it to a colleague only
+    where the lead's rule allows (setting `secretaries_assign`: "self", the default, or "team")."""
+    return can("prospects.classify", user) or setting("secretaries_assign") == "team"
 
 
 def active_staff() -> list[User]:

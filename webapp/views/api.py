@@ -16,6 +16,7 @@ from ..services import prospects as service
 from ..services import search as search_service
 from ..services import tokens
 from ..services.audit import record as audit
+from ..services.users import may_own_work
 from ..timeutil import isoformat, parse_iso_date, parse_iso_datetime
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -185,9 +186,9 @@ def _owner(data: dict):
     owner_id = data.get("owner_id")
     if owner_id in (None, ""):
         return None
-    owner = User.get_or_none((User.id == parse_id(owner_id)) & User.active) if parse_id(owner_id) else None
-    if owner is None:
-        raise ApiError(422, "invalid_field", "owner_id is not an active user.")
+    owner = User.get_or_none(User.id == parse_id(owner_id)) if parse_id(owner_id) else None
+    if not may_own_work(owner):
+        raise ApiError(422, "invalid_field", "owner_id is not an active staff member who follows prospects.")
     return owner
 
 

@@ -17,7 +17,7 @@ from ..models import FollowUp, FollowUpType, LostReason, Prospect, User
 from ..rules.numbers import parse_id
 from ..security import require
 from ..services import followups as service
-from ..services.users import active_staff
+from ..services.users import active_staff, may_assign_to_others
 from ..timeutil import parse_iso_datetime, utcnow
 
 bp = Blueprint("followups", __name__)
@@ -40,6 +40,9 @@ ERRORS = {
     "already_done": _l("This follow-up was already completed, perhaps by someone else."),
     "bad_outcome": _l("Choose an outcome."),
     "conflict": _l("Someone else changed this prospect a moment ago. Try again."),
+    "owner_not_allowed": _l("Work can only be given to an active colleague who follows prospects."),
+    "assign_not_allowed": _l("You plan follow-ups for yourself: the follow-up lead's rule keeps handing "
+                             "work to colleagues for her."),
 }
 ERROR_STATUS = {"already_done": 409, "conflict": 409, "forbidden": 403}
 
@@ -220,7 +223,9 @@ def prospect_section(prospect: Prospect, *, errors: str | None = None, values: d
                                                     planned_at=followup.created_at)
     defaults = {"owner": str(prospect.owner_id or current_user.id), "value": prospect.temperature,
                 "due_at": _local_input(service.default_due(now, current_app.config["TIMEZONE"])), "type": "", "comment": ""}
-    return {**data, "staff": active_staff(), "errors": errors, "message": message, "now": now,
+    user = current_user._get_current_object()
+    staff = active_staff() if may_assign_to_others(user) else [user]
+    return {**data, "staff": staff, "errors": errors, "message": message, "now": now,
             "values": {**defaults, **(values or {})}}
 
 
@@ -239,7 +244,7 @@ def plan(prospect_id):
     values = {key: request.form.get(key, "") for key in ("type", "owner", "due_at", "value", "comment")}
     owner = _by_id(User, "owner")
     try:
-        service.plan_followup(prospect, _by_id(FollowUpType, "type"), owner if owner and owner.active else None,
+        service.plan_followup(prospect, _by_id(FollowUpType, "type"), owner,
                               _datetime("due_at"), values["value"], values["comment"][:2000],
                               current_user._get_current_object(), utcnow())
     except service.FollowUpError as refusal:

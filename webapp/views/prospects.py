@@ -13,7 +13,7 @@ from ..services import prospects as service
 from ..services import search as search_service
 from ..services import submissions
 from ..services.audit import record as audit
-from ..services.users import active_staff
+from ..services.users import active_staff, may_assign_to_others, may_own_work
 from .board import remembered_url
 
 bp = Blueprint("prospects", __name__)
@@ -30,7 +30,9 @@ def action_code_choices():
 
 
 def _owner(value: str):
-    return User.get_or_none(User.id == parse_id(value)) if parse_id(value) else None
+    """The chosen owner, if work may be given to them (an active person whose role works prospects)."""
+    owner = User.get_or_none(User.id == parse_id(value)) if parse_id(value) else None
+    return owner if may_own_work(owner) else None
 
 
 def get_prospect(prospect_id: int) -> Prospect:
@@ -70,17 +72,20 @@ def index():
 @require("prospects.edit")
 def new():
     form = ContactForm()
-    form.owner.choices = staff_choices()
-    if request.method == "GET":
-        form.owner.data = str(current_user.id) if current_user.role != "admin" else ""
+    user = current_user._get_current_object()
+    if may_assign_to_others(user):
+        form.owner.choices = staff_choices()
+        if request.method == "GET":
+            form.owner.data = str(user.id)
+    else:  # the lead's rule: a secretary's new contacts are hers (the field is not shown, not read)
+        del form.owner
     if form.validate_on_submit():
         contact = service.ContactInput(
             first_name=form.first_name.data or "", last_name=form.last_name.data or "",
             phone=form.phone.data or "", email=form.email.data, birth_date=form.birth_date.data,
             channel=form.channel.data, direction="in", qualification=form.qualification.data,
             temperature=form.temperature.data, note=form.note.data or "",
-            origin_detail=form.origin_detail.data or "", owner=_owner(form.owner.data))
-        user = current_user._get_current_object()
+            origin_detail=form.origin_detail.data or "", owner=_owner(form.owner.data) if form.owner else user)
         outcome, earlier = submissions.run_once(
             form.submission.data, user, lambda: service.record_contact(contact, user), service.outcome_ref)
         if outcome is None:  # the same form sent again: the contact is recorded once
