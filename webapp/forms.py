@@ -16,7 +16,7 @@ class ContactForm(FlaskForm):
     first_name = StringField(_l("First name"), validators=[Length(max=100)])
     last_name = StringField(_l("Last name"), validators=[DataRequired(_l("Enter a name.")), Length(max=100)])
     phone = StringField(_l("Phone"), validators=[Length(max=40)])
-    qualification = SelectField(_l("Reason"), choices=_blank(labels.choices(labels.QUALIFICATIONS)),
+    qualification = SelectField(labels.FIELDS["qualification"], choices=_blank(labels.choices(labels.QUALIFICATIONS)),
                                 validators=[DataRequired(_l("Choose the reason for the contact."))])
     temperature = SelectField(_l("Temperature"), choices=labels.choices(labels.TEMPERATURES), default="warm")
     channel = SelectField(_l("Channel"), choices=labels.choices(labels.CHANNELS), default="phone")
@@ -43,7 +43,7 @@ class ProspectForm(FlaskForm):
     email = StringField(_l("Email"), validators=[Optional(), Email(_l("This email looks wrong.")),
                                                  Length(max=200)])
     birth_date = DateField(_l("Birth date"), validators=[Optional()])
-    qualification = SelectField(_l("Reason"), choices=_blank(labels.choices(labels.QUALIFICATIONS)),
+    qualification = SelectField(labels.FIELDS["qualification"], choices=_blank(labels.choices(labels.QUALIFICATIONS)),
                                 validators=[Optional()])
     channel = SelectField(_l("Channel"), choices=labels.choices(labels.CHANNELS))
     origin_detail = StringField(_l("Origin (campaign, event)"), validators=[Length(max=200)])
