@@ -273,3 +273,13 @@ def test_admin_forms_carry_a_csrf_token_and_a_post_without_one_changes_nothing(s
     assert response.status_code == 302
     with app.app_context(), database.connection_context():
         assert User.get_by_id(target.id).role == "lead"
+
+
+def test_the_token_shown_once_has_a_copy_button(as_role):
+    client = as_role("admin")
+    page = client.post("/admin/tokens", data={"name": "Website form"}).get_data(as_text=True)
+    new_token_on(page)
+    assert re.search(r'<button type="button" class="button" data-copy="#new-token"[^>]*>Copier</button>', page)
+    client.post("/language", data={"locale": "en"})
+    page = client.post("/admin/tokens", data={"name": "Sync"}).get_data(as_text=True)
+    assert re.search(r'data-copy="#new-token"[^>]*>Copy</button>', page)
