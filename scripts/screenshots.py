@@ -378,6 +378,10 @@ def _shoot_board(outdir: Path, url: str, context, sign_in, save) -> None:
     # Ma journée, the lead's: the requests table scrolls inside its frame, the page does not
     page.goto(f"{url}/my-day")
     save(page, "26-myday-phone", full_page=True)
+    awaiting = page.locator("#myday-title-awaiting")
+    if awaiting.count():  # the requests table at the top of the window
+        awaiting.evaluate("el => el.scrollIntoView()")
+        save(page, "27-myday-phone-requests")
     phone.close()
 
 
