@@ -8,6 +8,7 @@ from webapp.models import AuditEvent, FollowUp, InboundRequest, Interaction, Pat
 from webapp.services import intake
 from webapp.services.prospects import ContactInput, record_contact
 from webapp.services.sources import create_source, update_source
+from webapp.services.tokens import create_token
 
 AWA = {"prenom": "Awa", "nom": "Ndiaye", "tel": "77 123 45 67", "demande": "rdv",
        "message": "Je voudrais un rendez-vous", "ville": "Thiès"}
@@ -264,6 +265,19 @@ def test_a_dismissed_request_leaves_the_failed_queue_is_kept_and_audited(lead, r
     assert "Écartée" in page and "Relancer le traitement" in page  # kept, and can come back
     # twice: nothing more happens, the second click is told so
     assert lead.post(f"/requests/{request_id}/dismiss", data={"queue": "failed"}, headers=HTMX).status_code == 409
+
+
+def test_the_api_lists_a_dismissed_request_with_its_state_and_error(app, lead, receive, db):
+    request_id = _failed_without_contact(receive, db)
+    lead.post(f"/requests/{request_id}/dismiss", data={"queue": "failed"})
+    _, token = db(lambda: create_token("tests"))
+    auth = {"Authorization": f"Bearer {token}"}
+
+    one = app.test_client().get(f"/api/v1/requests/{request_id}", headers=auth).json
+    listed = app.test_client().get("/api/v1/requests?state=dismissed", headers=auth).json
+
+    assert one["state"] == "dismissed" and one["error"] == "missing_contact"
+    assert [r["id"] for r in listed["items"]] == [request_id]
 
 
 def test_only_a_failed_request_can_be_dismissed(lead, receive, db):
