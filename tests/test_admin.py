@@ -287,3 +287,14 @@ def test_leads_and_managers_get_403_on_the_staff_account_urls(as_role, make_user
     for method, path, data in _admin_requests(target.id, 1)[:5]:
         assert client.open(path, method=method, data=data).status_code == 403, (method, path)
     assert fresh(db, target).role == "secretary"
+
+
+
+def test_the_token_shown_once_has_a_copy_button(as_role):
+    client = as_role("manager")
+    page = client.post("/admin/tokens", data={"name": "Website form", "scopes": ["requests"]}).get_data(as_text=True)
+    new_token_on(page)
+    assert re.search(r'<button type="button" class="button" data-copy="#new-token"[^>]*>Copier</button>', page)
+    client.post("/language", data={"locale": "en"})
+    page = client.post("/admin/tokens", data={"name": "Sync", "scopes": ["requests"]}).get_data(as_text=True)
+    assert re.search(r'data-copy="#new-token"[^>]*>Copy</button>', page)

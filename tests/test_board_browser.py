@@ -42,9 +42,12 @@ def prospect(board, last_name):
 
 def drag(page, card_selector, column_id):
     card = page.locator(card_selector).bounding_box()
-    target = page.locator(f"#cards-{column_id}").bounding_box()
     page.mouse.move(card["x"] + card["width"] - 12, card["y"] + 12)
     page.mouse.down()
+    page.mouse.move(card["x"] + card["width"] + 20, card["y"] + 30, steps=5)  # the drag starts
+    # measured once dragging: the folded won and lost columns have opened to take the drop
+    page.locator(f"#cards-{column_id}").scroll_into_view_if_needed()
+    target = page.locator(f"#cards-{column_id}").bounding_box()
     page.mouse.move(target["x"] + target["width"] / 2, target["y"] + 40, steps=20)
     page.mouse.move(target["x"] + target["width"] / 2, target["y"] + 44, steps=5)
     page.mouse.up()
@@ -72,7 +75,7 @@ def test_dropping_on_lost_asks_for_a_reason(page, board):
     drag(page, f"#card-{binta.id}", lost.id)
     dialog = page.locator("#lost-dialog")
     expect(dialog).to_be_visible()
-    dialog.get_by_label("Motif").select_option(label="Financement")
+    dialog.get_by_label("Motif de perte").select_option(label="Financement")
     dialog.get_by_role("button", name="Classer perdu").click()
     expect(page.locator("#board-status")).to_contain_text("Perdu")
     saved = prospect(board, "Fall")
@@ -156,7 +159,7 @@ def test_the_plus_button_opens_the_fast_form_in_a_dialog(page, board):
     expect(dialog).to_be_visible()
     dialog.get_by_label("Nom", exact=True).fill("Ndour")
     dialog.get_by_label("Téléphone").fill("78 900 00 01")
-    dialog.get_by_label("Motif").select_option("quote")
+    dialog.get_by_label("Demande").select_option("quote")
     dialog.get_by_role("button", name="Enregistrer").click()
     expect(dialog.get_by_text("Nouveau prospect créé")).to_be_visible()
     assert page.url.endswith("/board")

@@ -34,7 +34,7 @@ def test_secretary_logs_in_records_a_caller_and_finds_her_in_the_list(page, live
     page.get_by_label("Nom", exact=True).fill("Sène")
     page.get_by_label("Prénom").fill("Ndèye")
     page.get_by_label("Téléphone").fill("77 654 32 10")
-    page.get_by_label("Motif").select_option("appointment")
+    page.get_by_label("Demande").select_option("appointment")
     page.get_by_text("Chaud", exact=True).click()
     page.get_by_label("Note").fill("Souhaite un RDV de suivi de grossesse")
     page.get_by_role("button", name="Enregistrer").click()
@@ -54,7 +54,7 @@ def test_an_interaction_is_added_in_place_with_htmx(page, live):
     page.goto(f"{live.url}/prospects/new")
     page.get_by_label("Nom", exact=True).fill("Fall")
     page.get_by_label("Téléphone").fill("78 111 22 33")
-    page.get_by_label("Motif").select_option("quote")
+    page.get_by_label("Demande").select_option("quote")
     page.get_by_role("button", name="Enregistrer").click()
     page.get_by_role("link", name="Ouvrir Fall").click()
     url = page.url

@@ -8,7 +8,7 @@ from .patients import Patient
 from .prospects import Prospect
 
 SOURCE_TYPES = ("webform", "imap", "patients")
-REQUEST_STATES = ("received", "processed", "failed", "spam")
+REQUEST_STATES = ("received", "processed", "failed", "spam", "dismissed")  # dismissed: a failed one set aside
 
 
 class Source(BaseModel):

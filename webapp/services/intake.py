@@ -416,16 +416,28 @@ def mark_spam(request_id: int, user: User) -> None:
 
 
 def replay(request_id: int, user: User, now: datetime | None = None) -> str:
-    """Run a failed or spam-filed request again (after a fix); a processed one is left as it is."""
+    """Run a failed, dismissed or spam-filed request again (after a fix); a processed one is left as it is."""
     now = now or utcnow()
     with database.atomic():
         changed = (InboundRequest.update(state="received", attempts=0, lease_until=None, error=None)
-                   .where((InboundRequest.id == request_id) & InboundRequest.state.in_(("failed", "spam")))
+                   .where((InboundRequest.id == request_id)
+                          & InboundRequest.state.in_(("failed", "dismissed", "spam")))
                    .execute())
         audit("intake.replay", "inbound_request", request_id, actor=user)
     if not changed:
         return InboundRequest.get_by_id(request_id).state
     return process(request_id, now) or InboundRequest.get_by_id(request_id).state
+
+
+def dismiss(request_id: int, user: User) -> bool:
+    """Take a failed request out of the failed queue for good (nobody can use it: no contact given, a
+    test post). It is kept, error included, and the audit log says who; False if it was not failed."""
+    with database.atomic():
+        changed = (InboundRequest.update(state="dismissed", lease_until=None)
+                   .where((InboundRequest.id == request_id) & (InboundRequest.state == "failed")).execute())
+        if changed:
+            audit("intake.dismiss", "inbound_request", request_id, actor=user)
+    return bool(changed)
 
 
 def counts() -> dict[str, int]:

@@ -271,7 +271,7 @@ def request_json(inbound: InboundRequest) -> dict:
         "source": inbound.source.slug,
         "received_at": isoformat(inbound.received_at),
         "state": inbound.state,
-        "error": inbound.error if inbound.state in ("failed", "spam") else None,
+        "error": inbound.error if inbound.state in ("failed", "dismissed", "spam") else None,
         "attempts": inbound.attempts,
         "processed_at": isoformat(inbound.processed_at) if inbound.state == "processed" else None,
         "prospect_id": inbound.prospect_id,

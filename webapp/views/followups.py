@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import htmx
+from .. import htmx, labels
 from ..models import FollowUp, FollowUpType, LostReason, Prospect, User
 from ..rules.numbers import parse_id
 from ..security import require
@@ -24,7 +24,8 @@ bp = Blueprint("followups", __name__)
 
 OUTCOME_LABELS = {"not_reached": _l("Not reached"), "signed_up": _l("Signed up"),
                   "next_step": _l("Next step"), "not_interested": _l("Not interested")}
-VALUE_LABELS = {"hot": _l("Hot"), "warm": _l("Warm"), "cold": _l("Cold"), "lost": _l("Lost")}
+# The follow-up's value (seed 002) is a temperature; its "lost" is the activity status's "no news".
+VALUE_LABELS = {**labels.TEMPERATURES, "lost": labels.ACTIVITY["lost"]}
 STATE_LABELS = {"planned": _l("Planned"), "overdue": _l("Overdue"), "abandoned": _l("Abandoned"),
                 "done": _l("Done"), "cancelled": _l("Cancelled")}
 ERRORS = {
@@ -185,7 +186,8 @@ def _back(followup: FollowUp) -> str:
 def _done_message(followup: FollowUp, following: FollowUp | None) -> str:
     name = followup.prospect.full_name
     if followup.outcome == "signed_up":
-        return _("%(name)s signed up: converted.", name=name)
+        return _("%(name)s: %(outcome)s, converted.", name=name,
+                 outcome=labels.signed_up(followup.prospect.qualification))
     if followup.outcome == "not_interested":
         return _("%(name)s is not interested: marked lost.", name=name)
     return _("%(name)s: %(outcome)s, next follow-up planned.", name=name,
