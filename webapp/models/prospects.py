@@ -82,6 +82,9 @@ class Interaction(BaseModel):
     note = TextField(default="")
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
+    # False: an attempt that did not reach the person (no answer, voicemail). It spends the action
+    # budget (seed 003) but is not an interaction *with* them, so the activity clock keeps running.
+    reached = BooleanField(default=True)
 
 
 class TemperatureChange(BaseModel):
@@ -107,6 +110,15 @@ class StageChange(BaseModel):
     lost_reason = ForeignKeyField(LostReason, null=True, on_delete="SET NULL")
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
     changed_at = DateTimeField(default=utcnow)
+    # The prospect's outcome before and after (migration 0008): a stage's kind may change later, the
+    # history must still say "converted" or "reopened" as it was then.
+    from_outcome = CharField(null=True)
+    to_outcome = CharField(null=True)
+
+    @property
+    def reopened(self) -> bool:
+        """A closed prospect (converted or lost) taken out of its outcome."""
+        return self.from_outcome in ("won", "lost") and self.to_outcome != self.from_outcome
 
 
 class ConsentChange(BaseModel):
