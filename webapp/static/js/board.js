@@ -27,6 +27,7 @@
     form.elements.stage_id.value = to.dataset.stageId;
     form.elements.lost_reason.value = (extra && extra.lostReason) || "";
     form.elements.confirm.value = (extra && extra.confirm) ? "1" : "";
+    if (form.elements.reopen) form.elements.reopen.value = (extra && extra.reopen) ? "1" : "";
     form.requestSubmit();
   }
 
@@ -47,16 +48,27 @@
     dialog.showModal();
   }
 
-  // One path for a drop and for the menu: the card is already in its new column.
+  // One path for a drop and for the menu: the card is already in its new column. Taking a card out
+  // of a won or lost column reopens it: confirmed first (when the person may; the server refuses
+  // otherwise), then the target's own question.
   function proposeMove(item, from, oldIndex, to) {
     pending = {item: item, from: from, oldIndex: oldIndex};
+    var closed = from.dataset.stageKind, extra = {};
+    if ((closed === "won" || closed === "lost") && to.dataset.stageKind !== closed && byId("reopen-dialog")) {
+      ask("reopen-dialog", item, function () { extra.reopen = true; askForTarget(item, to, extra); });
+    } else {
+      askForTarget(item, to, extra);
+    }
+  }
+
+  function askForTarget(item, to, extra) {
     var kind = to.dataset.stageKind;
     if (kind === "lost") {
-      ask("lost-dialog", item, function (reason) { submitMove(item, to, {lostReason: reason}); });
+      ask("lost-dialog", item, function (reason) { extra.lostReason = reason; submitMove(item, to, extra); });
     } else if (kind === "won") {
-      ask("won-dialog", item, function () { submitMove(item, to, {confirm: true}); });
+      ask("won-dialog", item, function () { extra.confirm = true; submitMove(item, to, extra); });
     } else {
-      submitMove(item, to);
+      submitMove(item, to, extra);
     }
   }
 
