@@ -13,9 +13,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import htmx
-from ..models import FollowUp, FollowUpType, LostReason, Prospect, User
+from ..models import ActionCode, FollowUp, FollowUpType, LostReason, Prospect, User
 from ..security import require
 from ..services import followups as service
+from ..services import timeline as timeline_service
 from ..services.users import active_staff
 from ..timeutil import parse_iso_datetime, utcnow
 
@@ -119,6 +120,9 @@ def _row_context(followup: FollowUp, confirm: str | None = None, error: str | No
         context["next_types"] = service.next_types(followup.type)
     if confirm == "not_interested":
         context["lost_reasons"] = _lost_reasons()
+    if confirm:
+        context["contact_codes"] = service.contact_codes()
+        context["usual_contact"] = service.usual_contact(followup.type, confirm)
     context["default_due"] = _tomorrow_morning(now)
     return context
 
@@ -163,7 +167,8 @@ def complete(followup_id):
         following = service.complete_followup(
             followup, outcome, user, utcnow(), reschedule_at=_datetime("reschedule_at"),
             next_type=_by_id(FollowUpType, "next_type"), next_due_at=_datetime("next_due_at"),
-            lost_reason=_by_id(LostReason, "lost_reason"))
+            lost_reason=_by_id(LostReason, "lost_reason"), contact=_contact(),
+            note=request.form.get("note", "")[:2000])
     except service.FollowUpError as refusal:
         return _refused(followup, refusal.code, outcome if outcome in service.OUTCOMES else None)
     followup = FollowUp.get_by_id(followup.id)
@@ -173,9 +178,16 @@ def complete(followup_id):
         flash(message, "success")
         return redirect(_back(followup))
     if origin == "prospect":
-        return _prospect_section(followup.prospect, message=message)
+        return _prospect_section(Prospect.get_by_id(followup.prospect_id), message=message, history=True)
     from .myday import day_changes
     return day_changes(followup, following, message)
+
+
+def _contact():
+    """The contact chosen on the confirm form: an action code, none (""), or the usual one if not asked."""
+    if "action_code" not in request.form:
+        return service.USUAL
+    return _by_id(ActionCode, "action_code")
 
 
 def _back(followup: FollowUp) -> str:
@@ -229,9 +241,13 @@ def prospect_section(prospect: Prospect, *, errors: str | None = None, values: d
             "values": {**defaults, **(values or {})}}
 
 
-def _prospect_section(prospect: Prospect, status: int = 200, **kwargs):
+def _prospect_section(prospect: Prospect, status: int = 200, *, history: bool = False, **kwargs):
+    """The record's follow-ups section; with `history`, its timeline too, out of band (a completion
+    added entries to it)."""
+    timeline = timeline_service.timeline(prospect.id) if history else None
     response = make_response(render_template("followups/_prospect_followups.html", prospect=prospect,
-                                             followups=prospect_section(prospect, **kwargs)), status)
+                                             followups=prospect_section(prospect, **kwargs),
+                                             history_oob=timeline), status)
     htmx.set_headers(response, retarget="#prospect-followups", reswap="outerHTML")
     return htmx.vary(response)
 
