@@ -21,7 +21,8 @@ from ..models import (ActionCode, ActivityStatusChange, ConsentChange, FollowUp,
 class Entry:
     """One line of the history: what (`kind`, the record `item`), when (`at`, UTC) and who (`user`,
     None for the system). `rank` orders entries of the same instant: a prospect is created before its
-    first contact, and a follow-up's outcome comes before the move it makes."""
+    first contact, a contact comes before the activity change it causes, and a follow-up's outcome
+    before the move it makes."""
     kind: str
     at: datetime
     user: User | None
@@ -113,8 +114,9 @@ def _consent_changes(prospect_id: int):
     return ((change.changed_at, change.user, change) for change in query)
 
 
-@source("activity", rank=40)
+@source("activity", rank=15)
 def _activity_changes(prospect_id: int):
-    """Computed by the sweep, or brought back to normal by a contact: nobody's decision."""
+    """Computed by the sweep, or brought back to normal by a contact (so ranked right after contacts):
+    nobody's decision."""
     query = ActivityStatusChange.select().where(ActivityStatusChange.prospect == prospect_id)
     return ((change.changed_at, None, change) for change in query)
