@@ -26,8 +26,9 @@ def up(migrator, db):
     migrator.migrate(
         migrator.add_column('stage_change', 'from_outcome', CharField(null=True)),
         migrator.add_column('stage_change', 'to_outcome', CharField(null=True)),
-        migrator.add_column('interaction', 'reached', BooleanField(default=True)),
-        migrator.add_column('follow_up', 'outcome_note', TextField(default='')),
+        # Defaults in the schema too: raw INSERTs that predate these columns (bench/sweep.py) still work.
+        migrator.add_column('interaction', 'reached', BooleanField(default=True, constraints=[SQL('DEFAULT TRUE')])),
+        migrator.add_column('follow_up', 'outcome_note', TextField(default='', constraints=[SQL("DEFAULT ''")])),
         migrator.add_column('follow_up', 'interaction_id',
                             ForeignKeyField(Interaction, field=Interaction.id, null=True, unique=True,
                                             on_delete='SET NULL')),

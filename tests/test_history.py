@@ -11,10 +11,10 @@ from webapp.db import MIGRATIONS_DIR, bind
 from webapp.models import (ActionCode, FollowUp, FollowUpType, Interaction, LostReason, Prospect, Stage,
                            StageChange, database)
 from webapp.services.board import move
-from webapp.services.followups import FollowUpError, complete_followup
+from webapp.services.followups import FollowUpError, awaiting_answer, complete_followup
 from webapp.services.prospects import (ContactInput, add_interaction, change_temperature, record_contact,
                                        set_do_not_contact)
-from webapp.services.sweep import sweep_activity
+from webapp.services.sweep import _interaction_facts, sweep_activity
 from webapp.services.timeline import timeline
 from webapp.services.users import create_user
 from webapp.timeutil import utcnow
@@ -198,6 +198,19 @@ def test_a_refused_or_repeated_completion_logs_no_contact(ctx):
     with pytest.raises(FollowUpError):
         complete_followup(stale, "signed_up", secretary, T0)
     assert count() == before + 1
+
+
+def test_a_call_nobody_answered_is_neither_the_first_answer_nor_an_interaction_for_the_rules(ctx):
+    secretary = person("secretary")
+    request = record_contact(ContactInput(first_name="Awa", last_name="Web", email="awa@example.sn",
+                                          channel="webform", temperature="hot", owner=secretary),
+                             None, now=T0).prospect
+    complete_followup(followup(request, secretary, due_at=T0 + timedelta(hours=2)), "not_reached", secretary,
+                      T0 + timedelta(hours=3), reschedule_at=T0 + timedelta(days=1))
+    assert [a.prospect.id for a in awaiting_answer(T0 + timedelta(hours=4), "Africa/Dakar")] == [request.id]
+    first, last, _, last_out, answered = _interaction_facts(request.id, request.id, T0 + timedelta(hours=4))[
+        request.id]
+    assert (last, last_out, answered) == (T0, None, None)
 
 
 # --- over HTTP: Ma journée and the record ------------------------------------------------------------------
