@@ -256,6 +256,8 @@ def test_completing_from_the_record_with_a_note_updates_its_history_out_of_band(
     assert '<section class="timeline" id="timeline" aria-labelledby="timeline-title" hx-swap-oob="true">' in body
     history = body[body.index('id="timeline"'):]
     assert "Trop cher pour elle" in history and "SMS" in history and "motif : Financement" in history
+    assert '<dl class="facts" id="prospect-facts" hx-swap-oob="true">' in body      # actions left changed
+    assert response.headers["HX-Trigger"] == "board-changed"                        # the card too
     with app.app_context(), database.connection_context():
         logged = FollowUp.get_by_id(followup_id).interaction
         assert (logged.action_code_id, logged.note) == (sms, "Trop cher pour elle")

@@ -17,6 +17,7 @@ from ..models import ActionCode, FollowUp, FollowUpType, LostReason, Prospect, U
 from ..security import require
 from ..services import followups as service
 from ..services import timeline as timeline_service
+from ..services.search import next_actions
 from ..services.users import active_staff
 from ..timeutil import parse_iso_datetime, utcnow
 
@@ -178,7 +179,8 @@ def complete(followup_id):
         flash(message, "success")
         return redirect(_back(followup))
     if origin == "prospect":
-        return _prospect_section(Prospect.get_by_id(followup.prospect_id), message=message, history=True)
+        response = _prospect_section(Prospect.get_by_id(followup.prospect_id), message=message, history=True)
+        return htmx.set_headers(response, trigger="board-changed")
     from .myday import day_changes
     return day_changes(followup, following, message)
 
@@ -242,12 +244,14 @@ def prospect_section(prospect: Prospect, *, errors: str | None = None, values: d
 
 
 def _prospect_section(prospect: Prospect, status: int = 200, *, history: bool = False, **kwargs):
-    """The record's follow-ups section; with `history`, its timeline too, out of band (a completion
-    added entries to it)."""
-    timeline = timeline_service.timeline(prospect.id) if history else None
+    """The record's follow-ups section; with `history`, its timeline and facts too, out of band (a
+    completion added entries and may have spent the budget)."""
+    extra = {}
+    if history:
+        extra = {"history_oob": timeline_service.timeline(prospect.id),
+                 "history_next_action": next_actions([prospect.id]).get(prospect.id)}
     response = make_response(render_template("followups/_prospect_followups.html", prospect=prospect,
-                                             followups=prospect_section(prospect, **kwargs),
-                                             history_oob=timeline), status)
+                                             followups=prospect_section(prospect, **kwargs), **extra), status)
     htmx.set_headers(response, retarget="#prospect-followups", reswap="outerHTML")
     return htmx.vary(response)
 
