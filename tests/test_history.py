@@ -243,6 +243,17 @@ def test_the_confirm_form_offers_the_usual_contact_and_a_note(app, secretary_cli
     assert f'<option value="{usual}" selected>APL — Appel</option>' in form
 
 
+def test_a_refused_confirmation_keeps_the_chosen_contact_and_the_note(app, secretary_client):
+    _, followup_id = _setup(app, secretary_client.user)
+    with app.app_context(), database.connection_context():
+        msg = code("MSG").id
+    response = secretary_client.post(f"/followups/{followup_id}/complete", headers=HTMX, data={
+        "outcome": "not_reached", "reschedule_at": "2020-01-01T10:00", "action_code": msg, "note": "Répondeur"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f'<option value="{msg}" selected>' in body and ">Répondeur</textarea>" in body
+
+
 def test_completing_from_the_record_with_a_note_updates_its_history_out_of_band(app, secretary_client):
     prospect_id, followup_id = _setup(app, secretary_client.user)
     with app.app_context(), database.connection_context():

@@ -123,7 +123,11 @@ def _row_context(followup: FollowUp, confirm: str | None = None, error: str | No
         context["lost_reasons"] = _lost_reasons()
     if confirm:
         context["contact_codes"] = service.contact_codes()
-        context["usual_contact"] = service.usual_contact(followup.type, confirm)
+        usual = service.usual_contact(followup.type, confirm)
+        # A refused confirmation (a past date…) comes back with what the person had chosen and written.
+        posted = request.method == "POST" and "action_code" in request.form
+        context["contact_choice"] = request.form.get("action_code", "") if posted else str(usual.id if usual else "")
+        context["outcome_note"] = request.form.get("note", "") if posted else ""
     context["default_due"] = _tomorrow_morning(now)
     return context
 
