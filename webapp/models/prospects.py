@@ -116,9 +116,18 @@ class StageChange(BaseModel):
     to_outcome = CharField(null=True)
 
     @property
+    def outcome_before(self) -> str | None:
+        """from_outcome; for a move recorded without it (the demo loader), its stage's kind."""
+        return self.from_outcome or (self.from_stage.kind if self.from_stage_id else None)
+
+    @property
+    def outcome_after(self) -> str:
+        return self.to_outcome or self.to_stage.kind
+
+    @property
     def reopened(self) -> bool:
         """A closed prospect (converted or lost) taken out of its outcome."""
-        return self.from_outcome in ("won", "lost") and self.to_outcome != self.from_outcome
+        return self.outcome_before in ("won", "lost") and self.outcome_after != self.outcome_before
 
 
 class ConsentChange(BaseModel):
