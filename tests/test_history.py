@@ -2,6 +2,7 @@
 entry with who and when, a completed follow-up recording the contact it was, reopening confirmed and kept."""
 import itertools
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from playhouse.migrations import Runner
@@ -15,7 +16,7 @@ from webapp.services.followups import FollowUpError, awaiting_answer, complete_f
 from webapp.services.prospects import (ContactInput, add_interaction, change_temperature, record_contact,
                                        set_do_not_contact)
 from webapp.services.sweep import _interaction_facts, sweep_activity
-from webapp.services.timeline import timeline
+from webapp.services.timeline import SOURCES, source, timeline
 from webapp.services.users import create_user
 from webapp.timeutil import utcnow
 
@@ -97,6 +98,22 @@ def test_the_timeline_lists_every_kind_of_entry_oldest_first_with_who_and_when(a
                                                                                "En qualification")
     assert reopened.reopened and reopened.from_stage.kind == "lost" and reopened.to_outcome == "open"
     assert converted.to_outcome == "won" and not converted.reopened
+
+
+def test_a_new_kind_of_entry_is_one_registered_source(ctx):
+    secretary = person("secretary")
+    prospect = new_prospect(secretary)
+    merged = SimpleNamespace(id=7)
+
+    @source("merge", rank=5)
+    def _merges(prospect_id):
+        return [(T0 + timedelta(minutes=1), secretary, merged)] if prospect_id == prospect.id else []
+    try:
+        entries = timeline(prospect.id)
+        assert [e.kind for e in entries] == ["temperature", "interaction", "merge"]
+        assert entries[-1].item is merged and entries[-1].template == "prospects/timeline/_merge.html"
+    finally:
+        SOURCES.pop("merge")  # the registry is module-global
 
 
 def test_the_record_page_shows_the_history_in_words_oldest_first(app, client, make_user):
