@@ -4,7 +4,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, make_app
 from tests.servers import LiveServer
-from webapp.models import LostReason, Prospect, Stage, database
+from webapp.models import LostReason, Prospect, Stage, StageChange, database
 from webapp.services.prospects import ContactInput, record_contact
 from webapp.services.users import create_user
 
@@ -90,6 +90,28 @@ def test_cancelling_the_lost_dialog_puts_the_card_back(page, board):
     page.locator("#lost-dialog").get_by_role("button", name="Annuler").click()
     expect(page.locator(f"#cards-{binta.stage_id} #card-{binta.id}")).to_be_visible()
     assert prospect(board, "Fall").outcome == "open"
+
+
+def test_dragging_a_card_out_of_lost_asks_to_confirm_the_reopening_and_records_it(page, board):
+    lost, target = stage_named(board, "Perdu"), stage_named(board, "En qualification")
+    binta = prospect(board, "Fall")
+    with board.app.app_context(), database.connection_context():
+        Prospect.update(stage=lost.id, outcome="lost").where(Prospect.id == binta.id).execute()
+    page.set_viewport_size({"width": 2200, "height": 900})  # the lost column and the target both in view
+    sign_in(page, board)
+    dialog = page.locator("#reopen-dialog")
+    drag(page, f"#card-{binta.id}", target.id)
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Annuler").click()
+    expect(page.locator(f"#cards-{lost.id} #card-{binta.id}")).to_be_visible()
+    assert prospect(board, "Fall").outcome == "lost"
+    drag(page, f"#card-{binta.id}", target.id)
+    dialog.get_by_role("button", name="Rouvrir").click()
+    expect(page.locator("#board-status")).to_contain_text("En qualification")
+    assert prospect(board, "Fall").outcome == "open"
+    with board.app.app_context(), database.connection_context():
+        change = StageChange.get(StageChange.prospect == binta.id)
+        assert change.reopened and change.from_stage_id == lost.id and change.user.email == "fatou@clinic.test"
 
 
 def test_a_refused_move_snaps_back_with_a_message(page, board):

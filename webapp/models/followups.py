@@ -4,7 +4,7 @@ from peewee import CharField, DateTimeField, ForeignKeyField, TextField
 from ..timeutil import utcnow
 from .base import BaseModel, JSONField
 from .config import FollowUpType
-from .prospects import Prospect
+from .prospects import Interaction, Prospect
 from .users import User
 
 FOLLOWUP_STATES = ("planned", "done", "cancelled")
@@ -28,6 +28,10 @@ class FollowUp(BaseModel):
     done_at = DateTimeField(null=True)
     done_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     previous = ForeignKeyField("self", null=True, on_delete="SET NULL", backref="+")
+    # What completing it recorded (migration 0013): the person's note, and the contact it was, logged
+    # in the same step so that nobody logs the same call twice (null: no contact, e.g. a no-show).
+    outcome_note = TextField(default="")
+    interaction = ForeignKeyField(Interaction, null=True, unique=True, on_delete="SET NULL", backref="+")
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     created_at = DateTimeField(default=utcnow)
 

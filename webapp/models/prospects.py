@@ -82,6 +82,9 @@ class Interaction(BaseModel):
     note = TextField(default="")
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
+    # False: an attempt that did not reach the person (no answer, voicemail). It spends the action
+    # budget (seed 003) but is not an interaction *with* them, so the activity clock keeps running.
+    reached = BooleanField(default=True)
 
 
 class TemperatureChange(BaseModel):
@@ -107,6 +110,24 @@ class StageChange(BaseModel):
     lost_reason = ForeignKeyField(LostReason, null=True, on_delete="SET NULL")
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
     changed_at = DateTimeField(default=utcnow)
+    # The prospect's outcome before and after (migration 0013): a stage's kind may change later, the
+    # history must still say "converted" or "reopened" as it was then.
+    from_outcome = CharField(null=True)
+    to_outcome = CharField(null=True)
+
+    @property
+    def outcome_before(self) -> str | None:
+        """from_outcome; for a move recorded without it (the demo loader), its stage's kind."""
+        return self.from_outcome or (self.from_stage.kind if self.from_stage_id else None)
+
+    @property
+    def outcome_after(self) -> str:
+        return self.to_outcome or self.to_stage.kind
+
+    @property
+    def reopened(self) -> bool:
+        """A closed prospect (converted or lost) taken out of its outcome."""
+        return self.outcome_before in ("won", "lost") and self.outcome_after != self.outcome_before
 
 
 class ConsentChange(BaseModel):

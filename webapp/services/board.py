@@ -158,10 +158,17 @@ def board_version() -> str:
     return "|".join(str(v) for v in row)
 
 
+def is_reopening(outcome: str, to_stage: Stage) -> bool:
+    """Taking a converted or lost prospect out of its outcome (to an open stage, or won <-> lost)."""
+    return outcome != "open" and to_stage.kind != outcome
+
+
 def move(prospect_id: int, to_stage: Stage, user, *, version: int, lost_reason: LostReason | None = None,
-         confirmed: bool = False, may_reopen: bool = False, now: datetime | None = None) -> Prospect:
-    """Move a prospect to a stage, with a history entry; refuse (changing nothing) when the move
-    is stale, needs a lost reason or a confirmation, or reopens a closed prospect without the right."""
+         confirmed: bool = False, may_reopen: bool = False, reopen_confirmed: bool = False,
+         now: datetime | None = None) -> Prospect:
+    """Move a prospect to a stage, with a history entry (from, to, outcomes, who, when, lost reason);
+    refuse (changing nothing) when the move is stale, needs a lost reason or a confirmation, or
+    reopens a closed prospect without the right or without its own confirmation (`reopen_confirmed`)."""
     now = now or utcnow()
     with database.atomic():
         prospect = Prospect.get_or_none(Prospect.id == prospect_id)
@@ -173,8 +180,11 @@ def move(prospect_id: int, to_stage: Stage, user, *, version: int, lost_reason: 
             raise MoveRefused("retired_stage")
         if to_stage.id == prospect.stage_id:
             return prospect
-        if prospect.outcome != "open" and to_stage.kind == "open" and not may_reopen:
+        reopening = is_reopening(prospect.outcome, to_stage)
+        if reopening and not may_reopen:
             raise MoveRefused("reopen_forbidden")
+        if reopening and not reopen_confirmed:
+            raise MoveRefused("reopen_confirmation_required")
         if to_stage.kind == "lost" and lost_reason is None:
             raise MoveRefused("lost_reason_required")
         if to_stage.kind == "won" and not confirmed:
@@ -192,12 +202,14 @@ def move(prospect_id: int, to_stage: Stage, user, *, version: int, lost_reason: 
         if updated != 1:
             raise MoveRefused("conflict")
         StageChange.create(prospect=prospect.id, from_stage=prospect.stage_id, to_stage=to_stage.id,
-                           lost_reason=lost_reason.id if lost_reason else None, user=user, changed_at=now)
+                           from_outcome=prospect.outcome, to_outcome=to_stage.kind,
+                           lost_reason=lost_reason.id if to_stage.kind == "lost" else None, user=user,
+                           changed_at=now)
         if to_stage.kind != "open":
             # A closed prospect leaves the procedure: nothing planned stays on anyone's day.
             (FollowUp.update(state="cancelled", done_at=now)
              .where((FollowUp.prospect == prospect.id) & (FollowUp.state == "planned")).execute())
             refresh_next_action([prospect.id])
-    audit("prospect.move", "prospect", prospect.id, detail=f"stage {prospect.stage_id} -> {to_stage.id}",
-          actor=user)
+    audit("prospect.reopen" if reopening else "prospect.move", "prospect", prospect.id,
+          detail=f"stage {prospect.stage_id} -> {to_stage.id}", actor=user)
     return Prospect.get_by_id(prospect.id)

@@ -171,22 +171,26 @@ def _log(data: ContactInput, user, now, patient: Patient) -> Interaction:
 
 def add_interaction(prospect: Prospect, *, channel: str, direction: str, note: str = "", user=None,
                     action_code: ActionCode | None = None, occurred_at: datetime | None = None,
-                    now: datetime | None = None) -> Interaction:
-    """Log a contact; it brings the prospect back to normal activity and may spend the action budget."""
+                    now: datetime | None = None, reached: bool = True) -> Interaction:
+    """Log a contact; it brings the prospect back to normal activity and may spend the action budget.
+    An attempt that did not reach the person (`reached=False`) spends the budget only."""
     now = now or utcnow()
     occurred_at = occurred_at or now
     with database.atomic():
         interaction = Interaction.create(prospect=prospect, channel=channel, direction=direction,
                                          action_code=action_code, note=note.strip(), user=user,
-                                         occurred_at=occurred_at, created_at=now)
+                                         occurred_at=occurred_at, created_at=now, reached=reached)
         prospect.interaction_count += 1
+        # Seed 003: each outbound action (call, message, SMS, mail) costs one of the budget.
+        if direction == "out" and (action_code is None or action_code.counts_toward_budget):
+            prospect.actions_used += 1
+        if not reached:
+            _touch(prospect, now)
+            return interaction
         if prospect.last_interaction_at is None or occurred_at > prospect.last_interaction_at:
             prospect.last_interaction_at = occurred_at
         if prospect.first_contact_at is None or occurred_at < prospect.first_contact_at:
             prospect.first_contact_at = occurred_at
-        # Seed 003: each outbound action (call, message, SMS, mail) costs one of the budget.
-        if direction == "out" and (action_code is None or action_code.counts_toward_budget):
-            prospect.actions_used += 1
         # Seed 000: any new interaction brings the prospect back to normal.
         if prospect.activity_status != "normal":
             ActivityStatusChange.create(prospect=prospect, old=prospect.activity_status, new="normal",

@@ -196,6 +196,7 @@ def _interaction_facts(low: int, high: int, as_of: datetime) -> dict:
 
     Our first outbound contact counts as the first answer: what came in after it is a later question.
     A call or a visit from the prospect is answered on the spot, so it counts as our answer too.
+    A call nobody answered (`reached` false) is neither an answer nor an interaction.
     """
     when, inbound = Interaction.occurred_at, Interaction.direction == "in"
     outbound = (Interaction.direction == "out") | Interaction.channel.in_(LIVE_CHANNELS)
@@ -203,7 +204,7 @@ def _interaction_facts(low: int, high: int, as_of: datetime) -> dict:
              .select(Interaction.prospect, fn.MIN(when), fn.MAX(when),
                      fn.MAX(Case(None, [(inbound, when)], None)), fn.MAX(Case(None, [(outbound, when)], None)),
                      fn.MIN(Case(None, [(outbound, when)], None)))
-             .where(Interaction.prospect.between(low, high) & (when <= as_of))
+             .where(Interaction.prospect.between(low, high) & (when <= as_of) & Interaction.reached)
              .group_by(Interaction.prospect).tuples())
     return {row[0]: tuple(_datetime(v) for v in row[1:]) for row in query}
 

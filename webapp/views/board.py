@@ -31,6 +31,7 @@ REFUSALS = {
     "lost_reason_required": _l("Choose why this prospect is lost."),
     "confirmation_required": _l("Confirm the conversion."),
     "reopen_forbidden": _l("Only the follow-up lead or a manager can reopen a closed prospect."),
+    "reopen_confirmation_required": _l("Confirm that this converted or lost prospect is reopened."),
     "retired_stage": _l("This stage is no longer used."),
     "not_found": _l("This prospect no longer exists."),
 }
@@ -156,7 +157,8 @@ def move():
     try:
         moved = service.move(prospect_id, stage, current_user._get_current_object(), version=version,
                              lost_reason=reason, confirmed=request.form.get("confirm") == "1",
-                             may_reopen=can("prospects.classify"))
+                             may_reopen=can("prospects.classify"),
+                             reopen_confirmed=request.form.get("reopen") == "1")
     except service.MoveRefused as refusal:
         return _refused(refusal.code, prospect_id)
     if not htmx.is_htmx():

@@ -13,10 +13,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import htmx, labels
-from ..models import FollowUp, FollowUpType, LostReason, Prospect, User
+from ..models import ActionCode, FollowUp, FollowUpType, LostReason, Prospect, User
 from ..rules.numbers import parse_id
 from ..security import require
 from ..services import followups as service
+from ..services import timeline as timeline_service
+from ..services.search import next_actions
 from ..services.users import active_staff, may_assign_to_others
 from ..timeutil import parse_iso_datetime, utcnow
 
@@ -117,6 +119,13 @@ def _row_context(followup: FollowUp, confirm: str | None = None, error: str | No
         context["next_types"] = service.next_types(followup.type)
     if confirm == "not_interested":
         context["lost_reasons"] = _lost_reasons()
+    if confirm:
+        context["contact_codes"] = service.contact_codes()
+        usual = service.usual_contact(followup.type, confirm)
+        # A refused confirmation (a past date…) comes back with what the person had chosen and written.
+        posted = request.method == "POST" and "action_code" in request.form
+        context["contact_choice"] = request.form.get("action_code", "") if posted else str(usual.id if usual else "")
+        context["outcome_note"] = request.form.get("note", "") if posted else ""
     context["default_due"] = service.default_due(now, current_app.config["TIMEZONE"])
     return context
 
@@ -161,7 +170,8 @@ def complete(followup_id):
         following = service.complete_followup(
             followup, outcome, user, utcnow(), reschedule_at=_datetime("reschedule_at"),
             next_type=_by_id(FollowUpType, "next_type"), next_due_at=_datetime("next_due_at"),
-            lost_reason=_by_id(LostReason, "lost_reason"))
+            lost_reason=_by_id(LostReason, "lost_reason"), contact=_contact(),
+            note=request.form.get("note", "")[:2000])
     except service.FollowUpError as refusal:
         return _refused(followup, refusal.code, outcome if outcome in service.OUTCOMES else None)
     followup = FollowUp.get_by_id(followup.id)
@@ -171,9 +181,17 @@ def complete(followup_id):
         flash(message, "success")
         return redirect(_back(followup))
     if origin == "prospect":
-        return _prospect_section(followup.prospect, message=message)
+        response = _prospect_section(Prospect.get_by_id(followup.prospect_id), message=message, history=True)
+        return htmx.set_headers(response, trigger="board-changed")
     from .myday import day_changes
     return day_changes(followup, following, message)
+
+
+def _contact():
+    """The contact chosen on the confirm form: an action code, none (""), or the usual one if not asked."""
+    if "action_code" not in request.form:
+        return service.USUAL
+    return _by_id(ActionCode, "action_code")
 
 
 def _back(followup: FollowUp) -> str:
@@ -231,9 +249,15 @@ def prospect_section(prospect: Prospect, *, errors: str | None = None, values: d
             "values": {**defaults, **(values or {})}}
 
 
-def _prospect_section(prospect: Prospect, status: int = 200, **kwargs):
+def _prospect_section(prospect: Prospect, status: int = 200, *, history: bool = False, **kwargs):
+    """The record's follow-ups section; with `history`, its timeline and facts too, out of band (a
+    completion added entries and may have spent the budget)."""
+    extra = {}
+    if history:
+        extra = {"history_oob": timeline_service.timeline(prospect.id),
+                 "history_next_action": next_actions([prospect.id]).get(prospect.id)}
     response = make_response(render_template("followups/_prospect_followups.html", prospect=prospect,
-                                             followups=prospect_section(prospect, **kwargs)), status)
+                                             followups=prospect_section(prospect, **kwargs), **extra), status)
     htmx.set_headers(response, retarget="#prospect-followups", reswap="outerHTML")
     return htmx.vary(response)
 

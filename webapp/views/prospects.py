@@ -2,16 +2,16 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from peewee import JOIN
 
 from .. import htmx
 from ..forms import ConsentForm, ContactForm, InteractionForm, ProspectForm, TemperatureForm
-from ..models import ActionCode, Interaction, Prospect, User
+from ..models import ActionCode, Prospect, User
 from ..rules.numbers import parse_count, parse_id
 from ..security import can, require
 from ..services import prospects as service
 from ..services import search as search_service
 from ..services import submissions
+from ..services import timeline as timeline_service
 from ..services.audit import record as audit
 from ..services.users import active_staff, may_assign_to_others, may_own_work
 from .board import remembered_url
@@ -113,7 +113,7 @@ def _record_context(prospect: Prospect, interaction_form=None) -> dict:
     temperature_form = TemperatureForm(temperature=prospect.temperature)
     consent_form = ConsentForm(do_not_contact=prospect.do_not_contact)
     return {
-        "timeline": timeline(prospect),
+        "timeline": timeline_service.timeline(prospect.id),
         "interaction_form": interaction_form,
         "temperature_form": temperature_form,
         "consent_form": consent_form,
@@ -125,24 +125,6 @@ def _record_context(prospect: Prospect, interaction_form=None) -> dict:
 def _followups_section(prospect: Prospect) -> dict:
     from .followups import prospect_section  # the follow-ups blueprint imports this module
     return prospect_section(prospect)
-
-
-def timeline(prospect: Prospect) -> list[dict]:
-    """Interactions and classification changes, newest first, as one list for the template."""
-    events = []
-    for item in (Interaction.select(Interaction, User, ActionCode)
-                 .join(User, on=(Interaction.user == User.id), join_type=JOIN.LEFT_OUTER).switch(Interaction)
-                 .join(ActionCode, on=(Interaction.action_code == ActionCode.id), join_type=JOIN.LEFT_OUTER)
-                 .where(Interaction.prospect == prospect)):
-        events.append({"kind": "interaction", "at": item.occurred_at, "item": item})
-    for change in prospect.temperature_changes:
-        events.append({"kind": "temperature", "at": change.changed_at, "item": change})
-    for change in prospect.activity_changes:
-        events.append({"kind": "activity", "at": change.changed_at, "item": change})
-    for change in prospect.consent_changes:
-        events.append({"kind": "consent", "at": change.changed_at, "item": change})
-    events.sort(key=lambda e: (e["at"], e["kind"] == "interaction"), reverse=True)
-    return events
 
 
 @bp.post("/prospects/<int:prospect_id>/interactions")

@@ -141,6 +141,7 @@
     form.elements.stage_id.value = to.dataset.stageId;
     form.elements.lost_reason.value = (extra && extra.lostReason) || "";
     form.elements.confirm.value = (extra && extra.confirm) ? "1" : "";
+    if (form.elements.reopen) form.elements.reopen.value = (extra && extra.reopen) ? "1" : "";
     form.requestSubmit();
   }
 
@@ -162,17 +163,28 @@
   }
 
   // One path for a drop and for the menu: the card is already in its new column. `given` holds what
-  // the menu already said (a lost reason, the conversion confirmed): no dialog asks it again.
+  // the menu already said (a lost reason, the conversion or the reopening confirmed): no dialog asks
+  // it again. Taking a card out of a won or lost column reopens it: confirmed first (when the person
+  // may; the server refuses otherwise), then the target's own question.
   function proposeMove(item, from, oldIndex, to, given) {
     pending = {item: item, from: from, oldIndex: oldIndex};
-    var kind = to.dataset.stageKind;
-    given = given || {};
-    if (kind === "lost" && !given.lostReason) {
-      ask("lost-dialog", item, function (reason) { submitMove(item, to, {lostReason: reason}); });
-    } else if (kind === "won" && !given.confirm) {
-      ask("won-dialog", item, function () { submitMove(item, to, {confirm: true}); });
+    var closed = from.dataset.stageKind, extra = Object.assign({}, given || {});
+    if ((closed === "won" || closed === "lost") && to.dataset.stageKind !== closed && !extra.reopen &&
+        byId("reopen-dialog")) {
+      ask("reopen-dialog", item, function () { extra.reopen = true; askForTarget(item, to, extra); });
     } else {
-      submitMove(item, to, given);
+      askForTarget(item, to, extra);
+    }
+  }
+
+  function askForTarget(item, to, extra) {
+    var kind = to.dataset.stageKind;
+    if (kind === "lost" && !extra.lostReason) {
+      ask("lost-dialog", item, function (reason) { extra.lostReason = reason; submitMove(item, to, extra); });
+    } else if (kind === "won" && !extra.confirm) {
+      ask("won-dialog", item, function () { extra.confirm = true; submitMove(item, to, extra); });
+    } else {
+      submitMove(item, to, extra);
     }
   }
 
@@ -228,7 +240,8 @@
     unfold(to.closest("section"));
     proposeMove(item, from, oldIndex, to, {
       lostReason: form.elements.lost_reason.value,
-      confirm: form.elements.confirm.checked
+      confirm: form.elements.confirm.checked,
+      reopen: Boolean(form.elements.reopen && form.elements.reopen.checked)
     });
   });
 
