@@ -13,6 +13,8 @@ from ..services import search as search_service
 from ..services.audit import record as audit
 from ..services.users import active_staff
 from .board import remembered_url
+from .caller import BOARD_CHANGED
+from .duplicates import NeedsDecision, identity_answer
 
 bp = Blueprint("prospects", __name__)
 
@@ -72,16 +74,20 @@ def new():
     if request.method == "GET":
         form.owner.data = str(current_user.id) if current_user.role != "admin" else ""
     if form.validate_on_submit():
-        outcome = service.record_contact(service.ContactInput(
-            first_name=form.first_name.data or "", last_name=form.last_name.data or "",
-            phone=form.phone.data or "", email=form.email.data, birth_date=form.birth_date.data,
-            channel=form.channel.data, direction="in", qualification=form.qualification.data,
-            temperature=form.temperature.data, note=form.note.data or "",
-            origin_detail=form.origin_detail.data or "", owner=_owner(form.owner.data)),
-            current_user._get_current_object())
+        try:
+            outcome = service.record_contact(service.ContactInput(
+                first_name=form.first_name.data or "", last_name=form.last_name.data or "",
+                phone=form.phone.data or "", email=form.email.data, birth_date=form.birth_date.data,
+                channel=form.channel.data, direction="in", qualification=form.qualification.data,
+                temperature=form.temperature.data, note=form.note.data or "",
+                origin_detail=form.origin_detail.data or "", owner=_owner(form.owner.data)),
+                current_user._get_current_object(), **identity_answer(request.form))
+        except NeedsDecision as question:  # same phone, another name: ask, record nothing yet
+            return htmx.render("prospects/new.html", "prospects/_contact_form.html", form=form,
+                               question=question.match)
         response = htmx.render("prospects/created.html", "prospects/_created.html", outcome=outcome)
         response.status_code = 201 if outcome.created else 200
-        return htmx.set_headers(response, trigger="board-changed")
+        return htmx.set_headers(response, trigger=BOARD_CHANGED)
     status = 400 if request.method == "POST" else 200
     return htmx.render("prospects/new.html", "prospects/_contact_form.html", form=form), status
 
