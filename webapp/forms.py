@@ -29,8 +29,9 @@ class ContactForm(FlaskForm):
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
-        if ok and not (self.phone.data or "").strip() and not (self.email.data or "").strip():
-            self.phone.errors.append(_l("Give a phone number or an email, so we can call back."))
+        # Checked even when other fields failed: every error shows on the first submit.
+        if not (self.phone.data or "").strip() and not (self.email.data or "").strip():
+            self.phone.errors = [*self.phone.errors, _l("Give a phone number or an email, so we can call back.")]
             return False
         return ok
 

@@ -9,7 +9,7 @@ from ..models import Interaction, Patient, Prospect, Stage, User, database
 from ..rules.phones import normalise_phone
 from ..timeutil import utcnow
 from .audit import record as audit
-from .dedupe import kind_of, merged_ids
+from .dedupe import follow_merges, kind_of
 from .prospects import ContactOutcome, add_interaction
 
 # A Senegalese number has 9 digits: from 8 on, the lookup starts (the "8–9 digits").
@@ -47,12 +47,15 @@ def callers(phone: str = "", email: str = "") -> list[Caller]:
         query = model.select().where(condition)
         if model is Prospect:
             query = (Prospect.select(Prospect, Stage).join(Stage).where(condition)
-                     .where(Prospect.id.not_in(merged_ids()))
                      .order_by(Prospect.outcome != "open", Prospect.id.desc()))
+        records = []
         for record in query.limit(LIMIT):
             keys = [key for key, hit in (("phone", e164 and record.phone == e164),
                                          ("email", email and record.email == email)) if hit]
-            found.append(Caller(kind_of(record), record, keys))
+            records.append((record, keys))
+        if model is Prospect:
+            records = follow_merges(records)  # a merged record leads to the one it was merged into
+        found += [Caller(kind_of(record), record, keys) for record, keys in records]
     return found[:LIMIT]
 
 

@@ -75,10 +75,7 @@ def _candidates(model, identity: Identity) -> list[tuple[object, list[str]]]:
     for clause in clauses[1:]:
         condition |= clause
     found = []
-    query = model.select().where(condition)
-    if model is Prospect:
-        query = query.where(Prospect.id.not_in(merged_ids()))
-    for record in query.limit(50):
+    for record in model.select().where(condition).limit(50):
         keys = []
         if identity.phone.e164 and record.phone == identity.phone.e164:
             keys.append("phone")
@@ -88,7 +85,30 @@ def _candidates(model, identity: Identity) -> list[tuple[object, list[str]]]:
             keys.append("birth_date")
         if keys:
             found.append((record, keys))
-    return found
+    return follow_merges(found) if model is Prospect else found
+
+
+def follow_merges(found: list[tuple[object, list[str]]]) -> list[tuple[object, list[str]]]:
+    """A merged record (a tombstone) is found as the record it was merged into, which keeps its
+    history: the person's other phone or email still leads to her. Keys are combined per record."""
+    by_id: dict[int, tuple[object, list[str]]] = {}
+    pending = list(found)
+    for _ in range(5):  # a merge of a merge of a merge…
+        kept = dict(DuplicateCandidate.select(DuplicateCandidate.merged, DuplicateCandidate.kept)
+                    .where((DuplicateCandidate.state == "merged")
+                           & DuplicateCandidate.merged.in_([record.id for record, _ in pending]))
+                    .tuples()) if pending else {}
+        later = []
+        for record, keys in pending:
+            if kept.get(record.id):
+                target = Prospect.get_or_none(Prospect.id == kept[record.id])
+                if target is not None:
+                    later.append((target, keys))
+                continue
+            have = by_id.setdefault(record.id, (record, []))[1]
+            have.extend(key for key in keys if key not in have)
+        pending = later
+    return list(by_id.values())
 
 
 def _best(candidates, prefer_open: bool = False):
