@@ -8,6 +8,7 @@ Every decision says who and when, and goes to the audit log.
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import g, has_request_context
 from peewee import JOIN, fn
 
 from ..models import (ActivityStatusChange, ConsentChange, DuplicateCandidate, FollowUp, InboundRequest,
@@ -65,8 +66,16 @@ def link(prospect: Prospect, records: list, *, state: str, user: User | None = N
     return created
 
 
+def _open_pairs():
+    """Open pairs; pairs touching a merged record (a tombstone) are left out."""
+    return ((DuplicateCandidate.state == "open")
+            & DuplicateCandidate.prospect.not_in(merged_ids())
+            & (DuplicateCandidate.other_prospect.is_null()
+               | DuplicateCandidate.other_prospect.not_in(merged_ids())))
+
+
 def pending(limit: int = 100) -> tuple[list[DuplicateCandidate], int]:
-    """Open pairs, newest first, with both records; pairs touching a merged record are left out."""
+    """Open pairs, newest first, with both records, and how many there are."""
     Other = Prospect.alias()
     query = (DuplicateCandidate.select(DuplicateCandidate, Prospect, Other, Patient)
              .join(Prospect, on=(DuplicateCandidate.prospect == Prospect.id))
@@ -74,10 +83,7 @@ def pending(limit: int = 100) -> tuple[list[DuplicateCandidate], int]:
              .join(Other, JOIN.LEFT_OUTER, on=(DuplicateCandidate.other_prospect == Other.id))
              .switch(DuplicateCandidate)
              .join(Patient, JOIN.LEFT_OUTER, on=(DuplicateCandidate.patient == Patient.id))
-             .where((DuplicateCandidate.state == "open")
-                    & DuplicateCandidate.prospect.not_in(merged_ids())
-                    & (DuplicateCandidate.other_prospect.is_null()
-                       | DuplicateCandidate.other_prospect.not_in(merged_ids())))
+             .where(_open_pairs())
              .order_by(DuplicateCandidate.created_at.desc(), DuplicateCandidate.id.desc()))
     return list(query.limit(limit)), query.count()
 
@@ -90,7 +96,13 @@ def decided(limit: int = 30) -> list[DuplicateCandidate]:
 
 
 def pending_count() -> int:
-    return pending(limit=1)[1]
+    """How many pairs wait for a decision: one COUNT, once per request (the nav shows it on every page)."""
+    if has_request_context() and "duplicates_waiting" in g:
+        return g.duplicates_waiting
+    count = DuplicateCandidate.select().where(_open_pairs()).count()
+    if has_request_context():
+        g.duplicates_waiting = count
+    return count
 
 
 def get(pair_id: int) -> DuplicateCandidate | None:

@@ -83,7 +83,7 @@ def index():
     criteria = _criteria(request.args)
     if session.get(SESSION_KEY) != filters:
         session[SESSION_KEY] = filters  # the home page and the nav link bring the person back to it
-    columns = service.columns(criteria, _loaded(request.args))
+    columns = service.columns(criteria, _loaded(request.args), pinned=request.args.get("pin", type=int))
     response = htmx.render("board/index.html", "board/_columns.html", columns=columns, filters=filters,
                            criteria=criteria, owners=[(str(u.id), u.name) for u in active_staff()],
                            version=service.board_version(), lost_reasons=_lost_reasons(),
@@ -112,7 +112,7 @@ def column(stage_id):
         abort(404)
     offset = max(request.args.get("offset", 0, type=int) or 0, 0)
     filters = _filters(request.args)
-    page = service.column_page(stage, _criteria(request.args), offset)
+    page = service.column_page(stage, _criteria(request.args), offset, pinned=request.args.get("pin", type=int))
     return render_template("board/_cards.html", column=page, cards=page.cards, offset=offset,
                            query=urlencode(filters), card_text=card_text())
 

@@ -1,5 +1,7 @@
 """The new-contact form's caller lookup: who has this phone or email, and log her call in one step."""
-from flask import Blueprint, abort, make_response, render_template, request
+from urllib.parse import urlparse
+
+from flask import Blueprint, abort, make_response, render_template, request, url_for
 from flask_login import current_user
 
 from .. import htmx
@@ -13,6 +15,12 @@ bp = Blueprint("caller", __name__)
 # The board listens for this event to refresh its columns in place (static/js/board.js); it is
 # raised on the body, since the element that asked may have been swapped out by the answer.
 BOARD_CHANGED = '{"board-changed": {"target": "body"}}'
+
+
+def from_board() -> bool:
+    """The form was posted from the board's dialog (htmx says which page asked)."""
+    current = urlparse(request.headers.get("HX-Current-URL", "")).path
+    return htmx.wants_fragment() and current.startswith(url_for("board.index"))
 
 
 @bp.get("/prospects/new/lookup")

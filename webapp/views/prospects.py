@@ -13,7 +13,7 @@ from ..services import search as search_service
 from ..services.audit import record as audit
 from ..services.users import active_staff
 from .board import remembered_url
-from .caller import BOARD_CHANGED
+from .caller import BOARD_CHANGED, from_board
 from .duplicates import NeedsDecision, identity_answer
 
 bp = Blueprint("prospects", __name__)
@@ -85,7 +85,8 @@ def new():
         except NeedsDecision as question:  # same phone, another name: ask, record nothing yet
             return htmx.render("prospects/new.html", "prospects/_contact_form.html", form=form,
                                question=question.match)
-        response = htmx.render("prospects/created.html", "prospects/_created.html", outcome=outcome)
+        response = htmx.render("prospects/created.html", "prospects/_created.html", outcome=outcome,
+                               from_board=from_board())
         response.status_code = 201 if outcome.created else 200
         return htmx.set_headers(response, trigger=BOARD_CHANGED)
     status = 400 if request.method == "POST" else 200
