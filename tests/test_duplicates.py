@@ -361,3 +361,21 @@ def test_logging_the_call_from_the_lookup_is_one_step(app, as_role):
                                                              "phone": "77 123 45 67"})
     assert refused.status_code == 409
     assert read(app, lambda: Prospect.get_by_id(other.id).interaction_count) == 1
+
+
+def test_triage_shows_a_known_phone_under_another_name_and_create_links_them_for_review(app, as_role):
+    mother = add(app)
+    read(app, lambda: create_source("site-web", "webform", "Site web"))
+    app.test_client().post("/intake/site-web", data={"prenom": "Fatou", "nom": "Diagne", "tel": "77 123 45 67",
+                                                     "message": "Un devis"})
+    request_id = read(app, lambda: InboundRequest.get().id)
+    read(app, lambda: intake.process(request_id))
+    lead = as_role("lead")
+    page = lead.get("/requests").get_data(as_text=True)
+    assert "Awa Diagne" in page and "autre nom : même personne ?" in page
+    lead.post(f"/requests/{request_id}/create", data={})
+    fatou = read(app, lambda: Prospect.get(Prospect.first_name == "Fatou"))
+    assert read(app, lambda: Prospect.get_by_id(mother.id).interaction_count) == 1
+    assert read(app, lambda: DuplicateCandidate.get().state) == "open"
+    assert "1 paire à examiner" in lead.get("/duplicates").get_data(as_text=True)
+    assert fatou.id != mother.id

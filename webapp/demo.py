@@ -352,6 +352,11 @@ class _Loader:
                                         phone=one.phone_raw, email=other.email, channel="webform",
                                         note="Formulaire du site : redemande les tarifs"),
                            self.lead, now=min(at, self.now))
+        # Family phones: a daughter writes from her mother's number (a new record, offered for review).
+        mother = self.rng.choice([p for p in with_phone if p.first_name != "Fatou"])
+        record_contact(ContactInput(first_name="Fatou", last_name=mother.last_name, phone=mother.phone_raw,
+                                    channel="webform", note="Formulaire du site : premier rendez-vous"),
+                       None, now=min(mother.last_interaction_at + timedelta(days=1), self.now), decision="suspect")
 
     def _patients(self) -> None:
         """A dozen patients: eight converted prospects, four known only to the patient system."""
