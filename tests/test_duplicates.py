@@ -379,3 +379,20 @@ def test_triage_shows_a_known_phone_under_another_name_and_create_links_them_for
     assert read(app, lambda: DuplicateCandidate.get().state) == "open"
     assert "1 paire à examiner" in lead.get("/duplicates").get_data(as_text=True)
     assert fatou.id != mother.id
+
+
+def test_merge_and_undo_work_on_each_database(any_ctx):
+    from webapp.services.duplicates import merge, undo_merge
+    from webapp.services.users import create_user
+    lead = create_user("lead@clinic.test", "Fatou Diallo", "lead", "correct-horse-42")
+    kept = record_contact(ContactInput(first_name="Awa", last_name="Diagne", phone="77 123 45 67"), None).prospect
+    other = record_contact(ContactInput(first_name="Awa", last_name="Diagne", phone="70 000 00 09",
+                                        email="awa@example.sn"), None).prospect
+    [pair] = link(kept, [(other, ["birth_date"])], state="open")
+    merge(pair.id, kept.id, lead)
+    assert Prospect.get_by_id(kept.id).interaction_count == 2 and Prospect.get_by_id(kept.id).email == "awa@example.sn"
+    assert Prospect.get_by_id(other.id).outcome == "lost"
+    undo_merge(pair.id, lead)
+    assert Prospect.get_by_id(kept.id).interaction_count == 1 and Prospect.get_by_id(kept.id).email is None
+    assert Prospect.get_by_id(other.id).outcome == "open" and Prospect.get_by_id(other.id).interaction_count == 1
+    assert DuplicateCandidate.get_by_id(pair.id).detail["undone_by"] == lead.id

@@ -19,7 +19,8 @@ from .audit import record as audit
 from .dedupe import merged_ids
 from .next_action import refresh_next_action
 
-# What a merge moves from the merged record to the kept one (and an undo moves back).
+# What a merge moves from the merged record to the kept one (and an undo moves back). inbound_request
+# has no index on prospect_id (migration 0007, for intake's speed): a merge scans it, and merges are rare.
 MOVED = (Interaction, FollowUp, TemperatureChange, ActivityStatusChange, StageChange, ConsentChange,
          InboundRequest)
 # Identity fields a kept record gains from the merged one when it lacks them.
