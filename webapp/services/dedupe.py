@@ -120,7 +120,8 @@ def _best(candidates, prefer_open: bool = False):
 
 
 def merged_ids():
-    """Prospects merged into another (tombstones): never found again, never suggested."""
+    """Prospects merged into another (tombstones): found only as the record kept (`follow_merges`),
+    never offered for review again."""
     return (DuplicateCandidate.select(DuplicateCandidate.merged)
             .where((DuplicateCandidate.state == "merged") & DuplicateCandidate.merged.is_null(False)))
 

@@ -5,12 +5,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from .. import htmx
+from ..forms import ContactForm
 from ..models import Interaction
 from ..security import require
 from ..services import duplicates as service
 from ..services import search as search_service
 from ..services.audit import record as audit
-from ..services.dedupe import NeedsDecision, conflict_key, kind_of  # noqa: F401 (NeedsDecision: for the form's view)
+from ..services.dedupe import NeedsDecision, conflict_key, kind_of
 
 bp = Blueprint("duplicates", __name__, url_prefix="/duplicates")
 
@@ -98,6 +100,18 @@ def dismiss(pair_id):
     user = current_user._get_current_object()
     return _decide(pair_id, lambda pid: service.dismiss(pid, user),
                    _("Marked as different people: this pair will not be suggested again."))
+
+
+@bp.app_errorhandler(NeedsDecision)
+def _same_person(question: NeedsDecision):
+    """The staff form's contact shares a phone or email with someone of another name or birth date:
+    nothing was recorded; the form comes back as posted, with the question (prospects.new)."""
+    from .prospects import staff_choices  # the prospects blueprint imports this module
+
+    form = ContactForm()
+    form.owner.choices = staff_choices()
+    return htmx.render("prospects/new.html", "prospects/_contact_form.html", form=form,
+                       question=question.match)
 
 
 def identity_answer(form) -> dict:

@@ -14,7 +14,7 @@ from ..services.audit import record as audit
 from ..services.users import active_staff
 from .board import remembered_url
 from .caller import BOARD_CHANGED, from_board
-from .duplicates import NeedsDecision, identity_answer
+from .duplicates import identity_answer
 
 bp = Blueprint("prospects", __name__)
 
@@ -74,17 +74,14 @@ def new():
     if request.method == "GET":
         form.owner.data = str(current_user.id) if current_user.role != "admin" else ""
     if form.validate_on_submit():
-        try:
-            outcome = service.record_contact(service.ContactInput(
-                first_name=form.first_name.data or "", last_name=form.last_name.data or "",
-                phone=form.phone.data or "", email=form.email.data, birth_date=form.birth_date.data,
-                channel=form.channel.data, direction="in", qualification=form.qualification.data,
-                temperature=form.temperature.data, note=form.note.data or "",
-                origin_detail=form.origin_detail.data or "", owner=_owner(form.owner.data)),
-                current_user._get_current_object(), **identity_answer(request.form))
-        except NeedsDecision as question:  # same phone, another name: ask, record nothing yet
-            return htmx.render("prospects/new.html", "prospects/_contact_form.html", form=form,
-                               question=question.match)
+        # Same phone, another name: NeedsDecision asks "same person?" (views/duplicates.py).
+        outcome = service.record_contact(service.ContactInput(
+            first_name=form.first_name.data or "", last_name=form.last_name.data or "",
+            phone=form.phone.data or "", email=form.email.data, birth_date=form.birth_date.data,
+            channel=form.channel.data, direction="in", qualification=form.qualification.data,
+            temperature=form.temperature.data, note=form.note.data or "",
+            origin_detail=form.origin_detail.data or "", owner=_owner(form.owner.data)),
+            current_user._get_current_object(), **identity_answer(request.form))
         response = htmx.render("prospects/created.html", "prospects/_created.html", outcome=outcome,
                                from_board=from_board())
         response.status_code = 201 if outcome.created else 200
