@@ -18,6 +18,7 @@ from ..timeutil import utcnow
 from .audit import record as audit
 from .dedupe import merged_ids
 from .next_action import refresh_next_action
+from .search import next_actions
 
 # What a merge moves from the merged record to the kept one (and an undo moves back). inbound_request
 # has no index on prospect_id (migration 0007, for intake's speed): a merge scans it, and merges are rare.
@@ -130,6 +131,21 @@ def shares_with(prospect: Prospect) -> list[dict]:
         else:
             other = pair.other_prospect if pair.prospect_id == prospect.id else pair.prospect
             found.append({"kind": "prospect", "record": other, "pair": pair})
+    return found
+
+
+def sides(pair: DuplicateCandidate) -> list[dict]:
+    """The pair's two records as the review page compares them: each with its kind, latest interactions
+    and (for a prospect) next action."""
+    records = [("prospect", pair.prospect)]
+    records.append(("prospect", pair.other_prospect) if pair.other_prospect_id else ("patient", pair.patient))
+    found = []
+    for kind, record in records:
+        owner = Interaction.patient if kind == "patient" else Interaction.prospect
+        interactions = list(Interaction.select().where(owner == record.id)
+                            .order_by(Interaction.occurred_at.desc()).limit(5))
+        next_action = next_actions([record.id]).get(record.id) if kind == "prospect" else None
+        found.append({"kind": kind, "record": record, "interactions": interactions, "next_action": next_action})
     return found
 
 

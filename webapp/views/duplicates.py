@@ -7,10 +7,8 @@ from flask_login import current_user
 
 from .. import htmx
 from ..forms import ContactForm
-from ..models import Interaction
 from ..security import require
 from ..services import duplicates as service
-from ..services import search as search_service
 from ..services.audit import record as audit
 from ..services.dedupe import NeedsDecision, conflict_key, kind_of
 
@@ -26,6 +24,7 @@ REFUSALS = {
 
 @bp.app_context_processor
 def _helpers():
+    """For every page: the nav's count, a record's merge and shared-number notes, the form's question."""
     return {"duplicates_waiting": service.pending_count, "shared_contacts": service.shares_with,
             "merged_into": service.merged_into, "conflict_key": conflict_key,
             "record_kind": kind_of}
@@ -49,19 +48,10 @@ def index():
 @require("prospects.merge")
 def show(pair_id):
     pair = _pair(pair_id)
-    sides = [_side(pair.prospect)]
-    sides.append(_side(pair.other_prospect) if pair.other_prospect_id else _side(pair.patient, "patient"))
-    for side in sides:
+    sides = service.sides(pair)
+    for side in sides:  # two records read: audited like a record's page
         audit(f"{side['kind']}.view", side["kind"], side["record"].id, detail=f"duplicate pair {pair.id}")
     return render_template("duplicates/show.html", pair=pair, sides=sides)
-
-
-def _side(record, kind: str = "prospect") -> dict:
-    owner = Interaction.patient if kind == "patient" else Interaction.prospect
-    interactions = list(Interaction.select().where(owner == record.id)
-                        .order_by(Interaction.occurred_at.desc()).limit(5))
-    next_action = search_service.next_actions([record.id]).get(record.id) if kind == "prospect" else None
-    return {"kind": kind, "record": record, "interactions": interactions, "next_action": next_action}
 
 
 def _decide(pair_id: int, decision, done_message: str):
