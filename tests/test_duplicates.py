@@ -263,6 +263,8 @@ def test_a_merge_moves_the_history_to_the_kept_record_and_undo_restores_it(app, 
         "merged", kept.id, other.id, client.user.id)
     tomb_page = client.get(f"/prospects/{other.id}").get_data(as_text=True)
     assert "Fusionnée dans la fiche de Awa Diagne" in tomb_page
+    kept_page = client.get(f"/prospects/{kept.id}").get_data(as_text=True)
+    assert "Contient l'historique de Awa Diagne" in kept_page and f"/duplicates/{pair.id}" in kept_page
     assert audited(app, "prospect.merge")[0].actor_id == client.user.id
     # The tombstone's phone leads to the record kept.
     read(app, lambda: record_contact(ContactInput(first_name="Awa", last_name="Diagne", phone="70 000 00 09"),

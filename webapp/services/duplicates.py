@@ -118,6 +118,13 @@ def merged_into(prospect: Prospect) -> DuplicateCandidate | None:
             .first())
 
 
+def merged_here(prospect: Prospect) -> list[DuplicateCandidate]:
+    """The merges this prospect kept (each can be undone from its pair's page)."""
+    return list(DuplicateCandidate.select()
+                .where((DuplicateCandidate.state == "merged") & (DuplicateCandidate.kept == prospect.id))
+                .order_by(DuplicateCandidate.decided_at.desc()))
+
+
 def shares_with(prospect: Prospect) -> list[dict]:
     """Other records known to share a phone or email with this prospect (open or dismissed pairs)."""
     rows = (DuplicateCandidate.select()

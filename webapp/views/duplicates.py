@@ -26,7 +26,7 @@ REFUSALS = {
 def _helpers():
     """For every page: the nav's count, a record's merge and shared-number notes, the form's question."""
     return {"duplicates_waiting": service.pending_count, "shared_contacts": service.shares_with,
-            "merged_into": service.merged_into, "conflict_key": conflict_key,
+            "merged_into": service.merged_into, "merged_here": service.merged_here, "conflict_key": conflict_key,
             "record_kind": kind_of}
 
 
