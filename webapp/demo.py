@@ -208,7 +208,8 @@ class _Loader:
         rng = self.rng
         author = self.lead if contact.channel in TRIAGED else rng.choice(self.secretaries)
         contact.owner = rng.choice(self.secretaries + [self.lead]) if contact.channel in TRIAGED else author
-        outcome = record_contact(contact, author, now=created)
+        # A chance match (a shared last name and birth date) is offered for review, as intake would.
+        outcome = record_contact(contact, author, now=created, decision="suspect")
         if not outcome.created:
             return
         prospect = outcome.prospect
