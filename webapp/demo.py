@@ -102,8 +102,8 @@ class _Loader:
                 for at, contact in people[start:start + BATCH]:
                     self._prospect(at, contact)
         with database.atomic():
+            self._suspected_duplicates()  # first: the procedure then covers the records they make
             keep_procedure(self)
-            self._suspected_duplicates()
             self._patients()
             self._settle_activity_and_plan()
             self._due_today()
@@ -229,7 +229,8 @@ class _Loader:
         rng = self.rng
         author = self.lead if contact.channel in TRIAGED else rng.choice(self.secretaries)
         contact.owner = rng.choice(self.secretaries + [self.lead]) if contact.channel in TRIAGED else author
-        outcome = record_contact(contact, author, now=created)
+        # A chance match (a shared last name and birth date) is offered for review, as intake would.
+        outcome = record_contact(contact, author, now=created, decision="suspect")
         if not outcome.created:
             return
         prospect = outcome.prospect
@@ -377,7 +378,16 @@ class _Loader:
             record_contact(ContactInput(first_name=one.first_name, last_name=one.last_name,
                                         phone=one.phone_raw, email=other.email, channel="webform",
                                         note="Formulaire du site : redemande les tarifs"),
-                           self.lead, now=at)
+                           self.lead, now=min(at, self.now))
+        # Family phones: a daughter writes from her mother's number (a new record, offered for review).
+        mother = self.rng.choice([p for p in with_phone if p.first_name != "Fatou"])
+        daughter = record_contact(
+            ContactInput(first_name="Fatou", last_name=mother.last_name, phone=mother.phone_raw, channel="webform",
+                         note="Formulaire du site : premier rendez-vous"),
+            None, decision="suspect", now=self._before_now(
+                mother.last_interaction_at, next_opening(self.cal, mother.last_interaction_at + timedelta(days=1))))
+        if daughter.created:
+            self.created.append(daughter.prospect.id)
 
     def _patients(self) -> None:
         """A dozen patients: eight converted prospects, four known only to the patient system."""

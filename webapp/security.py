@@ -18,6 +18,8 @@ PERMISSIONS = {
     "prospects.view": {"secretary", "lead", "manager"},
     "prospects.edit": {"secretary", "lead", "manager"},
     "prospects.classify": {"lead", "manager"},
+    # Suspected duplicates: merge, undo a merge, or mark "different people" (seed 001: the lead).
+    "prospects.merge": {"lead", "manager"},
     "settings.workflow": {"manager"},
     "admin.users": {"admin"},
     # Tokens are listed and revoked by these roles (revoking only takes access away); each scope is

@@ -3,7 +3,7 @@ from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKe
                     TextField)
 
 from ..timeutil import utcnow
-from .base import BaseModel
+from .base import BaseModel, JSONField
 from .config import ActionCode, LostReason, Stage
 from .patients import Patient
 from .users import User
@@ -140,10 +140,18 @@ class ConsentChange(BaseModel):
 
 
 class DuplicateCandidate(BaseModel):
-    """A suspected duplicate offered for merge, never merged silently (DESIGN: dedupe)."""
+    """A pair of records sharing a phone, email or birth date: a suspected duplicate offered for merge,
+    never merged silently (DESIGN: dedupe), or two people known to share a number (services/duplicates).
+    States: open (to review), merged (reversible), dismissed ("different people": never suggested again)."""
     prospect = ForeignKeyField(Prospect, on_delete="CASCADE", backref="+")
     other_prospect = ForeignKeyField(Prospect, null=True, on_delete="CASCADE", backref="+")
     patient = ForeignKeyField(Patient, null=True, on_delete="CASCADE")
     matched_on = CharField()
-    state = CharField(default="open")  # open, merged, dismissed
+    state = CharField(default="open", index=True)  # open, merged, dismissed (index: migration 0008)
     created_at = DateTimeField(default=utcnow)
+    # Migration 0008: who decided, when, and for a merge what moved (to undo it exactly).
+    decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    decided_at = DateTimeField(null=True)
+    kept = ForeignKeyField(Prospect, null=True, on_delete="SET NULL", backref="+")
+    merged = ForeignKeyField(Prospect, null=True, on_delete="SET NULL", backref="+")
+    detail = JSONField(null=True)

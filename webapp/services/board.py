@@ -36,6 +36,10 @@ class Column:
     stage: Stage
     count: int
     cards: list[dict]
+    # A card just created from the board's dialog: shown first even beyond the cards loaded, and
+    # skipped where it comes in order (pinned_extra says the first cards hold it once more).
+    pinned_id: int | None = None
+    pinned_extra: int = 0
 
 
 def stages() -> list[Stage]:
@@ -80,9 +84,11 @@ class _ColumnQuery:
         return database.execute_sql(self.sql, [*self.head, stage.id, *self.filters, limit, offset]).fetchall()
 
 
-def columns(criteria: Criteria, loaded: dict[int, int] | None = None, now: datetime | None = None) -> list[Column]:
+def columns(criteria: Criteria, loaded: dict[int, int] | None = None, now: datetime | None = None,
+            pinned: int | None = None) -> list[Column]:
     """Every non-retired stage with its filtered count and its first cards (as many as `loaded` asks,
-    so a live refresh keeps what the person had scrolled to). One query per column, none per card."""
+    so a live refresh keeps what the person had scrolled to). One query per column, none per card.
+    A `pinned` prospect (just created from the board) shows first in its column if the filters keep it."""
     now = now or utcnow()
     loaded = loaded or {}
     counts = dict(prospect_query(criteria).select(Prospect.stage, fn.COUNT(Prospect.id))
@@ -97,15 +103,30 @@ def columns(criteria: Criteria, loaded: dict[int, int] | None = None, now: datet
             rows = queries[stage.kind].rows(stage, max(PAGE, min(loaded.get(stage.id, 0), 500)))
         found.append((stage, count, rows))
     decorate = _decorator(now)
-    return [Column(stage=stage, count=count, cards=[decorate(row) for row in rows]) for stage, count, rows in found]
+    result = [Column(stage=stage, count=count, cards=[decorate(row) for row in rows])
+              for stage, count, rows in found]
+    return _pin(result, criteria, pinned, decorate) if pinned else result
 
 
-def column_page(stage: Stage, criteria: Criteria, offset: int, now: datetime | None = None) -> Column:
-    """The next cards of one column, for infinite scroll."""
+def _pin(columns: list[Column], criteria: Criteria, prospect_id: int, decorate) -> list[Column]:
+    row = database.execute(prospect_query(criteria, Prospect.select(*CARD_FIELDS, _next_type().alias("next_type")))
+                           .where(Prospect.id == prospect_id)).fetchall()
+    for column in columns:
+        if row and row[0][_NAMES.index("stage")] == column.stage.id:
+            column.pinned_id = prospect_id
+            if all(card["id"] != prospect_id for card in column.cards):
+                column.cards.insert(0, decorate(row[0]))
+                column.pinned_extra = 1
+    return columns
+
+
+def column_page(stage: Stage, criteria: Criteria, offset: int, now: datetime | None = None,
+                pinned: int | None = None) -> Column:
+    """The next cards of one column, for infinite scroll (a `pinned` card, shown first, is skipped)."""
     count = prospect_query(criteria).where(Prospect.stage == stage.id).count()
     rows = _ColumnQuery(criteria, stage.kind).rows(stage, PAGE, offset)
     decorate = _decorator(now or utcnow())
-    return Column(stage=stage, count=count, cards=[decorate(row) for row in rows])
+    return Column(stage=stage, count=count, cards=[decorate(row) for row in rows], pinned_id=pinned)
 
 
 def card(prospect_id: int, now: datetime | None = None) -> dict | None:

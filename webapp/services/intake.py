@@ -25,7 +25,7 @@ from ..rules.numbers import parse_id
 from ..rules.qualification import read_qualification
 from ..timeutil import utcnow
 from .audit import record as audit
-from .dedupe import Match, find_existing
+from .dedupe import SUSPECT, Match, find_existing
 from .intake_store import Pending, store
 from .prospects import ContactInput, ContactOutcome, add_interaction, identity_of, record_contact
 from .users import may_own_work
@@ -271,7 +271,9 @@ def contact_input(request: InboundRequest, fields: dict, owner: User | None) -> 
 
 
 def _record(request: InboundRequest, fields: dict, user, owner, now) -> ContactOutcome:
-    return record_contact(contact_input(request, fields, owner), user, now=now)
+    # A known phone or email under another name is never merged silently: a new prospect, linked to
+    # those records as a suspected duplicate for the lead's review (services/duplicates.py).
+    return record_contact(contact_input(request, fields, owner), user, now=now, decision=SUSPECT)
 
 
 def plan_first_answer(prospect: Prospect, now: datetime) -> None:

@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import (admin, api, auth, board, followups, health, intake, myday, patients, prospects, requests,
                settings, sources)
+from . import caller, duplicates
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -46,7 +47,7 @@ def _refuse_nul_characters():
 def register_blueprints(app: Flask) -> None:
     app.before_request(_refuse_nul_characters)
     for module in (board, health, auth, prospects, patients, api, admin, settings, myday, followups, intake,
-                   requests, sources):
+                   requests, sources, caller, duplicates):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(CSRFError)

@@ -16,6 +16,7 @@ from ..services import prospects as service
 from ..services import search as search_service
 from ..services import tokens
 from ..services.audit import record as audit
+from ..services.dedupe import SUSPECT, kind_of
 from ..services.users import may_own_work
 from ..timeutil import isoformat, parse_iso_date, parse_iso_datetime
 
@@ -236,11 +237,15 @@ def create_prospect():
     problems = contact_problems(contact.first_name, contact.last_name, contact.phone, contact.email)
     if problems:
         raise ApiError(422, *CONTACT_PROBLEMS[problems[0]])
-    outcome = service.record_contact(contact, None)
+    # A machine cannot answer "same person?": a known phone or email under another name or birth date
+    # gives a new prospect (201), linked to those records as a suspected duplicate for the lead.
+    outcome = service.record_contact(contact, None, decision=SUSPECT)
     body = prospect_json(outcome.prospect) if outcome.prospect else {"id": None}
     body.update({"matched_on": outcome.matched_on, "recorded_on": outcome.recorded_on,
                  "patient_id": outcome.patient.id if outcome.patient else None,
-                 "interaction_id": outcome.interaction.id})
+                 "interaction_id": outcome.interaction.id,
+                 "suspected_duplicates": [{"kind": kind_of(record), "id": record.id, "matched_on": keys}
+                                          for record, keys in outcome.shares_with]})
     return jsonify(body), 201 if outcome.created else 200
 
 

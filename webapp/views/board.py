@@ -88,7 +88,7 @@ def index():
     remembered = {name: value for name, value in filters.items() if name != "q"}
     if session.get(SESSION_KEY) != remembered:
         session[SESSION_KEY] = remembered
-    columns = service.columns(criteria, _loaded(request.args))
+    columns = service.columns(criteria, _loaded(request.args), pinned=parse_id(request.args.get("pin")))
     response = htmx.render("board/index.html", "board/_columns.html", columns=columns, filters=filters,
                            criteria=criteria, owners=[(str(u.id), u.name) for u in active_staff()],
                            version=service.board_version(), lost_reasons=_lost_reasons(),
@@ -117,7 +117,7 @@ def column(stage_id):
         abort(404)
     offset = parse_count(request.args.get("offset"), 0)
     filters = _filters(request.args)
-    page = service.column_page(stage, _criteria(request.args), offset)
+    page = service.column_page(stage, _criteria(request.args), offset, pinned=request.args.get("pin", type=int))
     return render_template("board/_cards.html", column=page, cards=page.cards, offset=offset,
                            query=urlencode(filters), card_text=card_text())
 

@@ -15,6 +15,8 @@ from ..services import timeline as timeline_service
 from ..services.audit import record as audit
 from ..services.users import active_staff, may_assign_to_others, may_own_work
 from .board import remembered_url
+from .caller import BOARD_CHANGED, from_board
+from .duplicates import identity_answer
 
 bp = Blueprint("prospects", __name__)
 
@@ -80,6 +82,7 @@ def new():
     else:  # the lead's rule: a secretary's new contacts are hers (the field is not shown, not read)
         del form.owner
     if form.validate_on_submit():
+        # Same phone, another name: NeedsDecision asks "same person?" (views/duplicates.py).
         contact = service.ContactInput(
             first_name=form.first_name.data or "", last_name=form.last_name.data or "",
             phone=form.phone.data or "", email=form.email.data, birth_date=form.birth_date.data,
@@ -87,13 +90,15 @@ def new():
             temperature=form.temperature.data, note=form.note.data or "",
             origin_detail=form.origin_detail.data or "", owner=_owner(form.owner.data) if form.owner else user)
         outcome, earlier = submissions.run_once(
-            form.submission.data, user, lambda: service.record_contact(contact, user), service.outcome_ref)
+            form.submission.data, user,
+            lambda: service.record_contact(contact, user, **identity_answer(request.form)), service.outcome_ref)
         if outcome is None:  # the same form sent again: the contact is recorded once
             return htmx.render("prospects/created.html", "prospects/_created.html", outcome=None,
-                               resent=service.record_of(earlier))
-        response = htmx.render("prospects/created.html", "prospects/_created.html", outcome=outcome)
+                               resent=service.record_of(earlier), from_board=from_board())
+        response = htmx.render("prospects/created.html", "prospects/_created.html", outcome=outcome,
+                               from_board=from_board())
         response.status_code = 201 if outcome.created else 200
-        return htmx.set_headers(response, trigger="board-changed")
+        return htmx.set_headers(response, trigger=BOARD_CHANGED)
     status = 400 if request.method == "POST" else 200
     return htmx.render("prospects/new.html", "prospects/_contact_form.html", form=form), status
 
