@@ -99,6 +99,7 @@ def test_dragging_a_card_out_of_lost_asks_to_confirm_the_reopening_and_records_i
         Prospect.update(stage=lost.id, outcome="lost").where(Prospect.id == binta.id).execute()
     page.set_viewport_size({"width": 2200, "height": 900})  # the lost column and the target both in view
     sign_in(page, board)
+    page.locator(f"#column-title-{lost.id} .column-toggle").click()  # the lost column opens (folded)
     dialog = page.locator("#reopen-dialog")
     drag(page, f"#card-{binta.id}", target.id)
     expect(dialog).to_be_visible()

@@ -62,7 +62,10 @@ def test_my_day_fits_a_phone_and_its_requests_table_scrolls_in_its_frame(browser
     page.goto(f"{board.url}/my-day")
     expect(page.get_by_role("heading", name="Demandes en attente de réponse")).to_be_visible()
 
-    assert page_width(page) <= PHONE["width"]
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(el => el.getBoundingClientRect().right > 392 && !el.closest('.table-wrap'))
+        .slice(0, 8).map(el => el.tagName + '.' + el.className + ' ' + Math.round(el.getBoundingClientRect().right))""")
+    assert page_width(page) <= PHONE["width"], wide
     table = page.locator(".myday-awaiting .table-wrap")
     assert table.evaluate("el => el.scrollWidth > el.clientWidth")  # it scrolls sideways, on its own
     buttons = page.locator(".followup-outcomes .button")

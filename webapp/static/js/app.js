@@ -58,7 +58,8 @@
   // Plain (non-htmx) forms: the first submit goes, the next ones wait for the page it loads.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (event.defaultPrevented || (form.method || "get").toLowerCase() === "get") return;
+    // POST only: a GET search may be sent again, and a <form method="dialog"> only closes its dialog.
+    if (event.defaultPrevented || (form.method || "get").toLowerCase() !== "post") return;
     if (form.hasAttribute("data-busy")) {
       event.preventDefault();
       return;
