@@ -72,7 +72,7 @@ def test_a_double_click_on_record_records_the_contact_once(page, live):
     page.goto(f"{live.url}/prospects/new")
     page.get_by_label("Nom", exact=True).fill("Diagne")
     page.get_by_label("Téléphone").fill("77 321 54 76")
-    page.get_by_label("Motif").select_option("quote")
+    page.get_by_label("Demande", exact=True).select_option("quote")
     page.get_by_role("button", name="Enregistrer").dblclick()
     expect(page.get_by_role("heading", name="Nouveau prospect créé")).to_be_visible()
     page.wait_for_timeout(300)  # a second request, had one gone, would have landed by now
@@ -85,7 +85,7 @@ def test_a_double_click_on_add_to_timeline_adds_one_entry(page, live):
     page.goto(f"{live.url}/prospects/new")
     page.get_by_label("Nom", exact=True).fill("Faye")
     page.get_by_label("Téléphone").fill("78 222 33 44")
-    page.get_by_label("Motif").select_option("quote")
+    page.get_by_label("Demande", exact=True).select_option("quote")
     page.get_by_role("button", name="Enregistrer").click()
     page.get_by_role("link", name="Ouvrir Faye").click()
     page.get_by_label("Note").fill("Rappelée, pas de réponse")
