@@ -298,3 +298,22 @@ def test_a_purged_triage_request_still_shows_in_the_queue(as_role, db):
     page = client.get("/requests")
     assert page.status_code == 200 and f"request-{request_id}" in page.get_data(as_text=True)
     assert client.get(f"/requests/{request_id}").status_code == 200
+
+
+def test_a_failed_request_emptied_by_the_retention_is_not_replayed(as_role, db):
+    client = as_role("lead")
+
+    def setup():
+        source = create_source("triage", "webform", "Site web")
+        received = intake.accept(source, content_type="application/json", headers={}, body=b'{"first_name": "Awa"}',
+                                 remote_addr="", now=utcnow() - timedelta(days=200))
+        intake.purge_raw(utcnow(), 180)
+        return received.id
+    request_id = db(setup)
+    assert db(lambda: InboundRequest.get_by_id(request_id).state) == "failed"
+
+    assert "/replay" not in client.get("/requests?queue=failed").get_data(as_text=True)
+    assert client.post(f"/requests/{request_id}/replay").status_code == 400
+    assert db(lambda: intake.replay(request_id, None)) == "failed"
+    item = db(lambda: InboundRequest.get_by_id(request_id))
+    assert (item.state, item.error, item.attempts) == ("failed", "missing_contact", 0)

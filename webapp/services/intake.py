@@ -418,12 +418,13 @@ def mark_spam(request_id: int, user: User) -> None:
 
 
 def replay(request_id: int, user: User, now: datetime | None = None) -> str:
-    """Run a failed, dismissed or spam-filed request again (after a fix); a processed one is left as it is."""
+    """Run a failed, dismissed or spam-filed request again (after a fix); a processed one is left as it is,
+    and so is one whose contents were emptied (there is nothing left to read)."""
     now = now or utcnow()
     with database.atomic():
         changed = (InboundRequest.update(state="received", attempts=0, lease_until=None, error=None)
                    .where((InboundRequest.id == request_id)
-                          & InboundRequest.state.in_(("failed", "dismissed", "spam")))
+                          & InboundRequest.state.in_(("failed", "dismissed", "spam")) & holds_raw_data())
                    .execute())
         audit("intake.replay", "inbound_request", request_id, actor=user)
     if not changed:
