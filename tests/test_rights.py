@@ -283,7 +283,7 @@ def test_failed_dismissed_and_triage_raw_bodies_are_purged_after_the_retention_p
     assert bytes(InboundRequest.get_by_id(recent).body)                       # not old enough
 
 
-def test_a_purged_triage_request_still_shows_in_the_queue(as_role, db):
+def test_a_purged_triage_request_still_waits_in_the_queue_but_makes_no_empty_prospect(as_role, db):
     client = as_role("lead")
 
     def setup():
@@ -297,7 +297,11 @@ def test_a_purged_triage_request_still_shows_in_the_queue(as_role, db):
 
     page = client.get("/requests")
     assert page.status_code == 200 and f"request-{request_id}" in page.get_data(as_text=True)
+    assert f"/requests/{request_id}/create" not in page.get_data(as_text=True)
     assert client.get(f"/requests/{request_id}").status_code == 200
+    # Nobody is left to create: refused, and the request still waits (the lead may file it as spam).
+    assert client.post(f"/requests/{request_id}/create").status_code == 400
+    assert db(lambda: (Prospect.select().count(), InboundRequest.get_by_id(request_id).triage)) == (0, True)
 
 
 def test_a_failed_request_emptied_by_the_retention_is_not_replayed(as_role, db):

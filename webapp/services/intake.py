@@ -363,7 +363,10 @@ def _waiting(request_id: int) -> InboundRequest:
                     & (InboundRequest.state == "processed")).execute())
     if not taken:
         raise TriageError("already_handled")
-    return InboundRequest.get_by_id(request_id)
+    request = InboundRequest.get_by_id(request_id)
+    if request.emptied:  # past the retention period: no person to create; the caller's transaction undoes
+        raise TriageError("emptied")
+    return request
 
 
 def create_from(request_id: int, user: User, owner: User | None = None,
