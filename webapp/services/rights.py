@@ -158,7 +158,10 @@ def erase_person(prospect: Prospect, user, now: datetime | None = None) -> Erasu
     (and keeps the first erasure's date). The audit log gets counts, never personal data."""
     now = now or utcnow()
     with database.atomic():
-        prospect = Prospect.get_by_id(prospect.id)  # as stored now, not as the caller loaded it
+        # As stored now, not as the caller loaded it; locked where the database can (PostgreSQL), so
+        # that a contact logged meanwhile waits for the erasure and a second erasure for the first.
+        query = Prospect.select().where(Prospect.id == prospect.id)
+        prospect = (query.for_update() if database.for_update else query).get()
         ids = [prospect.id] + [other.id for other in _merged_into(prospect)]
         result = Erasure(prospect_ids=ids, first=prospect.erased_at is None)
         result.interactions = Interaction.update(note="").where(
