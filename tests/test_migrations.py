@@ -116,3 +116,12 @@ def test_migration_0012_goes_down_and_up_again(app):
                                         ).fetchone() == ("48",)
         runner.up()
         assert Setting.get_by_id("answer_target").value == {"count": 2, "unit": "working_days"}
+
+
+def test_migration_0015_goes_down_and_up_again_keeping_the_rows(app):
+    with app.app_context(), database.connection_context():
+        runner = Runner(database.obj, str(MIGRATIONS_DIR))
+        runner.down(target="0015_prospect_erased_at")
+        assert "erased_at" not in [c.name for c in database.obj.get_columns("prospect")]
+        runner.up()
+        assert "erased_at" in [c.name for c in database.obj.get_columns("prospect")]

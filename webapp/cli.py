@@ -157,7 +157,26 @@ def intake_rescan_command():
                f"{sum(s == 'failed' for s in states)} failed")
 
 
+@click.command("erase")
+@click.option("--prospect", "prospect_id", type=int, required=True, help="The prospect's id.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def erase_command(prospect_id, yes):
+    """Erase a person's data on their request (anonymised; counts kept), as the manager's button does."""
+    from .models import Prospect
+    from .services.rights import erase_person
+
+    with database.connection_context():
+        prospect = Prospect.get_or_none(Prospect.id == prospect_id)
+        if prospect is None:
+            raise click.BadParameter("no such prospect", param_hint="--prospect")
+        if not yes:
+            click.confirm(f"Erase the personal data of prospect {prospect_id}? This cannot be undone", abort=True)
+        result = erase_person(prospect, None)
+    click.echo(f"prospect {prospect_id} erased: {result.detail}")
+
+
 def register_commands(app) -> None:
     for command in (create_user_command, create_token_command, demo_command, sweep_command,
-                    send_reminders_command, add_source_command, intake_rescan_command):
+                    send_reminders_command, add_source_command, intake_rescan_command, erase_command):
         app.cli.add_command(command)

@@ -92,3 +92,10 @@ class TemperatureForm(FlaskForm):
 class ConsentForm(FlaskForm):
     do_not_contact = BooleanField(_l("Do not contact"))
     reason = StringField(_l("Why"), validators=[Length(max=500)])
+
+
+class EraseForm(FlaskForm):
+    """Erasing a person's data cannot be undone: the manager confirms it in words."""
+    confirm = BooleanField(_l("I confirm: erase this person's names, phone, email, notes and requests. "
+                              "This cannot be undone."),
+                           validators=[DataRequired(_l("Tick the box to confirm the erasure."))])

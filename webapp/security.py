@@ -20,6 +20,8 @@ PERMISSIONS = {
     "prospects.classify": {"lead", "manager"},
     # Suspected duplicates: merge, undo a merge, or mark "different people" (seed 001: the lead).
     "prospects.merge": {"lead", "manager"},
+    # A person's rights (law 2008-12, GDPR Art. 15 and 17): export everything held on them, or erase it.
+    "prospects.rights": {"manager"},
     "settings.workflow": {"manager"},
     "admin.users": {"admin"},
     # Tokens are listed and revoked by these roles (revoking only takes access away); each scope is

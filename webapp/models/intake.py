@@ -43,3 +43,8 @@ class InboundRequest(BaseModel):
 
     class Meta:
         indexes = ((("source", "idempotency_key"), True), (("state", "triage"), False))
+
+    @property
+    def emptied(self) -> bool:
+        """Its raw contents were emptied (after the retention period, or by the person's erasure)."""
+        return self.state != "received" and not self.fingerprint and self.parsed is None and not self.body

@@ -54,6 +54,9 @@ class Prospect(BaseModel):
     # services.next_action.refresh_next_action wherever follow-ups change; the board orders by it
     # through the (stage_id, next_action_at, id) index of migration 0005.
     next_action_at = DateTimeField(null=True)
+    # When the person's data was erased on their request (migration 0015, services/rights.py): the row,
+    # its dates, stage and counts stay for the figures; names, contacts and notes are gone.
+    erased_at = DateTimeField(null=True)
 
     def save(self, force_insert=False, only=None):
         """An update never writes next_action_at: it is derived from the follow-ups (refresh_next_action),

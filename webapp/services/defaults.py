@@ -77,7 +77,8 @@ SETTINGS = {
     "requalified_call_hours": 48,
     "warm_qualify_after_hours": 48,
     "callback_after_answer_days": 7,
-    # SECURITY.md: raw inbound requests are kept this long once handled; the records they made stay.
+    # SECURITY.md: raw inbound requests are emptied this long after they arrived, once read (processed,
+    # in triage, failed, dismissed or spam); their rows, states and the records they made stay.
     "intake_retention_days": 180,
 }
 

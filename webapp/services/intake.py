@@ -363,7 +363,10 @@ def _waiting(request_id: int) -> InboundRequest:
                     & (InboundRequest.state == "processed")).execute())
     if not taken:
         raise TriageError("already_handled")
-    return InboundRequest.get_by_id(request_id)
+    request = InboundRequest.get_by_id(request_id)
+    if request.emptied:  # past the retention period: no person to create; the caller's transaction undoes
+        raise TriageError("emptied")
+    return request
 
 
 def create_from(request_id: int, user: User, owner: User | None = None,
@@ -418,12 +421,13 @@ def mark_spam(request_id: int, user: User) -> None:
 
 
 def replay(request_id: int, user: User, now: datetime | None = None) -> str:
-    """Run a failed, dismissed or spam-filed request again (after a fix); a processed one is left as it is."""
+    """Run a failed, dismissed or spam-filed request again (after a fix); a processed one is left as it is,
+    and so is one whose contents were emptied (there is nothing left to read)."""
     now = now or utcnow()
     with database.atomic():
         changed = (InboundRequest.update(state="received", attempts=0, lease_until=None, error=None)
                    .where((InboundRequest.id == request_id)
-                          & InboundRequest.state.in_(("failed", "dismissed", "spam")))
+                          & InboundRequest.state.in_(("failed", "dismissed", "spam")) & holds_raw_data())
                    .execute())
         audit("intake.replay", "inbound_request", request_id, actor=user)
     if not changed:
@@ -457,13 +461,33 @@ def counts() -> dict[str, int]:
     return result
 
 
+# What a request keeps once its raw contents are emptied (retention, or the person's erasure): its
+# row, source, times, state, attempts, triage flag and links, so that every count stays the same.
+EMPTIED = {"body": b"", "headers": {}, "remote_addr": "", "parsed": None, "fingerprint": None}
+# Kept raw until handled: a request still `received` has not been read by anyone yet.
+PURGEABLE_STATES = ("processed", "spam", "failed", "dismissed")
+
+
+def holds_raw_data():
+    """Requests whose raw contents are still there (a test may store one without a fingerprint)."""
+    return (InboundRequest.fingerprint.is_null(False) | InboundRequest.parsed.is_null(False)
+            | (fn.LENGTH(InboundRequest.body) > 0) | (InboundRequest.remote_addr != ""))
+
+
+def empty_raw(where) -> int:
+    """Empty the raw contents of the requests `where` selects; an error that quotes an exception's
+    message (which may quote the body) keeps only the exception's name. Returns how many."""
+    for row in (InboundRequest.select(InboundRequest.id, InboundRequest.error)
+                .where(where & InboundRequest.error.contains(":"))):
+        InboundRequest.update(error=row.error.split(":", 1)[0]).where(InboundRequest.id == row.id).execute()
+    return InboundRequest.update(**EMPTIED).where(where & holds_raw_data()).execute()
+
+
 def purge_raw(now: datetime, days: int) -> int:
-    """Empty the raw body, headers, address and parsed copy of requests handled more than `days` ago
-    (processed and out of triage, or spam). The row stays as the trace of what happened; requests
-    not yet handled are never touched. Returns how many were emptied."""
+    """Empty the raw body, headers, address and parsed copy of requests received more than `days` ago
+    that someone or the worker has read: processed (attached, or still waiting in triage), spam,
+    failed or dismissed. The row and its state stay as the trace of what happened; a request still
+    `received` is never touched. Returns how many were emptied."""
     cutoff = now - timedelta(days=days)
-    handled = (((InboundRequest.state == "processed") & ~InboundRequest.triage)
-               | (InboundRequest.state == "spam"))
-    return (InboundRequest.update(body=b"", headers={}, remote_addr="", parsed=None, fingerprint=None)
-            .where(handled & (InboundRequest.received_at < cutoff) & InboundRequest.fingerprint.is_null(False))
-            .execute())
+    with database.atomic():
+        return empty_raw(InboundRequest.state.in_(PURGEABLE_STATES) & (InboundRequest.received_at < cutoff))

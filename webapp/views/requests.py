@@ -54,6 +54,7 @@ SIGNATURE_PROBLEMS = {"missing": _l("missing"), "malformed": _l("unreadable"), "
 REFUSALS = {
     "already_handled": _l("Someone else has already handled this request: it is no longer waiting."),
     "choose_one_record": _l("Choose one record to attach the request to."),
+    "emptied": _l("Its contents were deleted: there is nothing left to process."),
 }
 
 
@@ -204,8 +205,11 @@ def spam(request_id):
 @bp.post("/<int:request_id>/replay")
 @require("requests.triage")
 def replay(request_id):
-    if _get(request_id).state not in ("failed", "dismissed", "spam"):
+    inbound = _get(request_id)
+    if inbound.state not in ("failed", "dismissed", "spam"):
         return _refused(request_id, "already_handled")
+    if inbound.emptied:
+        return _refused(request_id, "emptied")
     state = service.replay(request_id, current_user._get_current_object())
     inbound = InboundRequest.get_by_id(request_id)
     if state == "processed" and inbound.triage:
