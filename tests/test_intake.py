@@ -472,3 +472,14 @@ def test_intake_rescan_processes_what_waits_past_its_lease(runner, app, db):
 
     assert result.exit_code == 0 and "1 request(s) re-scanned: 1 processed" in result.output
     assert stored(db, request_id).state == "processed"
+
+
+def test_two_copies_processed_in_the_reverse_order_still_make_one_prospect(auto_source):
+    first = _accept(auto_source, {"first_name": "Awa", "phone": "776543210"})
+    second = _accept(auto_source, {"first_name": "Awa", "phone": "776543210"})
+
+    intake.process(second.id), intake.process(first.id)   # a second worker took the copy first
+
+    first = InboundRequest.get_by_id(first.id)
+    assert first.parsed["duplicate_of"] == second.id
+    assert Prospect.select().count() == 1 and Interaction.select().count() == 1

@@ -245,15 +245,18 @@ def _apply(request: InboundRequest, fields: dict, now: datetime) -> Prospect | N
 
 
 def _processed_twin(request: InboundRequest) -> InboundRequest | None:
-    """An earlier copy of the same content, already processed (the fingerprint names the source)."""
+    """Another copy of the same content within a day, already processed (the fingerprint names the
+    source). Either copy may be processed first (two workers, a retry): the first one applied makes
+    the record, the other follows it."""
     if not request.fingerprint:
         return None
-    since = request.received_at - DUPLICATE_WINDOW
+    since, until = request.received_at - DUPLICATE_WINDOW, request.received_at + DUPLICATE_WINDOW
     # Filtered in Python so that the query is a plain lookup on the fingerprint index.
-    earlier = InboundRequest.select().where(InboundRequest.fingerprint == request.fingerprint).order_by(
+    copies = InboundRequest.select().where(InboundRequest.fingerprint == request.fingerprint).order_by(
         InboundRequest.id)
-    return next((twin for twin in earlier if twin.id < request.id and twin.state == "processed"
-                 and twin.received_at >= since), None)
+    return next((twin for twin in copies if twin.id != request.id and twin.state == "processed"
+                 and since <= twin.received_at <= until and not (twin.parsed or {}).get("duplicate_of")),
+                None)
 
 
 def contact_input(request: InboundRequest, fields: dict, owner: User | None) -> ContactInput:
