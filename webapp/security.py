@@ -1,5 +1,6 @@
 """Login, roles, CSRF and security headers, wired in one place (rate limits: webapp/ratelimit.py)."""
 from functools import wraps
+from hashlib import sha512
 
 from flask import Flask, abort, g, request
 from flask.sessions import SecureCookieSessionInterface
@@ -75,6 +76,17 @@ def _load_user(user_id: str):
     return user
 
 
+def _session_identifier() -> str:
+    """What a session is bound to ("strong" protection): the client's address and User-Agent. The address is
+    `request.remote_addr`, which takes X-Forwarded-For only from the RELANCE_PROXY_COUNT trusted proxies
+    (ProxyFix); Flask-Login's own identifier reads that header from anyone, so a stolen cookie sent with the
+    victim's address in it passed. Same digest as Flask-Login's otherwise: sessions opened before stay valid."""
+    address = request.remote_addr
+    agent = request.headers.get("User-Agent")
+    base = f"{address.encode() if address is not None else None}|{agent.encode() if agent is not None else None}"
+    return sha512(base.encode("utf8")).hexdigest()
+
+
 SECURITY_HEADERS = (
     ("Content-Security-Policy", CSP),
     ("X-Content-Type-Options", "nosniff"),
@@ -121,6 +133,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "strong"
+    login_manager._session_identifier_generator = _session_identifier
     app.after_request(_headers)
     app.jinja_env.globals["can"] = can
 
