@@ -59,11 +59,11 @@ def test_through_the_front_a_forged_x_forwarded_for_is_not_believed_and_big_post
         assert status == 202, body
         big, _, _ = post(f"http://127.0.0.1:{web.port}/intake/site", b"x" * (256 * 1024 + 1),
                          "application/x-www-form-urlencoded")
-        gunicorn_log = web.output()
+        web_log = web.output()
     stored = stack.sql("SELECT remote_addr FROM inbound_request WHERE id = ?", (json.loads(body)["id"],))
     assert stored == [("127.0.0.1",)]                  # the client's own address, as nginx saw it
     assert big == 413
-    assert gunicorn_log.count('"POST /intake/site HTTP/1.0" ') == 1     # the big one never reached gunicorn
+    assert "client intended to send too large body" in web_log     # refused by nginx, not the app
 
 
 def test_the_front_and_gunicorn_stop_together_and_leave_nothing_behind(stack):
@@ -89,6 +89,19 @@ def test_the_front_and_gunicorn_stop_together_and_leave_nothing_behind(stack):
     web.kill()
     assert code not in (None, 0)
     assert not [pid for pid in _group(web.proc.pid) if "nginx" in _cmdline(pid)]
+
+
+def test_nothing_is_left_serving_when_the_launcher_itself_is_killed(stack):
+    _require_nginx()
+    web = ProcfileWeb(env=stack.env).start()
+    launcher = next(pid for pid in _group(web.proc.pid, "webapp.front") if _cmdline(pid).startswith("python"))
+    os.kill(launcher, signal.SIGKILL)                # as an OOM kill would: no chance to clean up
+    deadline = time.monotonic() + 20
+    while [pid for pid in _group(web.proc.pid) if pid != web.proc.pid] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [_cmdline(pid) for pid in _group(web.proc.pid) if pid != web.proc.pid]
+    web.kill()
+    assert left == []
 
 
 def test_without_nginx_gunicorn_serves_the_port_itself_and_says_so(stack):

@@ -166,6 +166,15 @@ def _unprotected(gunicorn: list[str], host: str, port: str) -> None:
     os.execvp(gunicorn[0], [*gunicorn[:1], "--bind", f"{host}:{port}", *gunicorn[1:]])
 
 
+def _die_with_us() -> None:
+    """In each child before exec (Linux): SIGTERM when the launcher dies, even by SIGKILL, so that no
+    orphaned nginx keeps the port or gunicorn its socket."""
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _wait_for_socket(path: Path, app: subprocess.Popen, timeout: float = 60) -> bool:
     deadline = time.monotonic() + timeout
     while not path.exists():
@@ -226,12 +235,13 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     try:
-        app = subprocess.Popen([*gunicorn[:1], "--bind", f"unix:{socket_path}", *gunicorn[1:]], env=env)
+        tied = {"preexec_fn": _die_with_us} if sys.platform == "linux" else {}
+        app = subprocess.Popen([*gunicorn[:1], "--bind", f"unix:{socket_path}", *gunicorn[1:]], env=env, **tied)
         children.append(app)
         if not _wait_for_socket(socket_path, app) or stopping:
             stop()
             return app.wait() or 1
-        children.append(subprocess.Popen([nginx, "-p", str(directory), "-c", str(conf), "-e", "stderr"]))
+        children.append(subprocess.Popen([nginx, "-p", str(directory), "-c", str(conf), "-e", "stderr"], **tied))
         while not stopping and all(child.poll() is None for child in children):
             time.sleep(0.2)
         signalled = stopping
