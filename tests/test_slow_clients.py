@@ -2,6 +2,7 @@
 as honcho runs it, on `PORT`), 50 connections each sending a few bytes every 2 s (half stuck in the headers,
 half in an intake post's body, reopened whenever the server closes one); while they are held, `/healthz`, a
 logged-in staff page and a web-form post must each answer within a second, several times over."""
+import re
 import time
 
 import pytest
@@ -54,3 +55,14 @@ def test_fifty_slow_clients_do_not_keep_anyone_waiting(web):
     assert not slow, f"answers over {LIMIT} s or not 2xx while {SLOW_CLIENTS} slow clients were held: {slow}\n" \
                      f"{server.output()[-3000:]}"
     assert held == SLOW_CLIENTS          # the attack really was going on
+
+
+def test_the_front_benchmark_reports_each_probe_under_attack(capsys):
+    import bench
+
+    assert bench.main(["front", "--quick"]) == 0
+
+    out = capsys.readouterr().out
+    assert "web line  python -m webapp.front" in out
+    for probe in ("healthz", "staff", "intake"):
+        assert re.search(rf"^(PASS|FAIL)  front {probe} within 1 s under 20 slow clients: slowest \d+ ms$", out, re.M)
