@@ -66,6 +66,21 @@ def test_through_the_front_a_forged_x_forwarded_for_is_not_believed_and_big_post
     assert "client intended to send too large body" in web_log     # refused by nginx, not the app
 
 
+def test_through_the_front_external_urls_keep_the_host_and_port_the_client_used(stack):
+    _require_nginx()
+    from bench.slow_clients import Probes
+    from webapp.services.users import create_user
+
+    stack.run(create_user, "admin@intake.test", "Admin", "admin", "intake-pass-42")
+    with ProcfileWeb(env=stack.env) as web:
+        admin = Probes(f"http://127.0.0.1:{web.port}", "admin@intake.test", "intake-pass-42", "site")
+        admin.login()
+        _, page = admin._get("/admin/sources/1")      # the form to paste into the website
+
+    assert f"http://127.0.0.1:{web.port}/intake/site".encode() in page
+    assert b"http://127.0.0.1/intake/site" not in page
+
+
 def test_the_front_and_gunicorn_stop_together_and_leave_nothing_behind(stack):
     _require_nginx()
     before = _front_dirs()
