@@ -85,7 +85,9 @@ def decode_body(content_type: str, body: bytes) -> dict[str, str]:
     mimetype = mimetype.lower()
     charset = options.get("charset", "utf-8")
     try:
-        codecs.lookup(charset)
+        # A text encoding only: Python also names transforms (rot13, zlib, base64) that read no text.
+        if not codecs.lookup(charset)._is_text_encoding:
+            raise LookupError(charset)
     except LookupError:
         raise IntakeError("unknown_charset", 415) from None
     if mimetype == "application/x-www-form-urlencoded":
@@ -131,7 +133,7 @@ def _multipart(body: bytes, boundary: str, charset: str) -> dict[str, str]:
 def _json(body: bytes, charset: str) -> dict[str, str]:
     try:
         data = json.loads(_text(body, charset))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's parser goes
         raise IntakeError("bad_json") from None
     if not isinstance(data, dict):
         raise IntakeError("json_not_object")

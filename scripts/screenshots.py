@@ -10,8 +10,8 @@ signs in with Playwright driving Debian's /usr/bin/chromium (never a downloaded 
 one PNG per page: sign-in, prospect list (desktop and phone, its pager, an empty search through
 htmx), the user menu, new-contact form and its errors, both outcome pages, a prospect record
 (secretary, phone, follow-up lead), a 404, the staff accounts page and the board as the follow-up lead
-(desktop, phone, the prospect's side panel, the lost-reason dialog after a drag; the desktop board is
-also copied to docs/screenshots/board.png for the README). Desktop is 1440x900, phone
+(desktop, phone, the prospect's side panel, the lost-reason dialog after a drag) and her day on a phone
+(the desktop board is also copied to docs/screenshots/board.png for the README). Desktop is 1440x900, phone
 390x844; a warning is printed when a page is wider than its window (a phone would zoom out).
 Nothing else is written outside OUTDIR and the temporary folder.
 """
@@ -375,6 +375,13 @@ def _shoot_board(outdir: Path, url: str, context, sign_in, save) -> None:
     page.goto(f"{url}/board")
     page.wait_for_selector("#board-columns .board-card")
     save(page, "19-board-phone")
+    # Ma journée, the lead's: the requests table scrolls inside its frame, the page does not
+    page.goto(f"{url}/my-day")
+    save(page, "26-myday-phone", full_page=True)
+    awaiting = page.locator("#myday-title-awaiting")
+    if awaiting.count():  # the requests table at the top of the window
+        awaiting.evaluate("el => el.scrollIntoView()")
+        save(page, "27-myday-phone-requests")
     phone.close()
 
 

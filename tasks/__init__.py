@@ -9,6 +9,8 @@ from urllib.parse import unquote, urlparse
 
 from huey import RedisHuey, SqliteHuey
 
+from webapp.files import private_file
+
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
 
@@ -18,8 +20,7 @@ def make_huey(url: str | None = None):
     if parsed.scheme in ("redis", "rediss"):
         return RedisHuey("relance", url=url)
     if parsed.scheme == "sqlite":
-        path = Path(unquote(parsed.path[1:]))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = private_file(unquote(parsed.path[1:]))
         # fsync off: the queue may lose a task at a power cut, and that costs nothing, because the
         # truth is in our database and the re-scan re-enqueues it (NOTES.md). A crash loses nothing (WAL).
         return SqliteHuey("relance", filename=str(path), fsync=False)

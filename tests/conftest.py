@@ -39,7 +39,8 @@ def postgres():
 
 def make_app(database_url: str, **config):
     app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
-                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, **config})
+                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+                      "RATELIMIT_STORAGE_URI": "memory://", **config})
     with app.app_context(), database.connection_context():
         migrate()
         ensure_defaults()

@@ -189,9 +189,39 @@ def test_reopening_a_closed_prospect_needs_the_lead_or_a_manager(app, as_role, r
     with app.app_context(), database.connection_context():
         Prospect.update(stage=won.id, outcome="won").where(Prospect.id == prospect.id).execute()
     client = as_role(role)
-    response = move(client, fresh(app, prospect), stage(app, "open"))
+    response = move(client, fresh(app, prospect), stage(app, "open"), reopen="1")
     assert response.status_code == (200 if allowed else 403)
     assert fresh(app, prospect).outcome == ("open" if allowed else "won")
+
+
+@pytest.mark.parametrize("closed, target", [("won", "open"), ("lost", "open"), ("won", "lost"), ("lost", "won")])
+def test_reopening_asks_for_a_confirmation_then_is_recorded_with_who_when_and_the_stage_it_left(
+        app, as_role, closed, target):
+    prospect = add(app, "Rouverte")
+    closed_stage = stage(app, closed)
+    with app.app_context(), database.connection_context():
+        Prospect.update(stage=closed_stage.id, outcome=closed).where(Prospect.id == prospect.id).execute()
+        reason = LostReason.get(LostReason.code == "financing").id
+    client = as_role("lead")
+    answers = {"lost_reason": reason, "confirm": "1"}
+    refused = move(client, fresh(app, prospect), stage(app, target), **answers)
+    assert refused.status_code == 400 and 'data-code="reopen_confirmation_required"' in refused.data.decode()
+    assert fresh(app, prospect).outcome == closed
+    assert move(client, fresh(app, prospect), stage(app, target), reopen="1", **answers).status_code == 200
+    assert fresh(app, prospect).outcome == target
+    with app.app_context(), database.connection_context():
+        change = StageChange.get(StageChange.prospect == prospect.id)
+        assert (change.from_stage_id, change.from_outcome, change.to_outcome) == (closed_stage.id, closed, target)
+        assert change.reopened and change.user_id == client.user.id and change.changed_at is not None
+
+
+def test_the_move_menu_asks_to_confirm_a_reopening_only_for_a_closed_prospect(app, as_role):
+    prospect = add(app, "Menu")
+    client = as_role("lead")
+    assert 'name="reopen"' not in client.get(f"/board/move/{prospect.id}").data.decode()
+    with app.app_context(), database.connection_context():
+        Prospect.update(stage=stage(app, "lost").id, outcome="lost").where(Prospect.id == prospect.id).execute()
+    assert 'name="reopen"' in client.get(f"/board/move/{prospect.id}").data.decode()
 
 
 def test_a_move_without_javascript_redirects_back_to_the_board_with_a_message(app, as_role):

@@ -4,7 +4,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, make_app
 from tests.servers import LiveServer
-from webapp.models import LostReason, Prospect, Stage, database
+from webapp.models import LostReason, Prospect, Stage, StageChange, database
 from webapp.services.prospects import ContactInput, record_contact
 from webapp.services.users import create_user
 
@@ -42,9 +42,12 @@ def prospect(board, last_name):
 
 def drag(page, card_selector, column_id):
     card = page.locator(card_selector).bounding_box()
-    target = page.locator(f"#cards-{column_id}").bounding_box()
     page.mouse.move(card["x"] + card["width"] - 12, card["y"] + 12)
     page.mouse.down()
+    page.mouse.move(card["x"] + card["width"] + 20, card["y"] + 30, steps=5)  # the drag starts
+    # measured once dragging: the folded won and lost columns have opened to take the drop
+    page.locator(f"#cards-{column_id}").scroll_into_view_if_needed()
+    target = page.locator(f"#cards-{column_id}").bounding_box()
     page.mouse.move(target["x"] + target["width"] / 2, target["y"] + 40, steps=20)
     page.mouse.move(target["x"] + target["width"] / 2, target["y"] + 44, steps=5)
     page.mouse.up()
@@ -72,7 +75,7 @@ def test_dropping_on_lost_asks_for_a_reason(page, board):
     drag(page, f"#card-{binta.id}", lost.id)
     dialog = page.locator("#lost-dialog")
     expect(dialog).to_be_visible()
-    dialog.get_by_label("Motif").select_option(label="Financement")
+    dialog.get_by_label("Motif de perte").select_option(label="Financement")
     dialog.get_by_role("button", name="Classer perdu").click()
     expect(page.locator("#board-status")).to_contain_text("Perdu")
     saved = prospect(board, "Fall")
@@ -87,6 +90,29 @@ def test_cancelling_the_lost_dialog_puts_the_card_back(page, board):
     page.locator("#lost-dialog").get_by_role("button", name="Annuler").click()
     expect(page.locator(f"#cards-{binta.stage_id} #card-{binta.id}")).to_be_visible()
     assert prospect(board, "Fall").outcome == "open"
+
+
+def test_dragging_a_card_out_of_lost_asks_to_confirm_the_reopening_and_records_it(page, board):
+    lost, target = stage_named(board, "Perdu"), stage_named(board, "En qualification")
+    binta = prospect(board, "Fall")
+    with board.app.app_context(), database.connection_context():
+        Prospect.update(stage=lost.id, outcome="lost").where(Prospect.id == binta.id).execute()
+    page.set_viewport_size({"width": 2200, "height": 900})  # the lost column and the target both in view
+    sign_in(page, board)
+    page.locator(f"#column-title-{lost.id} .column-toggle").click()  # the lost column opens (folded)
+    dialog = page.locator("#reopen-dialog")
+    drag(page, f"#card-{binta.id}", target.id)
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Annuler").click()
+    expect(page.locator(f"#cards-{lost.id} #card-{binta.id}")).to_be_visible()
+    assert prospect(board, "Fall").outcome == "lost"
+    drag(page, f"#card-{binta.id}", target.id)
+    dialog.get_by_role("button", name="Rouvrir").click()
+    expect(page.locator("#board-status")).to_contain_text("En qualification")
+    assert prospect(board, "Fall").outcome == "open"
+    with board.app.app_context(), database.connection_context():
+        change = StageChange.get(StageChange.prospect == binta.id)
+        assert change.reopened and change.from_stage_id == lost.id and change.user.email == "fatou@clinic.test"
 
 
 def test_a_refused_move_snaps_back_with_a_message(page, board):
@@ -156,7 +182,7 @@ def test_the_plus_button_opens_the_fast_form_in_a_dialog(page, board):
     expect(dialog).to_be_visible()
     dialog.get_by_label("Nom", exact=True).fill("Ndour")
     dialog.get_by_label("Téléphone").fill("78 900 00 01")
-    dialog.get_by_label("Motif").select_option("quote")
+    dialog.get_by_label("Demande").select_option("quote")
     dialog.get_by_role("button", name="Enregistrer").click()
     expect(dialog.get_by_text("Nouveau prospect créé")).to_be_visible()
     assert page.url.endswith("/board")

@@ -1,7 +1,9 @@
 """`relance demo`: the app looks alive on first run, through the same services as real use."""
 import os
+from datetime import datetime, timedelta
 
 import pytest
+from peewee import fn
 
 from tests.conftest import make_app
 from webapp.demo import DEMO_PASSWORD, STAFF, load_demo
@@ -114,3 +116,64 @@ def test_demo_if_empty_does_nothing_when_staff_exist(runner, make_user):
     assert "nothing loaded" in result.output
     with runner.app.app_context(), database.connection_context():
         assert Prospect.select().count() == 0
+
+
+# --- issue 13: a demo that looks like a living clinic on the day it is loaded, and after the first sweep ---
+
+def _procedure_state(now):
+    """(open cards, overdue cards) as the board counts them as of `now`, in Dakar."""
+    from webapp.rules.followups import followup_state
+
+    open_cards = list(Prospect.select(Prospect.next_action_at).where(Prospect.outcome == "open").tuples())
+    overdue = [at for (at,) in open_cards if at is not None
+               and followup_state(at, None, now, 7, tz="Africa/Dakar") != "planned"]
+    return len(open_cards), len(overdue)
+
+
+def _sweep_agrees(app, sweep):
+    """Runs `sweep()` after the demo; returns what it created and the board's state after it."""
+    with app.test_request_context(), database.connection_context():
+        before = FollowUp.select(fn.MAX(FollowUp.id)).scalar()
+        now = sweep()
+        created = list(FollowUp.select().where(FollowUp.id > before))
+        return created, *_procedure_state(now)
+
+
+def test_after_relance_demo_then_relance_sweep_few_cards_are_overdue_and_nothing_is_abandoned(app, runner):
+    from webapp.rules.followups import followup_state
+    from webapp.timeutil import utcnow
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+
+    def sweep():
+        result = runner.invoke(args=["sweep"])
+        assert result.exit_code == 0, result.output
+        return utcnow()
+    created, open_cards, overdue = _sweep_agrees(app, sweep)
+
+    assert open_cards > 100 and overdue <= open_cards / 5
+    now = utcnow()
+    assert [f.id for f in created if followup_state(f.due_at, None, now, 7, tz="Africa/Dakar",
+                                                    planned_at=f.created_at) == "abandoned"] == []
+    assert all(not f.reason_params or "planned_for" not in f.reason_params for f in created)  # nothing to catch up
+
+
+SATURDAY_AFTERNOON, MONDAY_BEFORE_OPENING = datetime(2026, 12, 5, 14, 8), datetime(2026, 12, 7, 7, 0)
+
+
+@pytest.mark.parametrize("now", [SATURDAY_AFTERNOON, MONDAY_BEFORE_OPENING], ids=["saturday 14:08", "monday 07:00"])
+def test_the_demo_is_built_back_from_its_day_in_opening_hours_and_the_sweep_agrees(app, now):
+    from webapp.rules.worktime import is_open
+    from webapp.services.followups import business_calendar
+    from webapp.services.sweep import run_sweep
+
+    with app.test_request_context(), database.connection_context():
+        load_demo(now=now)
+        cal = business_calendar(now, "Africa/Dakar")
+        times = [at for (at,) in Interaction.select(Interaction.occurred_at).tuples()]
+        assert max(times) <= now and min(times) >= now - timedelta(days=200)
+        outside = [str(at) for at in times if not is_open(cal, at)]
+        assert outside == []       # no contact on a Saturday afternoon, a Sunday, a holiday or before opening
+
+    created, open_cards, overdue = _sweep_agrees(app, lambda: run_sweep(now).as_of)
+    assert created == [] and overdue <= open_cards / 5

@@ -30,7 +30,8 @@ PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[#0 +\-]*\d*(?:\.\d+)?[diouxXeEfFgGcrs
 GLOSSARY = {
     "Email": "E-mail", "Password": "Mot de passe", "Sign in": "Se connecter", "Sign out": "Se déconnecter",
     "New contact": "Nouveau contact", "Last name": "Nom", "First name": "Prénom", "Phone": "Téléphone",
-    "Reason": "Motif", "Hot": "Chaud", "Warm": "Tiède", "Cold": "Froid", "Dormant": "En veille",
+    "Request": "Demande", "Lost reason": "Motif de perte", "No news": "Sans nouvelles",
+    "Hot": "Chaud", "Warm": "Tiède", "Cold": "Froid", "Dormant": "En veille",
     "Lost": "Perdu", "Converted": "Converti", "Normal": "Normal", "Note": "Note", "Record": "Enregistrer",
     "Save": "Enregistrer", "Search": "Rechercher", "Prospects": "Prospects",
     "Add to timeline": "Ajouter à l'historique", "Timeline": "Historique", "Open %(name)s": "Ouvrir %(name)s",

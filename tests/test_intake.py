@@ -87,13 +87,27 @@ def test_a_machine_post_gets_202_and_a_reference_it_can_follow(kind, source, pos
     assert stored(db, answer.json["id"]).state == "received"
 
 
-def test_the_same_submission_twice_is_one_request(source, post, db):
-    first = post(data=AWA, headers=BROWSER)
+def test_the_same_content_twice_is_answered_like_a_new_post(source, post, db):
+    """No oracle: repeating someone's details must not tell anyone she already wrote (issue 14)."""
+    first = post(data=AWA)
     second = post(data=AWA)
 
-    assert first.status_code == 303 and second.status_code == 202
-    assert second.json["duplicate"] is True
-    assert len(all_requests(db)) == 1
+    assert first.status_code == second.status_code == 202
+    assert set(second.json) == set(first.json) == {"id", "url", "state", "duplicate"}
+    assert second.json["id"] == first.json["id"] + 1
+    assert second.json["state"] == "received" and second.json["duplicate"] is False
+    assert len(all_requests(db)) == 2
+
+
+def test_the_same_content_twice_gives_one_prospect_and_one_interaction(auto_source):
+    first = _accept(auto_source, {"first_name": "Awa", "phone": "776543210"})
+    second = _accept(auto_source, {"first_name": "Awa", "phone": "776543210"})
+
+    intake.process(first.id), intake.process(second.id)
+
+    second = InboundRequest.get_by_id(second.id)
+    assert second.state == "processed" and second.parsed["duplicate_of"] == first.id
+    assert Prospect.select().count() == 1 and Interaction.select().count() == 1
 
 
 def test_an_idempotency_key_is_honoured_even_when_the_body_differs(source, post, db):
@@ -231,7 +245,7 @@ def _accept(source, body: dict, key=None, now=None):
 
 
 def test_processing_an_auto_source_creates_the_prospect_and_its_first_answer_deadline(auto_source):
-    secretary = create_user("awa@clinic.test", "Awa", "secretary", "password-123456")
+    secretary = create_user("awa@clinic.test", "Awa", "secretary", "correct-horse-42")
     request = _accept(auto_source, {"first_name": "Ibou", "last_name": "Fall", "phone": "77 654 32 10",
                                     "request": "Prendre rendez-vous"})
 
@@ -278,9 +292,9 @@ def test_a_known_patient_gets_the_request_and_no_prospect_is_created(auto_source
 
 
 def test_new_prospects_are_shared_round_robin_among_active_staff(auto_source):
-    staff = [create_user(f"s{i}@clinic.test", f"S{i}", role, "password-123456")
+    staff = [create_user(f"s{i}@clinic.test", f"S{i}", role, "correct-horse-42")
              for i, role in enumerate(("secretary", "lead", "secretary"))]
-    create_user("boss@clinic.test", "Boss", "manager", "password-123456")
+    create_user("boss@clinic.test", "Boss", "manager", "correct-horse-42")
 
     for n in range(4):
         intake.process(_accept(auto_source, {"phone": f"77654321{n}"}).id)

@@ -110,15 +110,10 @@ def test_never_a_5xx_and_what_is_answered_stored_is_stored(fuzz_app, slug, body,
                 assert answer["duplicate"] is True
         if 200 <= response.status_code < 400:               # accepted (202, or 303 for a browser)
             assert slug != "inconnu"
-            if after == before:                              # only a repeat may be answered without a new row
+            if after == before:                              # only a repeated key is answered without a new row
                 source = Source.get(Source.slug == slug)
-                stripped = (key or "").strip()
-                repeated_key = stripped and InboundRequest.select().where(
+                assert (key or "").strip() and InboundRequest.select().where(
                     (InboundRequest.source == source)
                     & (InboundRequest.idempotency_key == service._key(key))).exists()
-                if not repeated_key:                         # then the same content, read the same way
-                    fingerprint = service._inspect(source, service.config_of(source), content_type, {}, body)[0]
-                    assert InboundRequest.select().where((InboundRequest.source == source)
-                                                         & (InboundRequest.fingerprint == fingerprint)).exists()
         if response.status_code in (404, 413, 429):          # refused before reading: nothing stored
             assert after == before

@@ -86,7 +86,7 @@ def test_multipart_and_json_posts_are_answered_202_and_stored_byte_for_byte(live
         assert _settled(live, answer["id"])["state"] == "processed"
 
 
-def test_the_same_body_twice_is_one_request_and_one_prospect(live):
+def test_the_same_body_twice_looks_new_to_its_sender_and_makes_one_prospect(live):
     typed, e164 = senegal_mobile(4000001)
     body = json.dumps({"name": "Ibrahima Faye", "phone": typed, "message": "Rappel SVP"}).encode()
 
@@ -94,9 +94,10 @@ def test_the_same_body_twice_is_one_request_and_one_prospect(live):
     second = _json_post(live, "auto", body)
 
     assert first[0] == second[0] == 202
-    assert second[2]["id"] == first[2]["id"] and second[2]["duplicate"] is True
+    assert second[2]["id"] != first[2]["id"] and second[2]["duplicate"] is False
     assert _settled(live, first[2]["id"])["prospect_id"] is not None
-    assert live.sql("SELECT count(*) FROM inbound_request WHERE body = ?", (body,)) == [(1,)]
+    assert _settled(live, second[2]["id"])["prospect_id"] == _settled(live, first[2]["id"])["prospect_id"]
+    assert live.sql("SELECT count(*) FROM inbound_request WHERE body = ?", (body,)) == [(2,)]
     assert live.sql("SELECT count(*) FROM prospect WHERE phone = ?", (e164,)) == [(1,)]
     assert live.sql("SELECT count(*) FROM interaction JOIN prospect ON prospect.id = interaction.prospect_id "
                     "WHERE prospect.phone = ?", (e164,)) == [(1,)]
@@ -225,7 +226,7 @@ def test_a_request_from_the_website_becomes_a_prospect_on_the_board_in_one_click
     from webapp.services.sources import embed_snippet
     from webapp.services.users import create_user
 
-    live.run(create_user, "codou@clinic.test", "Codou Ndiaye", "lead", "password-123456")
+    live.run(create_user, "codou@clinic.test", "Codou Ndiaye", "lead", "correct-horse-42")
     source = live.run(lambda: Source.get(Source.slug == "site"))
     site = _SnippetSite(str(embed_snippet(source, live.url.replace("127.0.0.1", "localhost") + "/intake/site")))
     try:
@@ -244,7 +245,7 @@ def test_a_request_from_the_website_becomes_a_prospect_on_the_board_in_one_click
 
     page.goto(f"{live.url}/login")
     page.fill("#email", "codou@clinic.test")
-    page.fill("#password", "password-123456")
+    page.fill("#password", "correct-horse-42")
     with page.expect_navigation():
         page.click("button.button-primary")
     page.goto(f"{live.url}/requests")

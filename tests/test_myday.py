@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import PASSWORD, login
 from webapp.models import FollowUp, FollowUpType, Prospect, database
-from webapp.rules.worktime import add_calendar_days, add_working_hours
+from webapp.rules.worktime import add_calendar_days, add_working_days
 from webapp.services.followups import business_calendar, my_day
 from webapp.services.prospects import ContactInput, add_interaction, record_contact, set_do_not_contact
 from webapp.services.users import create_user
@@ -28,9 +28,19 @@ def prospect(owner, temperature="warm", first_contact=NOW - timedelta(days=1), d
     return record_contact(data, owner, now=first_contact).prospect
 
 
-def followup(p, owner, due_at, type_name="Rappel de qualification"):
+def followup(p, owner, due_at, type_name="Rappel de qualification", created_at=None):
+    """Planned the day before its date (or before NOW), unless said otherwise."""
     return FollowUp.create(prospect=p, owner=owner, due_at=due_at, value="warm",
-                           type=FollowUpType.get(FollowUpType.name == type_name))
+                           type=FollowUpType.get(FollowUpType.name == type_name),
+                           created_at=created_at or min(due_at, NOW) - timedelta(days=1))
+
+
+def test_a_followup_born_late_is_not_abandoned_by_its_owner_on_its_first_days(ctx):
+    me = person()
+    late = followup(prospect(me), me, NOW - timedelta(days=30), created_at=NOW - timedelta(hours=2))
+    day = my_day(me, NOW)
+    assert [f.id for f in day.overdue] == [late.id] and day.abandoned == []
+    assert [f.id for f in my_day(me, NOW + timedelta(days=7)).abandoned] == [late.id]
 
 
 @pytest.mark.parametrize("due_at, section", [
@@ -81,7 +91,7 @@ def test_to_do_lists_my_open_prospects_with_nothing_planned(ctx):
 def test_the_lead_sees_requests_awaiting_a_first_answer_with_the_time_left(ctx, app):
     lead = person("lead")
     waiting = prospect(None, "hot", first_contact=NOW - timedelta(hours=2))
-    late = prospect(None, "warm", first_contact=NOW - timedelta(days=7))  # 48 working hours passed on Monday
+    late = prospect(None, "warm", first_contact=NOW - timedelta(days=7))  # two working days passed on Thursday
     over = prospect(None, "hot", first_contact=NOW - timedelta(days=16))
     answered = prospect(None, "hot", first_contact=NOW - timedelta(hours=3))
     add_interaction(answered, channel="phone", direction="out", occurred_at=NOW - timedelta(hours=1), now=NOW)
@@ -91,8 +101,8 @@ def test_the_lead_sees_requests_awaiting_a_first_answer_with_the_time_left(ctx, 
     by_id = {r.prospect.id: r for r in day.awaiting}
     assert set(by_id) == {waiting.id, late.id, over.id}
     cal = business_calendar(NOW, app.config["TIMEZONE"])
-    first = NOW - timedelta(hours=2)
-    assert by_id[waiting.id].target_at == add_working_hours(cal, first, 48)
+    first = NOW - timedelta(hours=2)       # Tuesday 08:00, before opening: counted from 08:30
+    assert by_id[waiting.id].target_at == add_working_days(cal, first, 2) == datetime(2026, 11, 26, 8, 30)
     assert by_id[waiting.id].limit_at == add_calendar_days(cal, first, 15)
     assert [by_id[i].state for i in (waiting.id, late.id, over.id)] == ["on_time", "late", "over_limit"]
     assert [r.prospect.id for r in day.awaiting] == [over.id, late.id, waiting.id]  # most urgent first

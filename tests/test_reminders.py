@@ -53,7 +53,7 @@ def test_the_lead_gets_a_digest_of_requests_past_their_target(mail_app, smtp):
     with mail_app.test_request_context(), database.connection_context():
         create_user("fatou@clinic.test", "Fatou Diallo", "lead", "correct-horse-42")
         record_contact(ContactInput(last_name="Sarr", phone="77 222 33 44", temperature="hot", channel="webform",
-                                    occurred_at=now - timedelta(days=10)), None)  # 48 working hours ≈ a week
+                                    occurred_at=now - timedelta(days=10)), None)  # two working days passed
         assert send_reminders(now, "digest") == 1
     message = smtp.messages[0]
     assert message.envelope_to == ["fatou@clinic.test"] and "Sarr" in message.get_body(("plain",)).get_content()

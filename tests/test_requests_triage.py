@@ -8,6 +8,7 @@ from webapp.models import AuditEvent, FollowUp, InboundRequest, Interaction, Pat
 from webapp.services import intake
 from webapp.services.prospects import ContactInput, record_contact
 from webapp.services.sources import create_source, update_source
+from webapp.services.tokens import create_token
 
 AWA = {"prenom": "Awa", "nom": "Ndiaye", "tel": "77 123 45 67", "demande": "rdv",
        "message": "Je voudrais un rendez-vous", "ville": "Thiès"}
@@ -188,9 +189,10 @@ def test_a_failed_request_is_explained_and_replayed_after_the_mapping_is_fixed(l
     request_id = receive(data=body, content_type="application/json")
     assert stored(db, request_id).state == "failed"
 
-    html = lead.get("/requests?queue=failed").get_data(as_text=True)
-    assert f'id="request-{request_id}"' in html and "missing_contact" in html
-    assert "numéro de téléphone ou une adresse e-mail" in html  # the intake's own words
+    html = unescape(lead.get("/requests?queue=failed").get_data(as_text=True))
+    assert f'id="request-{request_id}"' in html
+    assert "Ni numéro de téléphone ni adresse e-mail : impossible de répondre" in html  # staff words
+    assert "Please give" not in html and "Merci d'indiquer" not in html  # not the visitor's sentence
     assert "1 tentative" in html or "tentative" in html
 
     db(lambda: update_source(source, config={"preset": "html", "fields": {"phone": "numero"}}))
@@ -203,12 +205,85 @@ def test_a_failed_request_is_explained_and_replayed_after_the_mapping_is_fixed(l
     assert f'id="request-{request_id}"' in lead.get("/requests").get_data(as_text=True)
 
 
-def test_an_unknown_error_code_is_shown_as_it_is(lead, receive, db):
+def test_an_unknown_error_is_said_in_words_with_its_technical_text_apart(lead, receive, db):
     request_id = receive()
     db(lambda: InboundRequest.update(state="failed", triage=False, error="KeyError: 'x'")
        .where(InboundRequest.id == request_id).execute())
 
-    assert "KeyError: &#39;x&#39;" in lead.get("/requests?queue=failed").get_data(as_text=True)
+    html = lead.get("/requests?queue=failed").get_data(as_text=True)
+
+    assert "erreur imprévue : prévenez l&#39;administrateur" in html
+    assert "Détail technique</summary><code>KeyError: &#39;x&#39;</code>" in html
+
+
+def _failed_without_contact(receive, db):
+    request_id = receive(data=json.dumps({"nom": "Diop", "message": "Bonjour"}), content_type="application/json")
+    assert stored(db, request_id).state == "failed"
+    return request_id
+
+
+@pytest.mark.parametrize("code, words", [
+    ("bad_json", "Le site a envoyé des données illisibles (JSON cassé). Prévenez la personne qui a installé"),
+    ("unknown_charset", "encodage de caractères que nous ne lisons pas"),
+    ("unsupported_content_type", "autre chose qu'un formulaire ou du JSON"),
+])
+def test_each_failure_code_is_said_in_staff_words_not_as_a_raw_code(lead, receive, db, code, words):
+    request_id = receive()
+    db(lambda: InboundRequest.update(state="failed", triage=False, error=code)
+       .where(InboundRequest.id == request_id).execute())
+
+    html = unescape(lead.get("/requests?queue=failed").get_data(as_text=True))
+    shown = html[html.index(f'id="request-{request_id}"'):]
+
+    assert words in shown
+    assert shown.index(words) < shown.index(f"<code>{code}</code>")  # the code only as the detail
+
+
+def test_a_failed_request_reads_in_english_too(lead, receive, db):
+    _failed_without_contact(receive, db)
+    lead.post("/language", data={"locale": "en"})
+
+    html = unescape(lead.get("/requests?queue=failed").get_data(as_text=True))
+
+    assert "Neither a phone number nor an email address: there is no way to answer this person." in html
+    assert "Dismiss" in html
+
+
+def test_a_dismissed_request_leaves_the_failed_queue_is_kept_and_audited(lead, receive, db):
+    request_id = _failed_without_contact(receive, db)
+    assert "Écarter" in lead.get("/requests?queue=failed").get_data(as_text=True)
+
+    answer = lead.post(f"/requests/{request_id}/dismiss", data={"queue": "failed"}, headers=HTMX)
+
+    assert answer.status_code == 200
+    assert "Écartée : elle quitte la file des échecs" in unescape(answer.get_data(as_text=True))
+    assert stored(db, request_id).state == "dismissed" and stored(db, request_id).error == "missing_contact"
+    assert f'id="request-{request_id}"' not in lead.get("/requests?queue=failed").get_data(as_text=True)
+    assert db(lambda: AuditEvent.select().where((AuditEvent.action == "intake.dismiss")
+                                               & (AuditEvent.record_id == request_id)).count()) == 1
+    page = unescape(lead.get(f"/requests/{request_id}").get_data(as_text=True))
+    assert "Écartée" in page and "Relancer le traitement" in page  # kept, and can come back
+    # twice: nothing more happens, the second click is told so
+    assert lead.post(f"/requests/{request_id}/dismiss", data={"queue": "failed"}, headers=HTMX).status_code == 409
+
+
+def test_the_api_lists_a_dismissed_request_with_its_state_and_error(app, lead, receive, db):
+    request_id = _failed_without_contact(receive, db)
+    lead.post(f"/requests/{request_id}/dismiss", data={"queue": "failed"})
+    _, token = db(lambda: create_token("tests"))
+    auth = {"Authorization": f"Bearer {token}"}
+
+    one = app.test_client().get(f"/api/v1/requests/{request_id}", headers=auth).json
+    listed = app.test_client().get("/api/v1/requests?state=dismissed", headers=auth).json
+
+    assert one["state"] == "dismissed" and one["error"] == "missing_contact"
+    assert [r["id"] for r in listed["items"]] == [request_id]
+
+
+def test_only_a_failed_request_can_be_dismissed(lead, receive, db):
+    waiting = receive()
+    assert lead.post(f"/requests/{waiting}/dismiss", data={"queue": "failed"}).status_code == 409
+    assert stored(db, waiting).state == "processed"
 
 
 def test_a_honeypot_catch_is_explained_and_restored_by_not_spam(lead, receive, db):

@@ -5,7 +5,7 @@ from datetime import datetime
 import pytest
 
 from tests.conftest import login
-from webapp.models import ApiToken, FollowUp, FollowUpType, InboundRequest, Patient, User, database
+from webapp.models import ApiToken, DuplicateCandidate, FollowUp, FollowUpType, InboundRequest, Patient, User, database
 from webapp.models.users import ROLES
 from webapp.security import PERMISSIONS
 from webapp.services.intake import process
@@ -51,10 +51,13 @@ def ids(app, make_user):
         inbound = InboundRequest.create(source=source, content_type="application/x-www-form-urlencoded",
                                         body=b"nom=Diop&tel=770001122")
         process(inbound.id)
+        # A suspected duplicate waiting for the lead.
+        other = record_contact(ContactInput(last_name="Autre", phone="77 000 11 23"), None).prospect
+        pair = DuplicateCandidate.create(prospect=prospect, other_prospect=other, matched_on="phone")
     # The stage holds a prospect: the walk's empty POSTs cannot delete or retire it.
     return {"prospect_id": prospect.id, "patient_id": patient.id, "user_id": someone.id, "token_id": token.id,
             "stage_id": prospect.stage_id, "followup_id": followup.id, "source_id": source.id,
-            "request_id": inbound.id}
+            "request_id": inbound.id, "pair_id": pair.id}
 
 
 def test_every_staff_route_is_covered_by_a_rule(app):

@@ -46,10 +46,34 @@ def test_creating_a_source_keeps_its_settings_and_opens_its_page(admin, db):
     assert source.secret == SECRET
 
 
+@pytest.mark.parametrize("typed, stored", [
+    ("20 par minute", "20 per minute"), ("20/min", "20 per minute"), ("20 per minute", "20 per minute"),
+    ("20", "20 per minute"), ("100 par heure", "100 per hour"), ("100/h", "100 per hour"),
+    ("30 envois par minute", "30 per minute"), ("500 par jour", "500 per day"), ("5 par 2 heures", "5 per 2 hour"),
+])
+def test_the_rate_limit_is_typed_in_french_or_as_figures(admin, db, typed, stored):
+    answer = admin.post("/admin/sources", data=form(rate_limit=typed))
+
+    assert answer.status_code == 302, unescape(answer.get_data(as_text=True))
+    assert source_by_slug(db).config["rate_limit"] == stored
+
+
+def test_the_rate_limit_is_shown_back_in_the_persons_language(admin, db):
+    source = db(lambda: create_source("site-web", "webform", "Site web", {"rate_limit": "20/min"}))
+
+    french = unescape(admin.get(f"/admin/sources/{source.id}").get_data(as_text=True))
+    admin.post("/language", data={"locale": "en"})
+    english = unescape(admin.get(f"/admin/sources/{source.id}").get_data(as_text=True))
+
+    assert 'name="rate_limit" type="text" maxlength="60" value="20 par minute"' in french
+    assert "20 per minute" not in french
+    assert 'value="20 per minute"' in english
+
+
 @pytest.mark.parametrize("values, message", [
     ({"slug": "Site Web!"}, "L'identifiant s'écrit en minuscules"),
     ({"allowed_origins": "nest.sn/contact"}, "Chaque origine autorisée"),
-    ({"rate_limit": "beaucoup"}, "20 per minute"),
+    ({"rate_limit": "beaucoup"}, "« 20 par minute »"),
     ({"thank_you_url": "javascript:alert(1)"}, "La page de remerciement"),
     ({"mode": "drop"}, "Choisissez un mode"),
     ({"owner": "999"}, "Choisissez une règle d'attribution"),

@@ -7,10 +7,12 @@ import pytest
 from webapp.models import ActivityStatusChange, FollowUp, Prospect, Stage, database
 from webapp.rules.activity import activity_status
 from webapp.services.defaults import setting
+from webapp.services.next_action import refresh_next_action
 from webapp.services.prospects import ContactInput, add_interaction, record_contact, set_do_not_contact
 from webapp.services.sweep import run_sweep, sweep_activity
 from webapp.services.tokens import create_token
 from webapp.services.users import create_user
+from webapp.reasons import reason_text
 
 AS_OF = datetime(2026, 11, 30, 12, 0)
 T0 = datetime(2026, 11, 2, 9, 0)        # a Monday morning in Dakar (UTC+0)
@@ -119,7 +121,8 @@ def test_a_hot_prospect_silent_for_48_hours_gets_a_call_with_its_reason(any_ctx)
     followup = FollowUp.get(FollowUp.prospect == prospect.id)
     assert result.followups_created == 1
     assert followup.rule == "hot_no_interaction_48h"
-    assert followup.rule_reason == "Chaud sans interaction depuis 48 h : appeler pour proposer un RDV"
+    assert (followup.reason_code, followup.reason_params) == ("hot_no_interaction_48h", {"hours": 48})
+    assert reason_text(followup) == "Chaud sans interaction depuis 48 h : appeler pour proposer un RDV"
     assert followup.type.name == "Appel pour proposer un RDV"
     assert followup.owner_id == owner.id and followup.value == "hot" and followup.state == "planned"
     assert followup.due_at >= T0 + timedelta(hours=49)
@@ -146,6 +149,76 @@ def test_a_booked_appointment_gets_a_reminder_call_the_working_day_before(any_ct
     reminder = FollowUp.get(FollowUp.rule == "appointment_reminder")
     assert reminder.type.name == "Rappel de RDV" and reminder.due_at < appointment
     assert reminder.due_at.date() == datetime(2026, 11, 5).date()
+
+
+def _rule_followups(prospect, rule=None):
+    query = FollowUp.select().where((FollowUp.prospect == prospect.id) & FollowUp.rule.is_null(False))
+    return list(query.where(FollowUp.rule == rule) if rule else query)
+
+
+def test_a_persons_plan_suppresses_the_rule_and_the_rule_comes_back_when_it_is_cancelled(any_ctx):
+    from webapp.models import FollowUpType
+    from webapp.services.followups import plan_followup
+
+    owner = create_user("aminata@clinic.test", "Aminata", "secretary", "correct-horse-42")
+    prospect = _contact("hot", at=T0, user=owner)
+    _answer(prospect, T0 + timedelta(hours=1))
+    call = FollowUpType.get(FollowUpType.code == "appointment_call")
+    # She plans a call for Tuesday, before the rule's 48 h: her plan is the prospect's next action.
+    mine = plan_followup(prospect, call, owner, T0 + timedelta(days=1), "hot", "Rappeler après 17h", owner,
+                         T0 + timedelta(hours=2))
+
+    run_sweep(T0 + timedelta(hours=50))
+    assert _rule_followups(prospect) == []
+
+    with database.atomic():
+        FollowUp.update(state="cancelled", done_at=T0 + timedelta(hours=51)).where(FollowUp.id == mine.id).execute()
+        refresh_next_action([prospect.id])
+    run_sweep(T0 + timedelta(hours=52))
+
+    [rule] = _rule_followups(prospect)
+    assert rule.rule == "hot_no_interaction_48h" and rule.owner_id == owner.id
+    assert Prospect.get_by_id(prospect.id).next_action_at == rule.due_at
+
+
+def test_a_renamed_followup_type_is_still_used_by_its_rule(any_ctx):
+    from webapp.models import FollowUpType
+
+    FollowUpType.update(name="Appel RDV (chaud)").where(FollowUpType.code == "appointment_call").execute()
+    prospect = _contact("hot", at=T0)
+    _answer(prospect, T0 + timedelta(hours=1))
+
+    run_sweep(T0 + timedelta(hours=50))
+
+    [followup] = _rule_followups(prospect, "hot_no_interaction_48h")
+    assert followup.type.name == "Appel RDV (chaud)"
+
+
+def test_the_quote_callback_is_planned_only_after_a_quote_was_sent(any_ctx):
+    from webapp.models import ActionCode
+
+    prospect = _contact("warm", at=T0, channel="whatsapp", qualification="quote")
+    mail = ActionCode.get(ActionCode.code == "MAIL")
+    add_interaction(prospect, channel="email", direction="out", action_code=mail, note="Merci, votre email ?",
+                    occurred_at=T0 + timedelta(hours=1), now=T0 + timedelta(hours=1))
+    run_sweep(T0 + timedelta(hours=2))
+    [qualify] = _rule_followups(prospect)
+    assert qualify.rule == "warm_qualify"
+    FollowUp.update(state="done", done_at=T0 + timedelta(days=2)).where(FollowUp.id == qualify.id).execute()
+    refresh_next_action([prospect.id])
+
+    run_sweep(T0 + timedelta(days=9))
+    assert _rule_followups(prospect, "quote_callback_7d") == []      # answered, but no quote went out
+
+    sent = T0 + timedelta(days=9, hours=2)                           # Wednesday 11 November, 11:00
+    add_interaction(Prospect.get_by_id(prospect.id), channel="email", direction="out", note="Envoi du devis",
+                    action_code=ActionCode.get(ActionCode.code == "DEVIS"), occurred_at=sent, now=sent)
+    run_sweep(sent + timedelta(hours=1))
+
+    [callback] = _rule_followups(prospect, "quote_callback_7d")
+    assert callback.due_at == sent + timedelta(days=7)
+    assert callback.reason_params == {"sent_at": sent.isoformat(), "days": 7}
+    assert callback.type.code == "callback_after_answer"
 
 
 def test_a_sweep_run_twice_plans_no_duplicate_follow_up(any_ctx):
@@ -187,19 +260,25 @@ def test_a_cold_prospect_is_never_planned_a_call(any_ctx):
     assert FollowUp.select().where(FollowUp.prospect == cold.id).count() == 0
 
 
-def test_a_late_sweep_catches_up_as_if_it_had_run_every_day(any_ctx):
+def test_a_late_sweep_plans_each_cause_once_at_the_next_opening_not_a_backlog_of_past_dates(any_ctx):
     daily = [_contact(t, at=T0) for t in ("hot", "warm", "cold")]
     for days in range(1, 41):
         run_sweep(T0 + timedelta(days=days))
-    planned_daily = {(f.rule, f.due_at) for f in FollowUp.select()}
+    planned_daily = {f.cause_key: f.due_at for f in FollowUp.select()}
     statuses_daily = [_status(p) for p in daily]
     FollowUp.delete().execute()
+    refresh_next_action()
     Prospect.update(activity_status="normal").execute()
 
-    run_sweep(T0 + timedelta(days=40))
+    late = T0 + timedelta(days=40)          # Saturday 12 December, 09:00: open
+    run_sweep(late)
 
     assert [_status(p) for p in daily] == statuses_daily == ["lost", "dormant", "normal"]
-    assert {(f.rule, f.due_at) for f in FollowUp.select()} == planned_daily
+    caught_up = {f.cause_key: f for f in FollowUp.select()}
+    assert set(caught_up) == set(planned_daily) and len(caught_up) == 2
+    for key, followup in caught_up.items():
+        assert followup.due_at == late      # the next opening: now
+        assert followup.reason_params["planned_for"] == planned_daily[key].isoformat()
 
 
 def test_the_api_shows_activity_status_and_next_action_after_sweep_as_of(app, runner, client):
@@ -218,7 +297,10 @@ def test_the_api_shows_activity_status_and_next_action_after_sweep_as_of(app, ru
     action = body["next_action"]
     assert action["type"] == "Appel pour proposer un RDV"
     assert action["rule"] == "hot_no_interaction_48h"
-    assert action["due_at"].startswith("2026-11-04T") and action["due_at"].endswith("+00:00")
+    # Swept as of the 25th only: the call due on the 4th is planned at the next opening, saying so.
+    assert action["due_at"] == "2026-11-26T08:30:00+00:00"
+    assert action["reason_params"]["planned_for"].startswith("2026-11-04T")
+    assert action["rule_reason"].endswith("(prévu le 04/11, planifié au rattrapage)")
 
 
 def test_sweep_as_of_rejects_a_malformed_date(runner):

@@ -1,5 +1,6 @@
-"""The business calendar (seed 000: "48 heures ouvrés"): weekends, Senegalese holidays, Saturday half days,
-times outside opening hours, and a Paris calendar across both daylight-saving changes.
+"""The business calendar (seed 000: "48 heures ouvrés", two working days as the clinic reads it): weekends,
+Senegalese holidays, Saturday half days, times outside opening hours, and a Paris calendar across both
+daylight-saving changes. Opening-hour arithmetic stays for a business that counts its target in hours.
 
 NEST's week: Monday to Friday 08:30-18:00 (9.5 h), Saturday 09:00-13:00 (4 h), Sunday closed. Dakar is
 UTC+0, so for the NEST calendar the naive-UTC values below are also the wall-clock times.
@@ -11,8 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from webapp.rules.worktime import (Calendar, add_calendar_days, add_working_hours, calendar_from_settings,
-                                   is_open, last_working_moment, next_opening, working_hours_between)
+from webapp.rules.worktime import (Calendar, add_calendar_days, add_working_days, add_working_hours,
+                                   add_working_time, calendar_from_settings, is_open, last_working_moment,
+                                   next_opening, working_hours_between)
 from webapp.services.defaults import SETTINGS
 
 HOURS = SETTINGS["working_hours"]
@@ -47,6 +49,63 @@ def test_senegalese_public_holidays_come_from_the_holidays_package_with_french_n
 
 def test_a_paris_calendar_gets_french_holidays():
     assert PARIS.holidays[date(2026, 7, 14)] == "Fête nationale"
+
+
+# --- two working days: "sous 48 heures ouvrées" as the clinic reads it ------------------------------------
+
+WORKING_DAYS = [
+    # (what a person would say, start, days, expected)
+    ("a weekday question on Monday at 10:00 is due Wednesday at 10:00",
+     dt(2026, 3, 2, 10), 2, dt(2026, 3, 4, 10)),
+    ("Friday afternoon counts the Saturday half day and lands on Monday afternoon",
+     dt(2026, 3, 6, 16), 2, dt(2026, 3, 9, 16)),
+    ("Thursday 15:00 lands on Saturday after its closing, so at its close",
+     dt(2026, 3, 5, 15), 2, dt(2026, 3, 7, 13)),
+    ("Saturday 14:08, after closing, counts from Monday's opening: Wednesday 08:30",
+     dt(2026, 3, 7, 14, 8), 2, dt(2026, 3, 11, 8, 30)),
+    ("on the eve of Independence Day the holiday, Sunday and Easter Monday are skipped",
+     dt(2026, 4, 3, 10), 2, dt(2026, 4, 8, 10)),
+    ("a request during the night counts from the morning's opening",
+     dt(2026, 3, 10, 23), 2, dt(2026, 3, 13, 8, 30)),
+    ("a request before opening counts from the opening",
+     dt(2026, 3, 2, 6), 2, dt(2026, 3, 4, 8, 30)),
+    ("Labour Day (Friday 1 May) is skipped",
+     dt(2026, 4, 30, 11), 2, dt(2026, 5, 4, 11)),
+    ("zero days from a closed moment is the next opening",
+     dt(2026, 3, 8, 10), 0, dt(2026, 3, 9, 8, 30)),
+]
+
+
+@pytest.mark.parametrize("start, days, expected", [w[1:] for w in WORKING_DAYS], ids=[w[0] for w in WORKING_DAYS])
+def test_adding_working_days_on_nest_calendar(start, days, expected):
+    assert add_working_days(NEST, start, days) == expected
+
+
+def test_two_working_days_in_paris_keep_the_local_clock_time_across_dst():
+    # Friday 27 March 16:00 CET: Saturday is day one, Monday 30 March 16:00 CEST day two.
+    assert add_working_days(PARIS, paris(2026, 3, 27, 16), 2) == dt(2026, 3, 30, 14)
+
+
+@pytest.mark.parametrize("unit, count, expected", [("working_days", 2, dt(2026, 3, 9, 16)),
+                                                   ("working_hours", 48, dt(2026, 3, 13, 12, 30))])
+def test_the_unit_of_working_time_is_configuration(unit, count, expected):
+    assert add_working_time(NEST, dt(2026, 3, 6, 16), count, unit) == expected
+
+
+def test_an_unknown_unit_or_negative_days_are_refused():
+    with pytest.raises(ValueError):
+        add_working_time(NEST, dt(2026, 3, 6, 16), 2, "fortnights")
+    with pytest.raises(ValueError):
+        add_working_days(NEST, dt(2026, 3, 6, 16), -1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=st.datetimes(min_value=dt(2026, 1, 1), max_value=dt(2026, 12, 31)),
+       days=st.integers(min_value=0, max_value=20))
+def test_working_days_land_inside_opening_hours_and_never_before_the_start(start, days):
+    for cal in (NEST, PARIS):
+        end = add_working_days(cal, start, days)
+        assert end >= start and last_working_moment(cal, end) == end
 
 
 # --- adding working hours ------------------------------------------------------------------------------

@@ -2,17 +2,29 @@
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from . import config, db, i18n, labels, ratelimit, security
+from .rules.numbers import MAX_ID
 from .views import register_blueprints
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in our URLs: an id a database can hold. A larger number is a 404, not a 500 from
+    SQLite's "int too large"."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app from RELANCE_* variables, overridden by `test_config` in tests."""
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=str(ROOT / "templates"), static_folder="static")
+    app.url_map.converters["int"] = IdConverter
     instance = Path(app.instance_path)
     app.config.update(config.from_environment(instance))
     if test_config:

@@ -6,6 +6,8 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from .models import database
 from .models.users import ROLES
+from .security import TOKEN_SCOPES
+from .services.audit import record as audit
 
 
 def _app():
@@ -41,13 +43,17 @@ def create_user_command(email, role, name, password):
 
 @click.command("create-token")
 @click.argument("name")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(list(TOKEN_SCOPES)),
+              help="What the token may do (repeat for several); every scope when none is given.")
 @with_appcontext
-def create_token_command(name):
+def create_token_command(name, scopes):
     """Create an API token and print it (shown once, stored hashed)."""
     from .services.tokens import create_token
 
     with database.connection_context():
-        click.echo(create_token(name)[1])
+        row, plain = create_token(name, scopes=list(scopes) or None)
+        audit("token.create", "api_token", row.id, detail=f"{row.prefix}… {name} [{row.scopes}]")
+        click.echo(plain)
 
 
 @click.command("demo")
@@ -151,7 +157,26 @@ def intake_rescan_command():
                f"{sum(s == 'failed' for s in states)} failed")
 
 
+@click.command("erase")
+@click.option("--prospect", "prospect_id", type=int, required=True, help="The prospect's id.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def erase_command(prospect_id, yes):
+    """Erase a person's data on their request (anonymised; counts kept), as the manager's button does."""
+    from .models import Prospect
+    from .services.rights import erase_person
+
+    with database.connection_context():
+        prospect = Prospect.get_or_none(Prospect.id == prospect_id)
+        if prospect is None:
+            raise click.BadParameter("no such prospect", param_hint="--prospect")
+        if not yes:
+            click.confirm(f"Erase the personal data of prospect {prospect_id}? This cannot be undone", abort=True)
+        result = erase_person(prospect, None)
+    click.echo(f"prospect {prospect_id} erased: {result.detail}")
+
+
 def register_commands(app) -> None:
     for command in (create_user_command, create_token_command, demo_command, sweep_command,
-                    send_reminders_command, add_source_command, intake_rescan_command):
+                    send_reminders_command, add_source_command, intake_rescan_command, erase_command):
         app.cli.add_command(command)

@@ -3,6 +3,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .files import private_dir
+
 
 def _flag(value: str | None, default: bool) -> bool:
     if value is None or value == "":
@@ -17,7 +19,7 @@ def _secret_key(instance_path: Path) -> str:
         return key
     path = instance_path / "secret_key"
     if not path.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
+        private_dir(instance_path)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
@@ -34,8 +36,11 @@ def from_environment(instance_path: Path) -> dict:
         "TIMEZONE": env("RELANCE_TIMEZONE", "Africa/Dakar"),
         "PHONE_REGION": env("RELANCE_PHONE_REGION", "SN").upper(),
         "SESSION_COOKIE_SECURE": _flag(env("RELANCE_SECURE_COOKIES"), False),
-        "RATELIMIT_STORAGE_URI": env("RELANCE_RATELIMIT_STORAGE_URL", "memory://"),
+        "RATELIMIT_STORAGE_URI": env("RELANCE_RATELIMIT_STORAGE_URL")
+        or f"sqlite:///{instance_path / 'ratelimit.db'}",
         "LOGIN_RATE_LIMIT": env("RELANCE_LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        "API_RATE_LIMIT": env("RELANCE_API_RATE_LIMIT", "600 per minute"),
+        "SESSION_IDLE_MINUTES": int(env("RELANCE_SESSION_IDLE_MINUTES", str(8 * 60))),
         "PAGE_SIZE": int(env("RELANCE_PAGE_SIZE", "25")),
         "BOARD_POLL_SECONDS": int(env("RELANCE_BOARD_POLL_SECONDS", "15")),
         "SMTP_URL": env("RELANCE_SMTP_URL", ""),

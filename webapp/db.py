@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
 from playhouse.migrations import Runner
 
+from .files import private_file
 from .models import database
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -30,7 +31,7 @@ def open_database(url: str) -> Database:
         # sqlite:///relative.db and sqlite:////absolute/path.db, as SQLAlchemy writes them.
         path = unquote(parsed.path[1:])
         if path not in (":memory:", ""):
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_file(path)
         pragmas = dict(SQLITE_PRAGMAS, **dict(parse_qsl(parsed.query)))
         # BEGIN IMMEDIATE: a read-then-write transaction would otherwise fail at once with SQLITE_BUSY.
         return SqliteDatabase(path or ":memory:", pragmas=pragmas, lock_type="IMMEDIATE",

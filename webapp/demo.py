@@ -3,6 +3,12 @@
 Everything goes through the services real use goes through (record_contact, add_interaction,
 change_temperature, set_do_not_contact), backdated with `now=`, so dedupe, histories and action
 budgets are real. Repeatable for a seed. The shared password is for demonstration only.
+
+The history is built back from the day it runs, in the business calendar's opening hours (no contact on
+a Saturday afternoon, a Sunday, a public holiday or before opening), and the procedure was kept: each rule
+follow-up whose day has gone by was done on its day, with the contact it was; what is due from today on
+is planned by the sweep's own rules. So the first `relance sweep` agrees with the demo: it has nothing to
+catch up, and a board shows a clinic at work, not a backlog.
 """
 import random
 from urllib.parse import urlencode
@@ -13,13 +19,17 @@ from flask import current_app
 from .demo_data import (ASKS, CHANNELS, CODE_NOTES, COOLER, EMAIL_DOMAINS, FIRST_CODE, FURTHER, FURTHER_COUNT,
                         LAST_NAMES, LOST_WEIGHTS, MALE_ASKS, MANUAL_COMMENTS, MEN, NOTES, ORIGINS,
                         PATIENT_CALLS, QUALIFICATIONS, TEMPERATURES, TRIAGED, WARMER, WOMEN)
+from .demo_procedure import keep_procedure
 from .models import (ActionCode, ActivityStatusChange, FollowUp, FollowUpType, LostReason, Patient,
                      Prospect, Stage, StageChange, User, database)
 from .rules.activity import activity_status
 from .rules.phones import normalise_phone
 from .rules.text import fold, search_text
+from .rules.worktime import last_working_moment, local_time, next_opening, opening_span
 from .services.defaults import setting
+from .services.followups import business_calendar
 from .services.next_action import refresh_next_action
+from .services.sweep import sweep_rules
 from .services.prospects import (ContactInput, add_interaction, change_temperature, record_contact,
                                  set_do_not_contact)
 from .services.users import create_user
@@ -39,11 +49,12 @@ def _pick(rng: random.Random, weighted: list):
     return rng.choices([value for value, _ in weighted], weights=[w for _, w in weighted])[0]
 
 
-def load_demo(seed: int = 20261123) -> list[tuple[str, str, str]]:
-    """Load the demo once (staff, prospects, patients, follow-ups); return (email, role, password)."""
+def load_demo(seed: int = 20261123, now: datetime | None = None) -> list[tuple[str, str, str]]:
+    """Load the demo once (staff, prospects, patients, follow-ups) as of `now` (the clock by default);
+    return (email, role, password)."""
     staff = _ensure_staff()
     if not Prospect.select().where(Prospect.created_by.in_(list(staff.values()))).exists():
-        _Loader(random.Random(seed), utcnow(), staff).run()
+        _Loader(random.Random(seed), now or utcnow(), staff).run()
     return [(email, role, DEMO_PASSWORD) for email, _, role in STAFF]
 
 
@@ -74,7 +85,8 @@ class _Loader:
         self.region = current_app.config.get("PHONE_REGION", "SN")
         self.thresholds = setting("activity_thresholds")
         self.codes = {c.code: c for c in ActionCode.select().where(ActionCode.active)}
-        self.types = {t.name: t for t in FollowUpType.select().where(FollowUpType.active)}
+        self.types = {t.code: t for t in FollowUpType.select().where(FollowUpType.code.is_null(False))}
+        self.cal = business_calendar(now, current_app.config["TIMEZONE"])
         stages = list(Stage.select().where(~Stage.retired).order_by(Stage.position))
         self.open_stages = [s for s in stages if s.kind == "open"]
         self.won_stage = next((s for s in stages if s.kind == "won"), None)
@@ -90,11 +102,13 @@ class _Loader:
                 for at, contact in people[start:start + BATCH]:
                     self._prospect(at, contact)
         with database.atomic():
-            self._suspected_duplicates()
+            self._suspected_duplicates()  # first: the procedure then covers the records they make
+            keep_procedure(self)
             self._patients()
             self._settle_activity_and_plan()
             self._due_today()
             refresh_next_action()   # the follow-ups above are written directly, as of their dates
+        sweep_rules(self.now, only=self.created)   # what the rules ask from today on, as the sweep plans it
         self._web_requests()
 
     def _web_requests(self) -> None:
@@ -133,7 +147,7 @@ class _Loader:
             candidates = list(Prospect.select().where((Prospect.owner == user) & (Prospect.outcome == "open")
                                                       & ~Prospect.do_not_contact).order_by(Prospect.id))
             for prospect in rng.sample(candidates, min(2, len(candidates))):
-                FollowUp.create(prospect=prospect, type=self.types.get("Rappel de qualification"), owner=user,
+                FollowUp.create(prospect=prospect, type=self.types.get("qualify_call"), owner=user,
                                 due_at=self.now + timedelta(minutes=rng.randint(30, 240)),
                                 value=prospect.temperature, comment=rng.choice(MANUAL_COMMENTS),
                                 created_by=user, created_at=self.now - timedelta(days=1))
@@ -192,23 +206,31 @@ class _Loader:
             today - timedelta(days=round(365.25 * self.rng.uniform(20, 42)))).isoformat()))
 
     def _working_time(self, moment: datetime, future: bool = False) -> datetime:
-        """That day within opening hours (Dakar is UTC+0), never on Sunday; in the past unless `future`."""
-        day = moment + timedelta(days=1) if moment.weekday() == 6 else moment
-        at = day.replace(hour=self.rng.randint(8, 17), minute=self.rng.randint(0, 59), second=0,
-                         microsecond=0)
+        """A time within the opening hours of `moment`'s day, or of the next working day when that one is
+        closed (Sunday, a holiday); in the past unless `future`."""
+        day = local_time(self.cal, moment).date()
+        while (span := opening_span(self.cal, day)) is None:
+            day += timedelta(days=1)
+        opens, closes = span
+        at = (opens + (closes - opens) * self.rng.random()).replace(second=0, microsecond=0)
         if future or at < self.now:
             return at
-        # Later today: somewhere between this morning's opening and now, not all just before "now".
-        opening = min(self.now.replace(hour=8, minute=0, second=0, microsecond=0),
-                      self.now - timedelta(hours=1))
-        return opening + (self.now - opening) * self.rng.uniform(0.0, 0.95)
+        return self._earlier_today()
+
+    def _earlier_today(self) -> datetime:
+        """A time in the last opening hours before now (this morning's, or the last working day's when
+        closed now), not all just before "now"."""
+        end = last_working_moment(self.cal, self.now)
+        opens = opening_span(self.cal, local_time(self.cal, end).date())[0]
+        return (opens + (end - opens) * self.rng.uniform(0.0, 0.95)).replace(second=0, microsecond=0)
 
     # -- one prospect's life --------------------------------------------------------------------
     def _prospect(self, created: datetime, contact: ContactInput) -> None:
         rng = self.rng
         author = self.lead if contact.channel in TRIAGED else rng.choice(self.secretaries)
         contact.owner = rng.choice(self.secretaries + [self.lead]) if contact.channel in TRIAGED else author
-        outcome = record_contact(contact, author, now=created)
+        # A chance match (a shared last name and birth date) is offered for review, as intake would.
+        outcome = record_contact(contact, author, now=created, decision="suspect")
         if not outcome.created:
             return
         prospect = outcome.prospect
@@ -229,7 +251,7 @@ class _Loader:
             gap = self.rng.expovariate(1 / 8) + 0.2
             if at + timedelta(days=gap) >= self.now:
                 break  # a contact that has not happened yet (clamping it would bunch them all at "now")
-            at = max(self._working_time(at + timedelta(days=gap)), at + timedelta(minutes=20))
+            at = max(self._working_time(at + timedelta(days=gap)), next_opening(self.cal, at + timedelta(minutes=20)))
             if at >= self.now:
                 break
             times.append(at)
@@ -301,37 +323,41 @@ class _Loader:
         prospect.stage, prospect.updated_at = stage, max(prospect.updated_at, at)
 
     def _before_now(self, last: datetime, wanted: datetime) -> datetime:
-        """`wanted` if it is past; otherwise a time between `last` and now (not all at "now")."""
+        """`wanted` if it is past; otherwise an opening-hours time between `last` and now (not all at "now")."""
         if wanted < self.now:
             return wanted
-        return last + (self.now - last) * self.rng.uniform(0.2, 0.9)
+        for _ in range(5):
+            at = next_opening(self.cal, last + (self.now - last) * self.rng.uniform(0.2, 0.9))
+            if at < self.now:
+                return at.replace(second=0, microsecond=0)
+        return last
 
     def _win(self, prospect: Prospect, last: datetime) -> None:
         at = self._before_now(last, self._working_time(last + timedelta(days=self.rng.randint(1, 7))))
         add_interaction(prospect, channel="visit", direction="in", note="Venue pour sa première consultation",
                         user=prospect.owner, action_code=self.codes.get("VISITE"), occurred_at=at, now=at)
-        self._done_followup(prospect, "Rappel de RDV", "signed_up", at)
+        self._done_followup(prospect, "appointment_reminder", "signed_up", at)
         self._move(prospect, self.won_stage, at, prospect.owner)
         prospect.outcome, prospect.converted_at = "won", at
         prospect.save()
 
     def _lose(self, prospect: Prospect, last: datetime) -> None:
         rng = self.rng
-        at = self._before_now(last, last + timedelta(days=rng.randint(3, 20)))
+        at = self._before_now(last, self._working_time(last + timedelta(days=rng.randint(3, 20))))
         code = "do_not_contact" if prospect.do_not_contact else _pick(rng, LOST_WEIGHTS)
         reason = self.reasons.get(code) or rng.choice(list(self.reasons.values()))
         if reason.code == "do_not_contact" and not prospect.do_not_contact:
             set_do_not_contact(prospect, True, "Demande à ne plus être contactée", self.lead, now=at)
         if reason.code == "not_interested":
-            self._done_followup(prospect, "Rappel de qualification", "not_interested", at)
+            self._done_followup(prospect, "qualify_call", "not_interested", at)
         self._move(prospect, self.lost_stage, at, self.lead, reason=reason)
         prospect.outcome, prospect.lost_reason = "lost", reason
         prospect.save()
 
-    def _done_followup(self, prospect: Prospect, type_name: str, outcome: str, at: datetime) -> None:
+    def _done_followup(self, prospect: Prospect, type_code: str, outcome: str, at: datetime) -> None:
         """Most closed prospects were closed through a follow-up (seed 002's outcomes 2 and 4)."""
         if self.rng.random() < 0.7:
-            FollowUp.create(prospect=prospect, type=self.types.get(type_name), owner=prospect.owner,
+            FollowUp.create(prospect=prospect, type=self.types.get(type_code), owner=prospect.owner,
                             due_at=at - timedelta(days=1), value=prospect.temperature, state="done",
                             outcome=outcome, done_at=at, done_by=prospect.owner, created_by=prospect.owner,
                             created_at=at - timedelta(days=3))
@@ -347,11 +373,21 @@ class _Loader:
         with_phone = [p for p in open_ones if p.phone]
         with_email = [p for p in open_ones if p.email and not p.phone]
         for one, other in zip(self.rng.sample(with_phone, 2), with_email[:2]):
-            at = max(one.last_interaction_at, other.last_interaction_at) + timedelta(hours=2)
+            last = max(one.last_interaction_at, other.last_interaction_at)
+            at = self._before_now(last, next_opening(self.cal, last + timedelta(hours=2)))
             record_contact(ContactInput(first_name=one.first_name, last_name=one.last_name,
                                         phone=one.phone_raw, email=other.email, channel="webform",
                                         note="Formulaire du site : redemande les tarifs"),
                            self.lead, now=min(at, self.now))
+        # Family phones: a daughter writes from her mother's number (a new record, offered for review).
+        mother = self.rng.choice([p for p in with_phone if p.first_name != "Fatou"])
+        daughter = record_contact(
+            ContactInput(first_name="Fatou", last_name=mother.last_name, phone=mother.phone_raw, channel="webform",
+                         note="Formulaire du site : premier rendez-vous"),
+            None, decision="suspect", now=self._before_now(
+                mother.last_interaction_at, next_opening(self.cal, mother.last_interaction_at + timedelta(days=1))))
+        if daughter.created:
+            self.created.append(daughter.prospect.id)
 
     def _patients(self) -> None:
         """A dozen patients: eight converted prospects, four known only to the patient system."""
@@ -388,31 +424,26 @@ class _Loader:
         return patient
 
     def _settle_activity_and_plan(self) -> None:
-        """Statuses as of now (seed 000), then a planned next action for about 40% of open prospects."""
+        """Statuses as of now (seed 000), then a next action planned by hand for most active prospects and
+        a few dormant or lost ones (the rules' own follow-ups come from `_procedure_so_far` and the sweep);
+        the others are "à faire" (seed 004)."""
+        share = {"normal": 0.75, "dormant": 0.3, "lost": 0.1}
         for prospect in self._mine().where(Prospect.outcome == "open").order_by(Prospect.id):
             self._catch_up_activity(prospect, self.now)
-            if not prospect.do_not_contact and self.rng.random() < 0.4:
+            if not prospect.do_not_contact and self.rng.random() < share[prospect.activity_status]:
                 self._plan(prospect)
 
     def _plan(self, prospect: Prospect) -> None:
-        rng, last = self.rng, prospect.last_interaction_at
-        recent = (self.now - last).days <= 30
-        if recent and prospect.temperature == "hot":
-            rule = ("hot_no_interaction_48h", "Chaud sans interaction depuis 48 h",
-                    "Appel pour proposer un RDV", 2)
-        elif recent and prospect.qualification in ("quote", "programme"):
-            rule = (f"{prospect.qualification}_callback_7d",   # the codes of webapp/rules/followups.py
-                    "Devis ou information envoyés : rappeler sous 7 jours",
-                    "Rappel après devis / information", 7)
-        elif recent and prospect.temperature == "warm":
-            rule = ("warm_qualify", "Tiède : rappeler pour qualifier", "Rappel de qualification", 3)
+        """A person's plan: an appointment booked for some who asked for one, else a call or documentation
+        to send, mostly ahead, a few some days late (the "overdue" of a real day)."""
+        rng = self.rng
+        if prospect.qualification == "appointment" and prospect.temperature != "cold" and rng.random() < 0.5:
+            code, comment = "appointment", "RDV avec la sage-femme"
+            due = self._working_time(self.now + timedelta(days=rng.uniform(1, 10)), future=True)
         else:
-            rule = (None, "", rng.choice(["Rappel de qualification", "Envoi de documentation"]), None)
-        name, reason, type_name, delay = rule
-        due = last + timedelta(days=delay) if delay else self._working_time(
-            self.now + timedelta(days=rng.uniform(-6, 14)), future=True)
-        FollowUp.create(prospect=prospect, type=self.types.get(type_name), owner=prospect.owner, due_at=due,
+            code, comment = rng.choice(["qualify_call", "send_documentation"]), rng.choice(MANUAL_COMMENTS)
+            due = self._working_time(self.now + timedelta(days=rng.uniform(-3, 14)), future=True)
+        planned_at = max(prospect.created_at, min(due, self.now) - timedelta(days=rng.uniform(1, 5)))
+        FollowUp.create(prospect=prospect, type=self.types.get(code), owner=prospect.owner, due_at=due,
                         value="lost" if prospect.activity_status == "lost" else prospect.temperature,
-                        comment="" if name else rng.choice(MANUAL_COMMENTS), rule=name, rule_reason=reason,
-                        created_by=None if name else prospect.owner,
-                        created_at=min(last + timedelta(minutes=5), self.now))
+                        comment=comment, created_by=prospect.owner, created_at=planned_at)

@@ -43,6 +43,7 @@ FURTHER = [(("phone", "out", ["APL", "APL", "RLC", "MSG", "CALL 2", "APL MSQ", "
            (("phone", "in", ["APL ENT"]), 15), (("whatsapp", "out", ["WA"]), 12),
            (("whatsapp", "in", [None]), 6), (("sms", "out", ["SMS", "SMS INJ", "SMS FDJ"]), 6),
            (("email", "out", ["MAIL", "MAIL DEC", "MAIL INJ"]), 6), (("email", "in", [None]), 2),
+           (("email", "out", ["DEVIS"]), 2), (("whatsapp", "out", ["DOC"]), 2),
            (("visit", "in", ["VISITE"]), 5), (("facebook", "in", [None]), 2), (("webform", "in", [None]), 1)]
 NOTES = {
     ("phone", "out"): ["Pas de réponse, rappeler après 17h", "A confirmé son intérêt, réfléchit au devis",
@@ -68,7 +69,17 @@ NOTES = {
 CODE_NOTES = {"MSG": "Messagerie, message laissé", "SMS INJ": "SMS : injoignable, merci de nous rappeler",
               "MAIL INJ": "Mail après plusieurs appels sans réponse",
               "APL MSQ": "Appel en numéro masqué, a décroché",
-              "CALL 2": "Appel avant inscription : levée des objections sur le prix"}
+              "CALL 2": "Appel avant inscription : levée des objections sur le prix",
+              "DEVIS": "Envoi du devis et des tarifs", "DOC": "Envoi de la brochure du programme"}
+# Seed 001: the answer to a quote or programme request is the quote or the information itself.
+ANSWER_CODES = {"quote": "DEVIS", "programme": "DOC"}
+# The contact a rule follow-up was, when the demo's staff did it on its day.
+RULE_NOTES = {"answer": "Réponse à sa question ; demandez Codou au standard",
+              "hot_no_interaction_48h": "Appel : lui propose un RDV",
+              "requalified_hot_48h": "Appel après requalification : lui propose un RDV",
+              "warm_qualify": "Appel de qualification ; documentation à envoyer",
+              "appointment_reminder": "Rappel du RDV de demain",
+              "callback": "Rappel après l'envoi : des questions sur le devis ?", "call": "Appel"}
 WARMER = ["A rappelé deux fois et demande un RDV", "A demandé le devis détaillé après la visite",
           "Requalifiée après l'atelier : veut commencer le programme", "A consulté les offres plusieurs fois"]
 COOLER = ["Ne donne plus suite aux appels", "Projet reporté à l'année prochaine",

@@ -55,7 +55,8 @@ class PersonForm(OnceForm):
 
 class ContactForm(PersonForm):
     """The secretary's fast form: a call is on the line (name, phone, reason, temperature, note)."""
-    qualification = SelectField(_l("Reason"), choices=_blank(labels.choices(labels.QUALIFICATIONS)),
+    qualification = SelectField(labels.FIELDS["qualification"],
+                                choices=_blank(labels.choices(labels.QUALIFICATIONS)),
                                 validators=[DataRequired(_l("Choose the reason for the contact."))])
     temperature = SelectField(_l("Temperature"), choices=labels.choices(labels.TEMPERATURES), default="warm")
     note = TextAreaField(_l("Note"), validators=[Length(max=5000)])
@@ -63,7 +64,8 @@ class ContactForm(PersonForm):
 
 class ProspectForm(PersonForm):
     """Editing a prospect's identity and qualification."""
-    qualification = SelectField(_l("Reason"), choices=_blank(labels.choices(labels.QUALIFICATIONS)),
+    qualification = SelectField(labels.FIELDS["qualification"],
+                                choices=_blank(labels.choices(labels.QUALIFICATIONS)),
                                 validators=[Optional()])
 
 
@@ -90,3 +92,10 @@ class TemperatureForm(FlaskForm):
 class ConsentForm(FlaskForm):
     do_not_contact = BooleanField(_l("Do not contact"))
     reason = StringField(_l("Why"), validators=[Length(max=500)])
+
+
+class EraseForm(FlaskForm):
+    """Erasing a person's data cannot be undone: the manager confirms it in words."""
+    confirm = BooleanField(_l("I confirm: erase this person's names, phone, email, notes and requests. "
+                              "This cannot be undone."),
+                           validators=[DataRequired(_l("Tick the box to confirm the erasure."))])

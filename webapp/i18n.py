@@ -5,12 +5,16 @@ from functools import lru_cache
 from babel import Locale
 from babel.dates import parse_pattern
 from flask import Flask, current_app, session
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, get_timezone
+from babel.dates import format_date, format_datetime
+from flask_babel import Babel, format_decimal, get_locale, get_timezone
 from flask_login import current_user
 
 from .timeutil import as_utc
 
 LOCALES = ("fr", "en")
+# Dates are written day first in every language: English takes the British conventions (3 Dec 2026,
+# 03/12/2026), never the American month first ("12/3/26" read as the 12th of March here).
+DATE_LOCALES = {"en": "en_GB"}
 
 
 def select_locale() -> str:
@@ -21,6 +25,12 @@ def select_locale() -> str:
         return current_user.locale
     # French first: the business default, not the browser's language, unless a person chose.
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def date_locale() -> str:
+    """The locale that writes the person's dates and times: their language, day first."""
+    name = str(get_locale())
+    return DATE_LOCALES.get(name, name)
 
 
 @lru_cache(maxsize=16)
@@ -34,7 +44,7 @@ def _short_pattern(locale_name: str):
 def short_datetime_formatter():
     """short_datetime with the person's locale and the timezone looked up once, for formatting many
     times in one response (the board's cards: the lookups cost twice the formatting itself)."""
-    locale, pattern = _short_pattern(str(get_locale()))
+    locale, pattern = _short_pattern(date_locale())
     zone = get_timezone()
 
     def format_short(value: datetime | None) -> str:
@@ -52,11 +62,15 @@ def _datetime(value: datetime | None, fmt: str = "short") -> str:
         return ""
     if fmt == "short":
         return short_datetime(value)
-    return format_datetime(as_utc(value), fmt)
+    return format_datetime(as_utc(value), fmt, tzinfo=get_timezone(), locale=date_locale())
 
 
 def _date(value: date | None, fmt: str = "short") -> str:
-    return format_date(value, fmt) if value else ""
+    if not value:
+        return ""
+    if isinstance(value, datetime):  # a stored UTC time: its day in the business timezone
+        value = as_utc(value).astimezone(get_timezone())
+    return format_date(value, fmt, locale=date_locale())
 
 
 def init_app(app: Flask) -> None:

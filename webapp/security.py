@@ -1,13 +1,16 @@
 """Login, roles, CSRF and security headers, wired in one place (rate limits: webapp/ratelimit.py)."""
+import hashlib
+import time
 from functools import wraps
-from hashlib import sha512
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, current_app, flash, g, make_response, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import LoginManager, current_user
+from flask_babel import gettext as _
+from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
 from .models import User
+from .rules.numbers import parse_id
 
 # What each role may do. Admins run the system (users, tokens, sources) and, by least privilege,
 # do not read patients' prospect records.
@@ -15,14 +18,36 @@ PERMISSIONS = {
     "prospects.view": {"secretary", "lead", "manager"},
     "prospects.edit": {"secretary", "lead", "manager"},
     "prospects.classify": {"lead", "manager"},
+    # Suspected duplicates: merge, undo a merge, or mark "different people" (seed 001: the lead).
+    "prospects.merge": {"lead", "manager"},
+    # A person's rights (law 2008-12, GDPR Art. 15 and 17): export everything held on them, or erase it.
+    "prospects.rights": {"manager"},
     "settings.workflow": {"manager"},
     "admin.users": {"admin"},
-    "admin.tokens": {"admin"},
+    # Tokens are listed and revoked by these roles (revoking only takes access away); each scope is
+    # granted only by a role holding the staff right behind it (TOKEN_SCOPES), so an administrator
+    # cannot mint a token that reads records.
+    "admin.tokens": {"admin", "lead", "manager"},
+    "patients.sync": {"lead", "manager"},
     "admin.sources": {"admin"},
     # The website's requests carry health details: triaged by the follow-up lead (and the manager).
     "requests.triage": {"lead", "manager"},
     "audit.view": {"admin", "manager"},
 }
+
+# What a machine's token may do, each with the staff permission a person needs to grant it.
+TOKEN_SCOPES = {
+    "prospects:read": "prospects.view",
+    "prospects:write": "prospects.edit",
+    "requests": "requests.triage",
+    "patients": "patients.sync",
+}
+
+
+def grantable_scopes(user) -> list[str]:
+    """The scopes this person may put on a token: those whose staff right their role holds."""
+    return [scope for scope, permission in TOKEN_SCOPES.items() if can(permission, user)]
+
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -68,23 +93,12 @@ def require(permission: str):
 def _load_user(user_id: str):
     """The cookie holds id:session_token; a rotated token (logout, disabled user) ends the session."""
     ident, _, token = user_id.partition(":")
-    if not ident.isdigit() or not token:
+    if not parse_id(ident) or not token:
         return None
-    user = User.get_or_none(User.id == int(ident))
+    user = User.get_or_none(User.id == parse_id(ident))
     if user is None or not user.active or user.session_token != token:
         return None
     return user
-
-
-def _session_identifier() -> str:
-    """What a session is bound to ("strong" protection): the client's address and User-Agent. The address is
-    `request.remote_addr`, which takes X-Forwarded-For only from the RELANCE_PROXY_COUNT trusted proxies
-    (ProxyFix); Flask-Login's own identifier reads that header from anyone, so a stolen cookie sent with the
-    victim's address in it passed. Same digest as Flask-Login's otherwise: sessions opened before stay valid."""
-    address = request.remote_addr
-    agent = request.headers.get("User-Agent")
-    base = f"{address.encode() if address is not None else None}|{agent.encode() if agent is not None else None}"
-    return sha512(base.encode("utf8")).hexdigest()
 
 
 SECURITY_HEADERS = (
@@ -126,6 +140,55 @@ class SessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+def _session_identifier() -> str:
+    """What binds a session to its browser: the client's address and user agent. The address is
+    `request.remote_addr`, which ProxyFix sets from X-Forwarded-For only when RELANCE_PROXY_COUNT says
+    proxies are in front (Flask-Login's own reads that header from anyone)."""
+    base = f"{request.remote_addr}|{request.headers.get('User-Agent', '')}"
+    return hashlib.sha512(base.encode("utf-8", "replace")).hexdigest()
+
+
+# Polls a page makes by itself: they do not keep an idle session alive.
+BACKGROUND_ENDPOINTS = {"board.changes"}
+SEEN_KEY = "seen"
+SEEN_PRECISION_SECONDS = 60  # the cookie is rewritten at most once a minute
+clock = time.time  # the idle rule's clock (tests move it)
+
+
+def _background() -> bool:
+    return request.endpoint in BACKGROUND_ENDPOINTS or (
+        request.endpoint == "board.index" and "loaded" in request.args)
+
+
+def _redirect(endpoint: str, **values):
+    from . import htmx
+    target = url_for(endpoint, **values)
+    if htmx.is_htmx():  # a fragment swap would put the login page inside the board
+        return htmx.set_headers(make_response("", 204), redirect=target)
+    return redirect(target)
+
+
+def _session_rules():
+    """An idle session ends (RELANCE_SESSION_IDLE_MINUTES, 8 hours by default), and a person whose
+    password an administrator reset chooses her own before anything else."""
+    if request.path.startswith((PUBLIC_PREFIX, "/api/", "/static/")) or not current_user.is_authenticated:
+        return None
+    now, seen = clock(), session.get(SEEN_KEY)
+    if seen is not None and now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
+        from .services.audit import record
+        record("session.expired", "user", current_user.id)
+        logout_user()
+        session.clear()
+        flash(_("You were signed out after a long time without activity. Sign in again."), "warn")
+        return _redirect("auth.login", next=request.full_path if request.method == "GET" else None)
+    if not _background() and (seen is None or now - seen > SEEN_PRECISION_SECONDS):
+        session[SEEN_KEY] = now
+    if current_user.must_change_password and request.endpoint not in (
+            "auth.password", "auth.logout", "auth.language", "static"):
+        return _redirect("auth.password")
+    return None
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
     csrf.init_app(app)
@@ -134,6 +197,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "strong"
     login_manager._session_identifier_generator = _session_identifier
+    app.before_request(_session_rules)
     app.after_request(_headers)
     app.jinja_env.globals["can"] = can
 

@@ -34,17 +34,24 @@ def isoformat(value: datetime | None) -> str | None:
 
 
 def parse_iso_datetime(text: str, tz: str) -> datetime:
-    """Parse ISO 8601; a value without offset is read in the business timezone. Raises ValueError."""
-    parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo(tz))
-    return to_storage(parsed)
+    """Parse ISO 8601; a value without offset is read in the business timezone. Raises ValueError,
+    also for a moment that has no UTC time (year 1 or 9999 at the edge of an offset)."""
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=ZoneInfo(tz))
+        return to_storage(parsed)
+    except OverflowError:
+        raise ValueError(f"out of range: {text!r}") from None
 
 
 def parse_iso_date(text: str) -> date:
     """Parse YYYY-MM-DD (or DD/MM/YYYY as French staff write it). Raises ValueError."""
     text = text.strip()
-    if "/" in text:
-        day, month, year = text.split("/")
-        return date(int(year), int(month), int(day))
-    return date.fromisoformat(text)
+    try:
+        if "/" in text:
+            day, month, year = text.split("/")
+            return date(int(year), int(month), int(day))
+        return date.fromisoformat(text)
+    except OverflowError:
+        raise ValueError(f"out of range: {text!r}") from None

@@ -3,13 +3,14 @@ from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from ..timeutil import utcnow
 from .base import BaseModel
-from .users import User
+from .users import ApiToken, User
 
 
 class AuditEvent(BaseModel):
     at = DateTimeField(default=utcnow, index=True)
     actor = ForeignKeyField(User, null=True, on_delete="SET NULL")
     actor_label = CharField(default="")
+    token = ForeignKeyField(ApiToken, null=True, on_delete="SET NULL")  # a machine acting with it
     action = CharField(index=True)
     record_type = CharField(default="")
     record_id = IntegerField(null=True)

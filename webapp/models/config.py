@@ -24,17 +24,27 @@ class LostReason(BaseModel):
 
 
 class ActionCode(BaseModel):
-    """The lexicon of seed 003 (APL, MSG, SMS, MAIL, RLC…); outbound ones spend the action budget."""
+    """The lexicon of seed 003 (APL, MSG, SMS, MAIL, RLC…); outbound ones spend the action budget.
+
+    `sends_information`: an outbound contact with this code carries the quote, prices or programme
+    information asked for (DEVIS, DOC): seed 001's callback is counted from it (migration 0012).
+    """
     code = CharField(unique=True)
     label = CharField()
     channel = CharField(null=True)
     counts_toward_budget = BooleanField(default=True)
     active = BooleanField(default=True)
+    sends_information = BooleanField(default=False)
 
 
 class FollowUpType(BaseModel):
-    """Seed 002: a configurable step of the follow-up workflow."""
+    """Seed 002: a configurable step of the follow-up workflow.
+
+    `code` is stable (the rules find their type by it: a manager may rename "Rappel de RDV" freely);
+    null for the types a manager adds (migration 0012).
+    """
     name = CharField()
+    code = CharField(null=True, unique=True)
     description = TextField(default="")
     first_step = BooleanField(default=False)
     action = CharField(default="none", choices=[(a, a) for a in FOLLOWUP_ACTIONS])

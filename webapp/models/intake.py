@@ -8,7 +8,7 @@ from .patients import Patient
 from .prospects import Prospect
 
 SOURCE_TYPES = ("webform", "imap", "patients")
-REQUEST_STATES = ("received", "processed", "failed", "spam")
+REQUEST_STATES = ("received", "processed", "failed", "spam", "dismissed")  # dismissed: a failed one set aside
 
 
 class Source(BaseModel):
@@ -43,3 +43,8 @@ class InboundRequest(BaseModel):
 
     class Meta:
         indexes = ((("source", "idempotency_key"), True), (("state", "triage"), False))
+
+    @property
+    def emptied(self) -> bool:
+        """Its raw contents were emptied (after the retention period, or by the person's erasure)."""
+        return self.state != "received" and not self.fingerprint and self.parsed is None and not self.body

@@ -3,7 +3,7 @@ from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKe
                     TextField)
 
 from ..timeutil import utcnow
-from .base import BaseModel
+from .base import BaseModel, JSONField
 from .config import ActionCode, LostReason, Stage
 from .patients import Patient
 from .users import User
@@ -54,6 +54,9 @@ class Prospect(BaseModel):
     # services.next_action.refresh_next_action wherever follow-ups change; the board orders by it
     # through the (stage_id, next_action_at, id) index of migration 0005.
     next_action_at = DateTimeField(null=True)
+    # When the person's data was erased on their request (migration 0015, services/rights.py): the row,
+    # its dates, stage and counts stay for the figures; names, contacts and notes are gone.
+    erased_at = DateTimeField(null=True)
 
     def save(self, force_insert=False, only=None):
         """An update never writes next_action_at: it is derived from the follow-ups (refresh_next_action),
@@ -82,6 +85,9 @@ class Interaction(BaseModel):
     note = TextField(default="")
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
+    # False: an attempt that did not reach the person (no answer, voicemail). It spends the action
+    # budget (seed 003) but is not an interaction *with* them, so the activity clock keeps running.
+    reached = BooleanField(default=True)
 
 
 class TemperatureChange(BaseModel):
@@ -107,6 +113,24 @@ class StageChange(BaseModel):
     lost_reason = ForeignKeyField(LostReason, null=True, on_delete="SET NULL")
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
     changed_at = DateTimeField(default=utcnow)
+    # The prospect's outcome before and after (migration 0013): a stage's kind may change later, the
+    # history must still say "converted" or "reopened" as it was then.
+    from_outcome = CharField(null=True)
+    to_outcome = CharField(null=True)
+
+    @property
+    def outcome_before(self) -> str | None:
+        """from_outcome; for a move recorded without it (the demo loader), its stage's kind."""
+        return self.from_outcome or (self.from_stage.kind if self.from_stage_id else None)
+
+    @property
+    def outcome_after(self) -> str:
+        return self.to_outcome or self.to_stage.kind
+
+    @property
+    def reopened(self) -> bool:
+        """A closed prospect (converted or lost) taken out of its outcome."""
+        return self.outcome_before in ("won", "lost") and self.outcome_after != self.outcome_before
 
 
 class ConsentChange(BaseModel):
@@ -119,10 +143,18 @@ class ConsentChange(BaseModel):
 
 
 class DuplicateCandidate(BaseModel):
-    """A suspected duplicate offered for merge, never merged silently (DESIGN: dedupe)."""
+    """A pair of records sharing a phone, email or birth date: a suspected duplicate offered for merge,
+    never merged silently (DESIGN: dedupe), or two people known to share a number (services/duplicates).
+    States: open (to review), merged (reversible), dismissed ("different people": never suggested again)."""
     prospect = ForeignKeyField(Prospect, on_delete="CASCADE", backref="+")
     other_prospect = ForeignKeyField(Prospect, null=True, on_delete="CASCADE", backref="+")
     patient = ForeignKeyField(Patient, null=True, on_delete="CASCADE")
     matched_on = CharField()
-    state = CharField(default="open")  # open, merged, dismissed
+    state = CharField(default="open", index=True)  # open, merged, dismissed (index: migration 0008)
     created_at = DateTimeField(default=utcnow)
+    # Migration 0008: who decided, when, and for a merge what moved (to undo it exactly).
+    decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    decided_at = DateTimeField(null=True)
+    kept = ForeignKeyField(Prospect, null=True, on_delete="SET NULL", backref="+")
+    merged = ForeignKeyField(Prospect, null=True, on_delete="SET NULL", backref="+")
+    detail = JSONField(null=True)

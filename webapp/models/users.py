@@ -24,6 +24,8 @@ class User(BaseModel):
     locale = CharField(null=True)
     created_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField(null=True)
+    # Set when an administrator resets the password: the person chooses her own at the next login.
+    must_change_password = BooleanField(default=False)
 
     @property
     def initials(self) -> str:
@@ -55,3 +57,9 @@ class ApiToken(BaseModel):
     created_at = DateTimeField(default=utcnow)
     last_used_at = DateTimeField(null=True)
     revoked_at = DateTimeField(null=True)
+    # What the machine may do, space-separated (security.TOKEN_SCOPES), chosen when it is created.
+    scopes = CharField(default="")
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()

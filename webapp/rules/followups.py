@@ -1,16 +1,26 @@
 """Response deadlines and the follow-ups the rules plan (seeds 000, 001, 002), from a prospect's facts.
 
-Each rule has a stable code (stored in `FollowUp.rule`) and, per cause, a key (`FollowUp.cause_key`,
+Each rule has a stable code (stored in `FollowUp.rule`), finds its follow-up type by the type's stable
+code (a manager may rename the type), gives its reason as a code and parameters (translated when shown),
+and, per cause, a key (`FollowUp.cause_key`,
 "rule:prospect id:anchor instant") that comes out the same whenever the same cause is seen again: the
 caller stores it under a unique constraint, so a sweep run twice plans once, while a new cause (a new
 question, a new appointment date) plans anew. A rule fires once its cause has happened as of `now`;
 `due_at` is the deadline by which the follow-up should be done, always inside opening hours.
 Datetimes follow `worktime`: naive means UTC, aware is accepted, results are naive UTC.
 
+`due_followups` says what the rules ask for; `next_actions` is what a sweep plans of it (seed 004: every
+open prospect has *a* next action, not a pile): nothing when a follow-up is already planned no later
+than the rule's own due time (a person's plan wins), at most one per pass, and a cause seen only after
+its due day (downtime, imported history, a fresh install) planned once at the next opening, its reason
+saying for when it was due — never a backlog of past dates.
+
 What the seeds decide, rule by rule (seed 000 unless said otherwise):
 - Answers are owed to hot and warm prospects only: "Pour tout type de prospect chaud ou tiède, nous
   répondons toujours à la première question et à toutes les questions [...] dans les 15 jours suivant le
-  premier contact (idéalement, dans les 48 heures ouvrés)". A cold prospect's first contact is our own
+  premier contact (idéalement, dans les 48 heures ouvrés)": two working days ("jours ouvrés", as the
+  clinic reads it; `answer_target` in the settings, or opening hours for a business that means them).
+  A cold prospect's first contact is our own
   outreach, ending with the website and Facebook links: a template matter, no deadline.
 - Cold prospects get no rule at all: "nous n'appelons pas ces prospects".
 - Hot silence counts clock hours ("au bout de 48h"), unlike answers ("48 heures ouvrés"); the call is
@@ -22,42 +32,46 @@ What the seeds decide, rule by rule (seed 000 unless said otherwise):
   deadline is the last working moment inside the 48 clock hours.
 - Warm: "nous rappelons ces prospects [...] Nous leur envoyons ensuite de la documentation": the rule
   plans the call; the documentation is the call's next step (seed 002), planned when it is marked done.
-  The seed gives no delay: `warm_qualify_after_hours` (48, as for hot) after the first answer.
+  The seed gives no delay: `warm_qualify_after_hours` (48, as for hot) after the first answer; not
+  while an appointment is booked (the appointment's reminder is the next action).
 - Quote or programme request (seed 001): "Rappeler dans les 7 jours après la réponse à la demande": a
-  deadline 7 calendar days after `answered_at`, pulled back to the last working moment before it.
+  deadline 7 calendar days after the answer that carried the quote or the information
+  (`information_sent_at`: an outbound contact whose action code is marked so, e.g. DEVIS, DOC), pulled
+  back to the last working moment before it; any other first contact is not that answer.
 - Appointment (seed 001): "Rappel de RDV par appel téléphonique": due by the close of the working day
   before the appointment's day, for any booked appointment, whatever the qualification.
 - Consent and outcome: a prospect marked "do not contact", won or lost gets nothing (DESIGN).
 """
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from ..timeutil import to_storage
-from .worktime import (Calendar, add_calendar_days, add_working_hours, last_working_moment, local_time,
+from .worktime import (UNITS, Calendar, add_calendar_days, add_working_time, last_working_moment, local_time,
                        next_opening)
 
 ANSWERED_TEMPERATURES = ("hot", "warm")
 
 # Defaults for the keys services/defaults.SETTINGS does not carry yet; a setting, when present, wins.
 RULE_DEFAULTS = {
-    "first_answer_working_hours": 48,
+    "answer_target": {"count": 2, "unit": "working_days"},   # seed 000: "48 heures ouvrées"
     "answer_window_days": 15,
     "hot_silence_hours": 48,
     "requalified_call_hours": 48,
     "warm_qualify_after_hours": 48,
     "callback_after_answer_days": 7,
+    # rule -> the stable code of its follow-up type (FollowUpType.code), never the display name.
     "rule_types": {
-        "first_answer": "Réponse à la demande",
-        "answer_question": "Réponse à la demande",
-        "hot_no_interaction_48h": "Appel pour proposer un RDV",
-        "requalified_hot_48h": "Appel pour proposer un RDV",
-        "warm_qualify": "Rappel de qualification",
-        "quote_callback_7d": "Rappel après devis / information",
-        "programme_callback_7d": "Rappel après devis / information",
-        "appointment_reminder": "Rappel de RDV",
+        "first_answer": "answer",
+        "answer_question": "answer",
+        "hot_no_interaction_48h": "appointment_call",
+        "requalified_hot_48h": "appointment_call",
+        "warm_qualify": "qualify_call",
+        "quote_callback_7d": "callback_after_answer",
+        "programme_callback_7d": "callback_after_answer",
+        "appointment_reminder": "appointment_reminder",
     },
 }
 
@@ -78,27 +92,34 @@ class ProspectFacts:
     previous_temperature: str | None = None   # the temperature before that change
     appointment_at: datetime | None = None
     answered_at: datetime | None = None       # our first answer
+    information_sent_at: datetime | None = None  # our last answer that carried the quote / information
     created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
 class PlannedFollowUp:
-    """A follow-up a rule asks for: which rule, for which cause, of which type, due when, and why."""
+    """A follow-up a rule asks for: which rule, for which cause, of which type (its code), due when, and
+    why (a reason code and its parameters, translated when shown: see webapp/reasons.py)."""
     rule: str
     cause_key: str
-    type_name: str
+    type_code: str
     due_at: datetime
-    reason_fr: str
+    reason_code: str
+    reason_params: Mapping = field(default_factory=dict)
+
+    @property
+    def caught_up(self) -> bool:
+        return "planned_for" in self.reason_params
 
 
 class ResponseDeadlines(NamedTuple):
-    target_at: datetime  # first contact + 48 working hours
+    target_at: datetime  # first contact + the answer target (two working days)
     limit_at: datetime   # first contact + 15 days
 
 
 @dataclass(frozen=True)
 class _Config:
-    answer_hours: float
+    answer_target: Mapping
     window_days: int
     hot_silence_hours: float
     requalified_hours: float
@@ -114,8 +135,15 @@ def response_deadlines(facts: ProspectFacts, cal: Calendar, settings: Mapping) -
     if f.temperature not in ANSWERED_TEMPERATURES or first is None:
         return None
     cfg = _config(settings)
-    return ResponseDeadlines(add_working_hours(cal, first, cfg.answer_hours),
+    return ResponseDeadlines(answer_due(cal, first, cfg.answer_target),
                              add_calendar_days(cal, first, cfg.window_days))
+
+
+def answer_due(cal: Calendar, asked: datetime, target: Mapping) -> datetime:
+    """When a question asked at `asked` must be answered: the one function behind every first-answer
+    deadline (the rules, Ma journée's time left, the requests pages, the digest). `target` is the
+    `answer_target` setting, {"count": 2, "unit": "working_days"} for NEST."""
+    return add_working_time(cal, asked, target["count"], target["unit"])
 
 
 def due_followups(facts: ProspectFacts, cal: Calendar, settings: Mapping,
@@ -129,20 +157,51 @@ def due_followups(facts: ProspectFacts, cal: Calendar, settings: Mapping,
     return sorted(planned, key=lambda p: (p.due_at, p.rule))
 
 
+def next_actions(asked: Iterable[PlannedFollowUp], planned_until: datetime | None, cal: Calendar,
+                 now: datetime) -> list[PlannedFollowUp]:
+    """Of what the rules ask for (causes not planned before), what to plan now: one next action, not a pile.
+
+    Seed 004: a prospect has *a* next action. A rule plans nothing while a follow-up is planned no later
+    than its own due time (`planned_until`, the earliest planned one: a person's plan wins); when that
+    one is done or cancelled, the next pass looks again. A cause whose due day has already gone by is
+    planned at the next opening instead (`caught_up`). At most one follow-up per pass: the soonest.
+    """
+    now = to_storage(now)
+    for planned in sorted((caught_up(p, cal, now) for p in asked), key=lambda p: (p.due_at, p.rule)):
+        if planned_until is None or to_storage(planned_until) > planned.due_at:
+            return [planned]
+    return []
+
+
+def caught_up(planned: PlannedFollowUp, cal: Calendar, now: datetime) -> PlannedFollowUp:
+    """A follow-up first planned after its due day (downtime, imported history, a fresh install): due at
+    the next opening, its reason keeping the date it was due for ("prévu le 18/06, planifié au
+    rattrapage"). One due earlier today stays: it is still today's to-do, not late."""
+    now = to_storage(now)
+    if _local_date(planned.due_at, cal.zone) >= _local_date(now, cal.zone):
+        return planned
+    params = {**planned.reason_params, "planned_for": planned.due_at.isoformat()}
+    return replace(planned, due_at=next_opening(cal, now), reason_params=params)
+
+
 def followup_state(due_at: datetime, done_at: datetime | None, now: datetime, abandon_after_days: int,
-                   *, tz: str) -> str:
+                   *, tz: str, planned_at: datetime | None = None) -> str:
     """"planned", "overdue", "abandoned" or "done", by local dates in the business timezone `tz`.
 
     Seed 002 plans follow-ups by date: one is to do on its day, overdue from the next day, and abandoned
-    once `abandon_after_days` days have passed since its date without it ever being done.
+    once `abandon_after_days` days have passed without it ever being done — counted from its date, or from
+    when it was planned (`planned_at`) if that came later: a follow-up born late is nobody's abandonment
+    on its first day.
     """
     if done_at is not None:
         return "done"
     zone = ZoneInfo(tz)
-    days_late = (_local_date(now, zone) - _local_date(due_at, zone)).days
+    today = _local_date(now, zone)
+    days_late = (today - _local_date(due_at, zone)).days
     if days_late <= 0:
         return "planned"
-    if days_late >= abandon_after_days:
+    since = max(to_storage(due_at), to_storage(planned_at)) if planned_at is not None else due_at
+    if (today - _local_date(since, zone)).days >= abandon_after_days:
         return "abandoned"
     return "overdue"
 
@@ -150,13 +209,12 @@ def followup_state(due_at: datetime, done_at: datetime | None, now: datetime, ab
 # --- the rules: each returns one PlannedFollowUp or None --------------------------------------------
 
 def _first_answer(f: ProspectFacts, cal: Calendar, cfg: _Config, now: datetime) -> PlannedFollowUp | None:
-    # seed 000: "nous répondons toujours à la première question" — target 48 working hours.
+    # seed 000: "nous répondons toujours à la première question" — "48 heures ouvrées": two working days.
     anchor = _first_contact(f)
     if f.answered_at is not None or f.last_inbound_at is None or anchor is None or anchor > now:
         return None
-    due = add_working_hours(cal, anchor, cfg.answer_hours)
-    return _planned("first_answer", f, anchor, due, cfg,
-                    f"Première question sans réponse : répondre sous {cfg.answer_hours:g} h ouvrées")
+    due = answer_due(cal, anchor, cfg.answer_target)
+    return _planned("first_answer", f, anchor, due, cfg, _target_params(cfg))
 
 
 def _later_question(f: ProspectFacts, cal: Calendar, cfg: _Config, now: datetime) -> PlannedFollowUp | None:
@@ -168,9 +226,8 @@ def _later_question(f: ProspectFacts, cal: Calendar, cfg: _Config, now: datetime
         return None
     if asked > add_calendar_days(cal, first, cfg.window_days):
         return None
-    due = add_working_hours(cal, asked, cfg.answer_hours)
-    return _planned("answer_question", f, asked, due, cfg,
-                    f"Nouvelle question sans réponse : répondre sous {cfg.answer_hours:g} h ouvrées")
+    due = answer_due(cal, asked, cfg.answer_target)
+    return _planned("answer_question", f, asked, due, cfg, _target_params(cfg))
 
 
 def _hot_silence(f: ProspectFacts, cal: Calendar, cfg: _Config, now: datetime) -> PlannedFollowUp | None:
@@ -186,8 +243,7 @@ def _hot_silence(f: ProspectFacts, cal: Calendar, cfg: _Config, now: datetime) -
     if now < silent_until:
         return None
     return _planned("hot_no_interaction_48h", f, anchor, next_opening(cal, silent_until), cfg,
-                    f"Chaud sans interaction depuis {cfg.hot_silence_hours:g} h : "
-                    "appeler pour proposer un RDV")
+                    {"hours": cfg.hot_silence_hours})
 
 
 def _requalified_hot(f: ProspectFacts, cal: Calendar, cfg: _Config, now: datetime) -> PlannedFollowUp | None:
@@ -197,40 +253,34 @@ def _requalified_hot(f: ProspectFacts, cal: Calendar, cfg: _Config, now: datetim
     if f.temperature != "hot" or not _requalified_from_cold(f) or changed is None or changed > now:
         return None
     due = _within(cal, changed, changed + timedelta(hours=cfg.requalified_hours))
-    return _planned("requalified_hot_48h", f, changed, due, cfg,
-                    f"Requalifié de froid à chaud : appeler sous {cfg.requalified_hours:g} h")
+    return _planned("requalified_hot_48h", f, changed, due, cfg, {"hours": cfg.requalified_hours})
 
 
 def _warm_qualify(f: ProspectFacts, cal: Calendar, cfg: _Config, now: datetime) -> PlannedFollowUp | None:
     # seed 000: "nous rappelons ces prospects et leur demandons des renseignements nous permettant de
     # mieux les qualifier. Nous leur envoyons ensuite de la documentation" (the next step, seed 002).
-    if f.temperature != "warm" or _answer_pending(f, cal, cfg, now):
-        return None
+    if f.temperature != "warm" or _upcoming_appointment(f, now) or _answer_pending(f, cal, cfg, now):
+        return None  # an appointment booked says enough: its reminder is the next action
     anchor = f.answered_at or _first_contact(f)
     if anchor is None or anchor > now:
         return None
     due = next_opening(cal, anchor + timedelta(hours=cfg.warm_after_hours))
-    return _planned("warm_qualify", f, anchor, due, cfg,
-                    "Tiède : rappeler pour mieux le qualifier, puis envoyer la documentation")
+    return _planned("warm_qualify", f, anchor, due, cfg, {})
 
 
-_CALLBACKS = {
-    "quote": ("quote_callback_7d", "Devis / tarifs envoyés"),
-    "programme": ("programme_callback_7d", "Informations sur le programme envoyées"),
-}
+_CALLBACKS = {"quote": "quote_callback_7d", "programme": "programme_callback_7d"}
 
 
 def _callback_after_answer(f: ProspectFacts, cal: Calendar, cfg: _Config,
                            now: datetime) -> PlannedFollowUp | None:
     # seed 001: "Demande de devis ou d'informations tarifaires / Demande d'informations sur le programme
-    # NEST: Rappeler dans les 7 jours après la réponse à la demande".
-    if f.qualification not in _CALLBACKS or f.answered_at is None or f.answered_at > now:
+    # NEST: Rappeler dans les 7 jours après la réponse à la demande" — the answer that carried it.
+    sent = f.information_sent_at
+    if f.qualification not in _CALLBACKS or sent is None or sent > now:
         return None
-    rule, what = _CALLBACKS[f.qualification]
-    due = _within(cal, f.answered_at, add_calendar_days(cal, f.answered_at, cfg.callback_days))
-    sent = local_time(cal, f.answered_at)
-    return _planned(rule, f, f.answered_at, due, cfg,
-                    f"{what} le {sent:%d/%m} : rappeler sous {cfg.callback_days} jours")
+    due = _within(cal, sent, add_calendar_days(cal, sent, cfg.callback_days))
+    return _planned(_CALLBACKS[f.qualification], f, sent, due, cfg,
+                    {"sent_at": sent.isoformat(), "days": cfg.callback_days})
 
 
 def _appointment_reminder(f: ProspectFacts, cal: Calendar, cfg: _Config,
@@ -245,9 +295,7 @@ def _appointment_reminder(f: ProspectFacts, cal: Calendar, cfg: _Config,
         due = next_opening(cal, now)
     if due >= at:
         return None
-    when = local_time(cal, at)
-    return _planned("appointment_reminder", f, at, due, cfg,
-                    f"RDV du {when:%d/%m} à {when:%H:%M} : appeler pour le rappeler")
+    return _planned("appointment_reminder", f, at, due, cfg, {"appointment_at": at.isoformat()})
 
 
 _RULES = (_first_answer, _later_question, _hot_silence, _requalified_hot, _warm_qualify,
@@ -257,9 +305,14 @@ _RULES = (_first_answer, _later_question, _hot_silence, _requalified_hot, _warm_
 # --- helpers -------------------------------------------------------------------------------------------
 
 def _planned(rule: str, f: ProspectFacts, anchor: datetime, due: datetime, cfg: _Config,
-             reason: str) -> PlannedFollowUp:
+             params: Mapping) -> PlannedFollowUp:
+    # The reason code is the rule's code: webapp/reasons.py says it in the reader's language.
     return PlannedFollowUp(rule=rule, cause_key=f"{rule}:{f.id}:{anchor.isoformat()}",
-                           type_name=cfg.types[rule], due_at=due, reason_fr=reason)
+                           type_code=cfg.types[rule], due_at=due, reason_code=rule, reason_params=params)
+
+
+def _target_params(cfg: _Config) -> dict:
+    return {"count": cfg.answer_target["count"], "unit": cfg.answer_target["unit"]}
 
 
 def _answer_pending(f: ProspectFacts, cal: Calendar, cfg: _Config, now: datetime) -> bool:
@@ -304,10 +357,19 @@ def _normalised(facts: ProspectFacts) -> ProspectFacts:
 def _config(settings: Mapping) -> _Config:
     def get(key):
         return settings.get(key, RULE_DEFAULTS[key])
-    return _Config(answer_hours=float(get("first_answer_working_hours")),
+    return _Config(answer_target=answer_target(settings),
                    window_days=int(get("answer_window_days")),
                    hot_silence_hours=float(get("hot_silence_hours")),
                    requalified_hours=float(get("requalified_call_hours")),
                    warm_after_hours=float(get("warm_qualify_after_hours")),
                    callback_days=int(get("callback_after_answer_days")),
                    types={**RULE_DEFAULTS["rule_types"], **(settings.get("rule_types") or {})})
+
+
+def answer_target(settings: Mapping) -> dict:
+    """The `answer_target` setting, checked: {"count": n, "unit": "working_days" | "working_hours"}."""
+    target = dict(settings.get("answer_target") or RULE_DEFAULTS["answer_target"])
+    if target.get("unit") not in UNITS or float(target.get("count", -1)) < 0:
+        raise ValueError(f"bad answer_target setting: {target!r}")
+    count = float(target["count"])
+    return {"count": int(count) if count.is_integer() else count, "unit": target["unit"]}

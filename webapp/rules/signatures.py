@@ -23,7 +23,8 @@ def check(secret: str, header: str | None, body: bytes, now: float,
         return "missing"
     parts = dict(part.strip().partition("=")[::2] for part in header.split(","))
     stamp, given = parts.get("t", ""), parts.get("v1", "")
-    if not stamp.isdigit() or not given:
+    # ASCII digits only ("²" is a digit to str.isdigit() but not to int()), and a sane length.
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12) or not given:
         return "malformed"
     if abs(now - int(stamp)) > tolerance:
         return "expired"

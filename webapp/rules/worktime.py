@@ -1,7 +1,10 @@
 """Working-time arithmetic over a business calendar: opening hours per weekday, public holidays.
 
-Seed 000: first questions are answered "idéalement, dans les 48 heures ouvrés" — working hours, so
-nights, Sundays and public holidays do not count. DESIGN: "business calendar with public holidays".
+Seed 000: first questions are answered "idéalement, dans les 48 heures ouvrés". In French business usage
+that is two working days ("jours ouvrés"), not 48 hours of opening time: `add_working_days` counts it,
+`add_working_hours` serves a business that does mean opening hours, and `add_working_time` picks one by the
+configured unit. Nights, closed days and public holidays never count. DESIGN: "business calendar with
+public holidays".
 
 Datetime convention: every function takes naive datetimes as UTC (the form the database stores) and
 accepts aware datetimes of any zone; every datetime it returns is naive UTC. Opening hours are wall-clock
@@ -104,6 +107,39 @@ def add_working_hours(cal: Calendar, start: datetime, hours: float) -> datetime:
     raise AssertionError("unreachable: _spans_from never ends")
 
 
+def add_working_days(cal: Calendar, start: datetime, days: int) -> datetime:
+    """The same local clock time `days` working days after `start` ("sous 48 heures ouvrées": 2 days).
+
+    Counting starts at `start`, or at the next opening when it falls while closed (a Saturday-afternoon
+    request counts from Monday's opening); closed days and public holidays are skipped. A clock time
+    outside the last day's opening hours moves into them: past its closing, to its close; before its
+    opening, to its opening.
+    """
+    if days < 0:
+        raise ValueError("days must not be negative")
+    begin = next_opening(cal, start)
+    clock = local_time(cal, begin).time()
+    spans = _spans_from(cal, _local_date(cal, begin))
+    opens, closes = next(spans)            # the start's own day
+    for _ in range(days):
+        opens, closes = next(spans)
+    day = local_time(cal, opens).date()
+    wanted = to_storage(datetime.combine(day, clock, tzinfo=cal.zone))
+    return min(max(wanted, opens), closes)
+
+
+UNITS = ("working_days", "working_hours")
+
+
+def add_working_time(cal: Calendar, start: datetime, count: float, unit: str) -> datetime:
+    """`count` working days or opening hours after `start`, by the configured `unit` (see UNITS)."""
+    if unit == "working_days":
+        return add_working_days(cal, start, int(count))
+    if unit == "working_hours":
+        return add_working_hours(cal, start, count)
+    raise ValueError(f"unknown working-time unit {unit!r}")
+
+
 def next_opening(cal: Calendar, moment: datetime) -> datetime:
     """`moment` itself when open, else the next opening instant."""
     return add_working_hours(cal, moment, 0)
@@ -159,6 +195,11 @@ def add_calendar_days(cal: Calendar, moment: datetime, days: int) -> datetime:
 def local_time(cal: Calendar, moment: datetime) -> datetime:
     """`moment` as an aware datetime in the calendar's timezone, for display and local dates."""
     return to_storage(moment).replace(tzinfo=ZoneInfo("UTC")).astimezone(cal.zone)
+
+
+def opening_span(cal: Calendar, day: date) -> tuple[datetime, datetime] | None:
+    """The local day's opening and closing instants (naive UTC), or None when it is closed."""
+    return _day_span(cal, day)
 
 
 def _local_date(cal: Calendar, moment: datetime) -> date:

@@ -36,6 +36,10 @@ class Column:
     stage: Stage
     count: int
     cards: list[dict]
+    # A card just created from the board's dialog: shown first even beyond the cards loaded, and
+    # skipped where it comes in order (pinned_extra says the first cards hold it once more).
+    pinned_id: int | None = None
+    pinned_extra: int = 0
 
 
 def stages() -> list[Stage]:
@@ -80,9 +84,11 @@ class _ColumnQuery:
         return database.execute_sql(self.sql, [*self.head, stage.id, *self.filters, limit, offset]).fetchall()
 
 
-def columns(criteria: Criteria, loaded: dict[int, int] | None = None, now: datetime | None = None) -> list[Column]:
+def columns(criteria: Criteria, loaded: dict[int, int] | None = None, now: datetime | None = None,
+            pinned: int | None = None) -> list[Column]:
     """Every non-retired stage with its filtered count and its first cards (as many as `loaded` asks,
-    so a live refresh keeps what the person had scrolled to). One query per column, none per card."""
+    so a live refresh keeps what the person had scrolled to). One query per column, none per card.
+    A `pinned` prospect (just created from the board) shows first in its column if the filters keep it."""
     now = now or utcnow()
     loaded = loaded or {}
     counts = dict(prospect_query(criteria).select(Prospect.stage, fn.COUNT(Prospect.id))
@@ -97,15 +103,30 @@ def columns(criteria: Criteria, loaded: dict[int, int] | None = None, now: datet
             rows = queries[stage.kind].rows(stage, max(PAGE, min(loaded.get(stage.id, 0), 500)))
         found.append((stage, count, rows))
     decorate = _decorator(now)
-    return [Column(stage=stage, count=count, cards=[decorate(row) for row in rows]) for stage, count, rows in found]
+    result = [Column(stage=stage, count=count, cards=[decorate(row) for row in rows])
+              for stage, count, rows in found]
+    return _pin(result, criteria, pinned, decorate) if pinned else result
 
 
-def column_page(stage: Stage, criteria: Criteria, offset: int, now: datetime | None = None) -> Column:
-    """The next cards of one column, for infinite scroll."""
+def _pin(columns: list[Column], criteria: Criteria, prospect_id: int, decorate) -> list[Column]:
+    row = database.execute(prospect_query(criteria, Prospect.select(*CARD_FIELDS, _next_type().alias("next_type")))
+                           .where(Prospect.id == prospect_id)).fetchall()
+    for column in columns:
+        if row and row[0][_NAMES.index("stage")] == column.stage.id:
+            column.pinned_id = prospect_id
+            if all(card["id"] != prospect_id for card in column.cards):
+                column.cards.insert(0, decorate(row[0]))
+                column.pinned_extra = 1
+    return columns
+
+
+def column_page(stage: Stage, criteria: Criteria, offset: int, now: datetime | None = None,
+                pinned: int | None = None) -> Column:
+    """The next cards of one column, for infinite scroll (a `pinned` card, shown first, is skipped)."""
     count = prospect_query(criteria).where(Prospect.stage == stage.id).count()
     rows = _ColumnQuery(criteria, stage.kind).rows(stage, PAGE, offset)
     decorate = _decorator(now or utcnow())
-    return Column(stage=stage, count=count, cards=[decorate(row) for row in rows])
+    return Column(stage=stage, count=count, cards=[decorate(row) for row in rows], pinned_id=pinned)
 
 
 def card(prospect_id: int, now: datetime | None = None) -> dict | None:
@@ -158,10 +179,17 @@ def board_version() -> str:
     return "|".join(str(v) for v in row)
 
 
+def is_reopening(outcome: str, to_stage: Stage) -> bool:
+    """Taking a converted or lost prospect out of its outcome (to an open stage, or won <-> lost)."""
+    return outcome != "open" and to_stage.kind != outcome
+
+
 def move(prospect_id: int, to_stage: Stage, user, *, version: int, lost_reason: LostReason | None = None,
-         confirmed: bool = False, may_reopen: bool = False, now: datetime | None = None) -> Prospect:
-    """Move a prospect to a stage, with a history entry; refuse (changing nothing) when the move
-    is stale, needs a lost reason or a confirmation, or reopens a closed prospect without the right."""
+         confirmed: bool = False, may_reopen: bool = False, reopen_confirmed: bool = False,
+         now: datetime | None = None) -> Prospect:
+    """Move a prospect to a stage, with a history entry (from, to, outcomes, who, when, lost reason);
+    refuse (changing nothing) when the move is stale, needs a lost reason or a confirmation, or
+    reopens a closed prospect without the right or without its own confirmation (`reopen_confirmed`)."""
     now = now or utcnow()
     with database.atomic():
         prospect = Prospect.get_or_none(Prospect.id == prospect_id)
@@ -173,8 +201,11 @@ def move(prospect_id: int, to_stage: Stage, user, *, version: int, lost_reason: 
             raise MoveRefused("retired_stage")
         if to_stage.id == prospect.stage_id:
             return prospect
-        if prospect.outcome != "open" and to_stage.kind == "open" and not may_reopen:
+        reopening = is_reopening(prospect.outcome, to_stage)
+        if reopening and not may_reopen:
             raise MoveRefused("reopen_forbidden")
+        if reopening and not reopen_confirmed:
+            raise MoveRefused("reopen_confirmation_required")
         if to_stage.kind == "lost" and lost_reason is None:
             raise MoveRefused("lost_reason_required")
         if to_stage.kind == "won" and not confirmed:
@@ -192,12 +223,14 @@ def move(prospect_id: int, to_stage: Stage, user, *, version: int, lost_reason: 
         if updated != 1:
             raise MoveRefused("conflict")
         StageChange.create(prospect=prospect.id, from_stage=prospect.stage_id, to_stage=to_stage.id,
-                           lost_reason=lost_reason.id if lost_reason else None, user=user, changed_at=now)
+                           from_outcome=prospect.outcome, to_outcome=to_stage.kind,
+                           lost_reason=lost_reason.id if to_stage.kind == "lost" else None, user=user,
+                           changed_at=now)
         if to_stage.kind != "open":
             # A closed prospect leaves the procedure: nothing planned stays on anyone's day.
             (FollowUp.update(state="cancelled", done_at=now)
              .where((FollowUp.prospect == prospect.id) & (FollowUp.state == "planned")).execute())
             refresh_next_action([prospect.id])
-    audit("prospect.move", "prospect", prospect.id, detail=f"stage {prospect.stage_id} -> {to_stage.id}",
-          actor=user)
+    audit("prospect.reopen" if reopening else "prospect.move", "prospect", prospect.id,
+          detail=f"stage {prospect.stage_id} -> {to_stage.id}", actor=user)
     return Prospect.get_by_id(prospect.id)

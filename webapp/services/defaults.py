@@ -17,6 +17,7 @@ LOST_REASONS = [
 ]
 
 # Seed 003's lexicon; outbound contacts spend the action budget, visits and inbound calls do not.
+# (code, label, channel, counts toward the budget[, sends the quote / information asked for])
 ACTION_CODES = [
     ("APL", "Appel", "phone", True), ("APL MSQ", "Appel masqué", "phone", True),
     ("APL CLG", "Appel par un collègue", "phone", True), ("MSG", "Message répondeur", "phone", True),
@@ -26,35 +27,45 @@ ACTION_CODES = [
     ("MAIL DEC", "Mail découverte", "email", True), ("MAIL INJ", "Mail injoignable", "email", True),
     ("CALL 2", "Appel avant inscription (objections, closing)", "phone", True),
     ("APL ENT", "Appel entrant", "phone", False), ("VISITE", "Visite", "visit", False),
+    # Seed 001: "Rappeler dans les 7 jours après la réponse à la demande" counts from these answers.
+    ("DEVIS", "Envoi du devis / des tarifs", None, True, True),
+    ("DOC", "Envoi des informations / de la documentation", None, True, True),
 ]
 
-# Seeds 000, 001 and 002: NEST's follow-up workflow. (name, description, first step, action, next types)
+# Seeds 000, 001 and 002: NEST's follow-up workflow.
+# (name, description, first step, action, next types, stable code: the rules find their type by it)
 FOLLOWUP_TYPES = [
-    ("Réponse à la demande", "Répondre à la première question (48 h ouvrées, 15 jours au plus).",
-     True, "none", ["Appel pour proposer un RDV", "Rappel de qualification", "Rappel après devis / information"]),
+    ("Réponse à la demande", "Répondre à la première question (sous 48 h ouvrées, soit deux jours ouvrés ; "
+     "15 jours au plus).",
+     True, "none", ["Appel pour proposer un RDV", "Rappel de qualification", "Rappel après devis / information"],
+     "answer"),
     ("Appel pour proposer un RDV", "Prospect chaud sans nouvelle interaction : l'inviter à prendre RDV.",
-     True, "none", ["Rendez-vous", "Rappel après devis / information"]),
+     True, "none", ["Rendez-vous", "Rappel après devis / information"], "appointment_call"),
     # Seed 002's "sales appointment" action: the follow-up *is* the appointment; the procedure plans
     # the reminder call before it (seed 001: "Rappel de RDV par appel téléphonique").
     ("Rendez-vous", "Le rendez-vous lui-même, à sa date et son heure.",
-     True, "appointment", ["Consultation découverte", "Rappel après devis / information"]),
+     True, "appointment", ["Consultation découverte", "Rappel après devis / information"], "appointment"),
     ("Rappel de qualification", "Prospect tiède : le rappeler pour mieux le qualifier.",
-     True, "none", ["Envoi de documentation", "Appel pour proposer un RDV"]),
+     True, "none", ["Envoi de documentation", "Appel pour proposer un RDV"], "qualify_call"),
     ("Envoi de documentation", "Envoyer la documentation commerciale.",
-     False, "none", ["Rappel après devis / information", "Appel pour proposer un RDV"]),
+     False, "none", ["Rappel après devis / information", "Appel pour proposer un RDV"], "send_documentation"),
     ("Rappel après devis / information", "Rappeler dans les 7 jours après la réponse.",
-     True, "none", ["Appel pour proposer un RDV", "Rappel de RDV"]),
+     True, "none", ["Appel pour proposer un RDV", "Rappel de RDV"], "callback_after_answer"),
     ("Rappel de RDV", "Appel de rappel avant le rendez-vous.",
-     False, "none", ["Rendez-vous", "Consultation découverte"]),
+     False, "none", ["Rendez-vous", "Consultation découverte"], "appointment_reminder"),
     ("Consultation découverte", "Séance ou consultation d'essai gratuite.",
-     False, "trial", ["Rappel après devis / information", "Appel pour proposer un RDV"]),
+     False, "trial", ["Rappel après devis / information", "Appel pour proposer un RDV"], "trial"),
 ]
 
 # DESIGN: thresholds and budgets are configuration, NEST's figures the default.
 SETTINGS = {
     "activity_thresholds": {"hot": [15, 30], "warm": [30, 60], "cold": [60, 90]},
     "action_budget": 15,
-    "first_answer_working_hours": 48,
+    # Who a secretary may give a follow-up or a new prospect to: "self" (herself only) or "team".
+    "secretaries_assign": "self",
+    # Seed 000: "dans les 48 heures ouvrés", read as two working days (jours ouvrés); a business that
+    # means opening hours sets {"count": 48, "unit": "working_hours"}. The later questions' target too.
+    "answer_target": {"count": 2, "unit": "working_days"},
     "answer_window_days": 15,
     "abandon_after_days": 7,
     "holiday_country": "SN",
@@ -66,7 +77,8 @@ SETTINGS = {
     "requalified_call_hours": 48,
     "warm_qualify_after_hours": 48,
     "callback_after_answer_days": 7,
-    # SECURITY.md: raw inbound requests are kept this long once handled; the records they made stay.
+    # SECURITY.md: raw inbound requests are emptied this long after they arrived, once read (processed,
+    # in triage, failed, dismissed or spam); their rows, states and the records they made stay.
     "intake_retention_days": 180,
 }
 
@@ -82,17 +94,18 @@ def ensure_defaults() -> int:
         for position, (code, label) in enumerate(LOST_REASONS):
             _, created = LostReason.get_or_create(code=code, defaults={"label": label, "position": position})
             added += created
-        for code, label, channel, counts in ACTION_CODES:
+        for code, label, channel, counts, *sends in ACTION_CODES:
             _, created = ActionCode.get_or_create(
-                code=code, defaults={"label": label, "channel": channel, "counts_toward_budget": counts})
+                code=code, defaults={"label": label, "channel": channel, "counts_toward_budget": counts,
+                                     "sends_information": bool(sends and sends[0])})
             added += created
         if not FollowUpType.select().exists():
             by_name = {}
-            for position, (name, description, first, action, _) in enumerate(FOLLOWUP_TYPES):
-                by_name[name] = FollowUpType.create(name=name, description=description, first_step=first,
-                                                    action=action, position=position)
+            for position, (name, description, first, action, _, code) in enumerate(FOLLOWUP_TYPES):
+                by_name[name] = FollowUpType.create(name=name, code=code, description=description,
+                                                    first_step=first, action=action, position=position)
                 added += 1
-            for name, *_, next_names in FOLLOWUP_TYPES:
+            for name, *_, next_names, _ in FOLLOWUP_TYPES:
                 for next_name in next_names:
                     FollowUpTypeNext.create(from_type=by_name[name], to_type=by_name[next_name])
         for key, value in SETTINGS.items():

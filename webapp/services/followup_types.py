@@ -12,6 +12,7 @@ a refusal raises `FollowUpTypeError(code)` and changes nothing.
 """
 from ..models import FollowUpType, FollowUpTypeNext, database
 from ..models.config import FOLLOWUP_ACTIONS
+from ..rules.numbers import parse_id
 from .audit import record as audit
 
 MAX_NAME = 60
@@ -193,10 +194,10 @@ def _clean_next(values, types: list[FollowUpType], self_id: int | None) -> set[i
     active_ids = {t.id for t in types if t.active}
     wanted = set()
     for value in values or ():
-        value = str(value).strip()
-        if not value.isdigit():
+        number = parse_id(value)
+        if number is None:
             raise FollowUpTypeError("unknown_next")
-        wanted.add(int(value))
+        wanted.add(number)
     if self_id is not None and self_id in wanted:
         raise FollowUpTypeError("self_next")
     if not wanted <= active_ids:

@@ -1,8 +1,16 @@
 """Follow-ups by hand and their four outcomes (seed 002), and each person's day ("Ma journée").
 
-Completing a follow-up records its outcome only: it logs no interaction. The call or message itself is
-logged in the timeline by the person (with its action code), because only they know the channel and
-whether it spent the action budget (seed 003); logging it here too would count it twice.
+Completing a follow-up records, in the same transaction, the contact it was: an interaction with its
+action code, so nobody logs the same call twice (issue 13). The person picks the code; the form offers
+the usual one. Which outcomes are a contact:
+- signed up, next step, not interested: the person was reached. The interaction counts against the
+  action budget when its code does (seed 003: an outgoing call, message, SMS or mail) and brings the
+  activity status back to normal (seed 000: "any new interaction");
+- not reached: an attempt (no answer, voicemail, SMS "injoignable"). Seed 003 counts it as an action
+  of the budget, but nobody answered, so the activity clock keeps running (`Interaction.reached` false);
+- a missed appointment or trial (not reached on a follow-up whose type's action is one, seed 002's
+  "n'a pas honoré son RDV"): a no-show is nobody's action, so by default no contact is recorded.
+The person may also choose "no contact" for any outcome; the note is then kept on the follow-up only.
 """
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -11,8 +19,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from peewee import JOIN, fn
 
-from ..models import (FollowUp, FollowUpType, FollowUpTypeNext, Holiday, Interaction, LostReason, Prospect,
-                      Stage, User, database)
+from ..models import (ActionCode, FollowUp, FollowUpType, FollowUpTypeNext, Holiday, Interaction, LostReason,
+                      Prospect, Stage, User, database)
 from ..rules.followups import ProspectFacts, followup_state, response_deadlines
 from ..rules.worktime import calendar_from_settings, next_opening_to_come
 from ..timeutil import to_storage
@@ -20,11 +28,15 @@ from .audit import record as audit
 from .board import MoveRefused, move
 from .defaults import setting
 from .next_action import refresh_next_action
+from .prospects import add_interaction
+from .users import may_assign_to_others, may_own_work
 
 VALUES = ("hot", "warm", "cold", "lost")  # seed 002: "la valeur du prospect"
 OUTCOMES = ("not_reached", "signed_up", "next_step", "not_interested")
 LEAD_ROLES = ("lead", "manager")
 UNPLANNED_LIMIT = 50
+USUAL = "usual"           # complete_followup's default contact: usual_contact(type, outcome)
+VISIT_ACTIONS = ("appointment", "trial")   # seed 002: a follow-up that is a visit to the clinic
 AWAITING_LIMIT = 100
 
 
@@ -61,6 +73,10 @@ def plan_followup(prospect: Prospect, type: FollowUpType | None, owner: User | N
                   value: str, comment: str, user, now: datetime, *, previous: FollowUp | None = None) -> FollowUp:
     """Plan a follow-up by hand: a future date, a type (a first step to start a workflow, seed 002),
     never for a closed prospect or one who asked not to be contacted."""
+    if owner is not None and not may_own_work(owner):
+        raise FollowUpError("owner_not_allowed")
+    if owner is not None and user is not None and owner.id != user.id and not may_assign_to_others(user):
+        raise FollowUpError("assign_not_allowed")
     with database.atomic():
         prospect = Prospect.get_by_id(prospect.id)
         _check_plan(prospect, type, due_at, value, now, starting=previous is None and not _has_followups(prospect))
@@ -101,30 +117,65 @@ def may_complete(user, followup: FollowUp) -> bool:
     return user.role in LEAD_ROLES or followup.owner_id in (None, user.id)
 
 
+def usual_contact(followup_type: FollowUpType | None, outcome: str | None) -> ActionCode | None:
+    """The contact a completion records unless the person picks another (see the module docstring):
+    none for a missed appointment or trial, a visit for one that took place, else an outgoing call
+    (the first active code of that channel, outgoing ones first, in the lexicon's order)."""
+    visit = followup_type is not None and followup_type.action in VISIT_ACTIONS
+    if visit and outcome == "not_reached":
+        return None
+    return (ActionCode.select().where(ActionCode.active & (ActionCode.channel == ("visit" if visit else "phone")))
+            .order_by(ActionCode.counts_toward_budget.desc(), ActionCode.id).first())
+
+
+def contact_codes() -> list[ActionCode]:
+    """The lexicon a completion offers (seed 003), in its order."""
+    return list(ActionCode.select().where(ActionCode.active).order_by(ActionCode.id))
+
+
 def complete_followup(followup: FollowUp, outcome: str, user, now: datetime, *,
                       reschedule_at: datetime | None = None, next_type: FollowUpType | None = None,
-                      next_due_at: datetime | None = None, lost_reason: LostReason | None = None) -> FollowUp | None:
+                      next_due_at: datetime | None = None, lost_reason: LostReason | None = None,
+                      contact: ActionCode | str | None = USUAL, note: str = "") -> FollowUp | None:
     """Mark a planned follow-up done with one of seed 002's four outcomes, in one transaction:
     not reached -> the same type again at `reschedule_at`; signed up -> converted (first won stage);
     next step -> an allowed next type at `next_due_at`; not interested -> lost with `lost_reason`.
-    Returns the follow-up planned next, if any. Refuses (FollowUpError) a stale or finished one."""
+    The contact it was (`contact`: an action code, None for no contact, by default the usual one) is
+    logged with `note` in the same transaction. Returns the follow-up planned next, if any. Refuses
+    (FollowUpError) a stale or finished one, changing nothing."""
     if outcome not in OUTCOMES:
         raise FollowUpError("bad_outcome")
     if not may_complete(user, followup):
         raise FollowUpError("forbidden")
+    note = (note or "").strip()
     with database.atomic():
         # Marked done only if still planned: two people completing it at once, one wins.
-        done = (FollowUp.update(state="done", outcome=outcome, done_at=now, done_by=user.id)
+        done = (FollowUp.update(state="done", outcome=outcome, done_at=now, done_by=user.id, outcome_note=note)
                 .where((FollowUp.id == followup.id) & (FollowUp.state == "planned")).execute())
         if done != 1:
             raise FollowUpError("already_done")
         followup = FollowUp.get_by_id(followup.id)
         prospect = Prospect.get_by_id(followup.prospect_id)
+        if contact == USUAL:
+            contact = usual_contact(followup.type, outcome)
+        if contact is not None:
+            _log_contact(followup, prospect, contact, outcome, note, user, now)
         following = _OUTCOMES[outcome](followup, prospect, user, now, reschedule_at=reschedule_at,
                                        next_type=next_type, next_due_at=next_due_at, lost_reason=lost_reason)
         refresh_next_action([prospect.id])
     audit("followup.complete", "prospect", prospect.id, detail=f"followup {followup.id}: {outcome}", actor=user)
     return following
+
+
+def _log_contact(followup: FollowUp, prospect: Prospect, code: ActionCode, outcome: str, note: str, user,
+                 now: datetime) -> None:
+    """The interaction a completion records, linked to the follow-up. An outgoing code (one that spends
+    the budget) is our call or message; any other (an incoming call, a visit) came from the person.
+    Logged before the outcome moves the prospect: add_interaction saves the whole record."""
+    interaction = add_interaction(prospect, channel=code.channel or "other",
+                                  direction="out" if code.counts_toward_budget else "in", note=note, user=user,
+                                  action_code=code, occurred_at=now, now=now, reached=outcome != "not_reached")
+    FollowUp.update(interaction=interaction.id).where(FollowUp.id == followup.id).execute()
 
 
 def _not_reached(followup, prospect, user, now, *, reschedule_at, **_):
@@ -233,7 +284,8 @@ def my_day(user: User, now: datetime) -> MyDay:
     abandon_after = int(setting("abandon_after_days"))
     day = MyDay(abandon_after_days=abandon_after)
     for followup in _due_followups(user, _end_of_day(now, tz)):
-        followup.day_state = followup_state(followup.due_at, followup.done_at, now, abandon_after, tz=tz)
+        followup.day_state = followup_state(followup.due_at, followup.done_at, now, abandon_after, tz=tz,
+                                            planned_at=followup.created_at)
         {"overdue": day.overdue, "abandoned": day.abandoned}.get(followup.day_state, day.today).append(followup)
     todo = _todo_query(user)
     day.todo = list(todo.order_by(Prospect.created_at, Prospect.id).limit(UNPLANNED_LIMIT))
@@ -267,11 +319,11 @@ def _todo_query(user: User):
 
 
 def awaiting_answer(now: datetime, tz: str) -> list[AwaitingRequest]:
-    """Open hot or warm prospects whose first contact has had no outbound answer yet, the most urgent
-    first. Only requests from the last two answer windows: older ones are the sweep's and the digest's."""
+    """Open hot or warm prospects whose first contact has had no outbound answer yet (a call nobody
+    answered is not one), the most urgent first. Only requests from the last two answer windows: older ones are the sweep's and the digest's."""
     window = int(setting("answer_window_days"))
     answered = Interaction.select(Interaction.id).where(
-        (Interaction.prospect == Prospect.id) & (Interaction.direction == "out")
+        (Interaction.prospect == Prospect.id) & (Interaction.direction == "out") & Interaction.reached
         & (Interaction.occurred_at >= Prospect.first_contact_at))
     prospects = list(Prospect.select().where(
         (Prospect.outcome == "open") & ~Prospect.do_not_contact & Prospect.temperature.in_(("hot", "warm"))
@@ -288,11 +340,11 @@ def awaiting_answer(now: datetime, tz: str) -> list[AwaitingRequest]:
 
 
 def answer_deadlines(facts: list[ProspectFacts], now: datetime, tz: str) -> list[tuple | None]:
-    """For each contact, its first-answer target and limit (seed 000: 48 working hours, 15 days) and
-    where `now` stands: (target_at, limit_at, "on_time" | "late" | "over_limit"), or None (cold)."""
+    """For each contact, its first-answer target and limit (seed 000: two working days, 15 days) and
+    where `now` stands: (target_at, limit_at, "on_time" | "late" | "over_limit"), or None (cold).
+    The same `rules.followups.answer_due` as the sweep's first-answer follow-up."""
     cal = business_calendar(now, tz)
-    settings = {"first_answer_working_hours": setting("first_answer_working_hours"),
-                "answer_window_days": int(setting("answer_window_days"))}
+    settings = {"answer_target": setting("answer_target"), "answer_window_days": int(setting("answer_window_days"))}
     result = []
     for fact in facts:
         deadlines = response_deadlines(fact, cal, settings)

@@ -21,12 +21,14 @@ from integrations.webform import SOURCE_TYPE as WEBFORM, IntakeError, decode_bod
 from ..models import InboundRequest, Interaction, Patient, Prospect, Setting, Source, User, database
 from ..rules.contact import contact_problems, is_email
 from ..rules.followups import ProspectFacts
+from ..rules.numbers import parse_id
 from ..rules.qualification import read_qualification
 from ..timeutil import utcnow
 from .audit import record as audit
-from .dedupe import Match, find_existing
+from .dedupe import SUSPECT, Match, find_existing
 from .intake_store import Pending, store
 from .prospects import ContactInput, ContactOutcome, add_interaction, identity_of, record_contact
+from .users import may_own_work
 
 MODES = ("triage", "auto")
 OWNER_POLICIES = ("round_robin", "none")
@@ -79,8 +81,8 @@ def accept(source: Source, *, content_type: str, headers: dict, body: bytes, rem
            now: datetime | None = None, dispatch=None) -> Received:
     """Store a post, raw, in one committed transaction, and say what became of it.
 
-    A repeated post (the same `Idempotency-Key`, or the same content within a day) returns the request
-    already stored. A post that cannot be read is stored as `failed` with its error code; a filled
+    A post with an `Idempotency-Key` already used returns the request stored under it; the same content
+    sent again without one is a new request, which the worker attaches where the first copy went. A post that cannot be read is stored as `failed` with its error code; a filled
     honeypot or a `spam_reason` stores it as `spam`. Nothing sent is thrown away. `dispatch(ids)`, if
     given, is called after the commit with the new requests waiting to be processed.
     """
@@ -103,8 +105,7 @@ def accept(source: Source, *, content_type: str, headers: dict, body: bytes, rem
     item = store(Pending(
         source_id=source.id, received_at=now, remote_addr=(remote_addr or "")[:64], headers=headers,
         content_type=(content_type or "")[:200], body=body, idempotency_key=key, fingerprint=fingerprint,
-        state=state, error=(error.code if error else spam_reason),
-        check_fingerprint_since=now - DUPLICATE_WINDOW if state == "received" else None), dispatch)
+        state=state, error=(error.code if error else spam_reason)), dispatch)
     return Received(item.stored_id, item.stored_state, duplicate=item.duplicate,
                     error=None if item.duplicate else error)
 
@@ -270,7 +271,9 @@ def contact_input(request: InboundRequest, fields: dict, owner: User | None) -> 
 
 
 def _record(request: InboundRequest, fields: dict, user, owner, now) -> ContactOutcome:
-    return record_contact(contact_input(request, fields, owner), user, now=now)
+    # A known phone or email under another name is never merged silently: a new prospect, linked to
+    # those records as a suspected duplicate for the lead's review (services/duplicates.py).
+    return record_contact(contact_input(request, fields, owner), user, now=now, decision=SUSPECT)
 
 
 def plan_first_answer(prospect: Prospect, now: datetime) -> None:
@@ -289,9 +292,9 @@ def next_owner(config: dict) -> User | None:
     policy = config.get("owner") or "round_robin"
     if policy == "none":
         return None
-    if str(policy).isdigit():
-        chosen = User.get_or_none((User.id == int(policy)) & User.active)
-        if chosen is not None:
+    if parse_id(policy):
+        chosen = User.get_or_none(User.id == parse_id(policy))
+        if may_own_work(chosen):
             return chosen
     staff = list(User.select().where(User.active & User.role.in_(OWNER_ROLES)).order_by(User.id))
     if not staff:
@@ -360,7 +363,10 @@ def _waiting(request_id: int) -> InboundRequest:
                     & (InboundRequest.state == "processed")).execute())
     if not taken:
         raise TriageError("already_handled")
-    return InboundRequest.get_by_id(request_id)
+    request = InboundRequest.get_by_id(request_id)
+    if request.emptied:  # past the retention period: no person to create; the caller's transaction undoes
+        raise TriageError("emptied")
+    return request
 
 
 def create_from(request_id: int, user: User, owner: User | None = None,
@@ -415,16 +421,29 @@ def mark_spam(request_id: int, user: User) -> None:
 
 
 def replay(request_id: int, user: User, now: datetime | None = None) -> str:
-    """Run a failed or spam-filed request again (after a fix); a processed one is left as it is."""
+    """Run a failed, dismissed or spam-filed request again (after a fix); a processed one is left as it is,
+    and so is one whose contents were emptied (there is nothing left to read)."""
     now = now or utcnow()
     with database.atomic():
         changed = (InboundRequest.update(state="received", attempts=0, lease_until=None, error=None)
-                   .where((InboundRequest.id == request_id) & InboundRequest.state.in_(("failed", "spam")))
+                   .where((InboundRequest.id == request_id)
+                          & InboundRequest.state.in_(("failed", "dismissed", "spam")) & holds_raw_data())
                    .execute())
         audit("intake.replay", "inbound_request", request_id, actor=user)
     if not changed:
         return InboundRequest.get_by_id(request_id).state
     return process(request_id, now) or InboundRequest.get_by_id(request_id).state
+
+
+def dismiss(request_id: int, user: User) -> bool:
+    """Take a failed request out of the failed queue for good (nobody can use it: no contact given, a
+    test post). It is kept, error included, and the audit log says who; False if it was not failed."""
+    with database.atomic():
+        changed = (InboundRequest.update(state="dismissed", lease_until=None)
+                   .where((InboundRequest.id == request_id) & (InboundRequest.state == "failed")).execute())
+        if changed:
+            audit("intake.dismiss", "inbound_request", request_id, actor=user)
+    return bool(changed)
 
 
 def counts() -> dict[str, int]:
@@ -442,13 +461,33 @@ def counts() -> dict[str, int]:
     return result
 
 
+# What a request keeps once its raw contents are emptied (retention, or the person's erasure): its
+# row, source, times, state, attempts, triage flag and links, so that every count stays the same.
+EMPTIED = {"body": b"", "headers": {}, "remote_addr": "", "parsed": None, "fingerprint": None}
+# Kept raw until handled: a request still `received` has not been read by anyone yet.
+PURGEABLE_STATES = ("processed", "spam", "failed", "dismissed")
+
+
+def holds_raw_data():
+    """Requests whose raw contents are still there (a test may store one without a fingerprint)."""
+    return (InboundRequest.fingerprint.is_null(False) | InboundRequest.parsed.is_null(False)
+            | (fn.LENGTH(InboundRequest.body) > 0) | (InboundRequest.remote_addr != ""))
+
+
+def empty_raw(where) -> int:
+    """Empty the raw contents of the requests `where` selects; an error that quotes an exception's
+    message (which may quote the body) keeps only the exception's name. Returns how many."""
+    for row in (InboundRequest.select(InboundRequest.id, InboundRequest.error)
+                .where(where & InboundRequest.error.contains(":"))):
+        InboundRequest.update(error=row.error.split(":", 1)[0]).where(InboundRequest.id == row.id).execute()
+    return InboundRequest.update(**EMPTIED).where(where & holds_raw_data()).execute()
+
+
 def purge_raw(now: datetime, days: int) -> int:
-    """Empty the raw body, headers, address and parsed copy of requests handled more than `days` ago
-    (processed and out of triage, or spam). The row stays as the trace of what happened; requests
-    not yet handled are never touched. Returns how many were emptied."""
+    """Empty the raw body, headers, address and parsed copy of requests received more than `days` ago
+    that someone or the worker has read: processed (attached, or still waiting in triage), spam,
+    failed or dismissed. The row and its state stay as the trace of what happened; a request still
+    `received` is never touched. Returns how many were emptied."""
     cutoff = now - timedelta(days=days)
-    handled = (((InboundRequest.state == "processed") & ~InboundRequest.triage)
-               | (InboundRequest.state == "spam"))
-    return (InboundRequest.update(body=b"", headers={}, remote_addr="", parsed=None, fingerprint=None)
-            .where(handled & (InboundRequest.received_at < cutoff) & InboundRequest.fingerprint.is_null(False))
-            .execute())
+    with database.atomic():
+        return empty_raw(InboundRequest.state.in_(PURGEABLE_STATES) & (InboundRequest.received_at < cutoff))

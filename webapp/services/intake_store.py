@@ -26,11 +26,8 @@ from peewee import IntegrityError, SqliteDatabase
 from ..models import InboundRequest, Source, database
 
 _SOURCE = "SELECT id, slug, type, name, config, secret FROM source WHERE slug = ? AND active = ?"
-# What a post may repeat: the same Idempotency-Key, or the same content (the fingerprint names the source,
-# and alone makes the planner take its index) not long ago.
+# What a post may repeat: the same Idempotency-Key of the same source.
 _EARLIER_BY_KEY = "SELECT id, state FROM inbound_request WHERE source_id = ? AND idempotency_key = ?"
-_EARLIER_BY_FINGERPRINT = ("SELECT id, state FROM inbound_request WHERE fingerprint = ?"
-                           " AND state IN ('received', 'processed') AND received_at >= ?")
 _COLUMNS = ("source_id, received_at, remote_addr, headers, content_type, body, idempotency_key, fingerprint,"
             " state, triage, error, attempts")
 _VALUES = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0"
@@ -86,7 +83,6 @@ class Pending:
     fingerprint: str
     state: str
     error: str | None
-    check_fingerprint_since: datetime | None   # None: a repeat of the content is stored anew
     # filled by the leader that writes it
     stored_id: int | None = None
     stored_state: str | None = None
@@ -100,13 +96,10 @@ class Pending:
                     InboundRequest.headers.db_value(self.headers), self.content_type, self.body,
                     self.idempotency_key, self.fingerprint, self.state, InboundRequest.triage.db_value(False),
                     self.error)
-        if self.idempotency_key:
-            self.earlier = (_EARLIER_BY_KEY, (self.source_id, self.idempotency_key))
-        elif self.check_fingerprint_since is not None:
-            self.earlier = (_EARLIER_BY_FINGERPRINT, (
-                self.fingerprint, InboundRequest.received_at.db_value(self.check_fingerprint_since)))
-        else:
-            self.earlier = None
+        # Only the sender's own secret names an earlier request: a repeat of the same content is
+        # stored anew and answered like any post (the worker follows the first copy), or the answer
+        # would tell anyone who knows a person's details that she wrote to the clinic.
+        self.earlier = (_EARLIER_BY_KEY, (self.source_id, self.idempotency_key)) if self.idempotency_key else None
 
 
 def _write(item: Pending) -> None:

@@ -7,12 +7,14 @@ from flask import current_app
 from ..models import (ActivityStatusChange, ConsentChange, DuplicateCandidate, FollowUp, Interaction,
                       Patient, Prospect, Stage, TemperatureChange, User, database)
 from ..models.config import ActionCode
-from ..rules.phones import Phone, normalise_phone
 from ..rules.contact import normalise_email
+from ..rules.numbers import parse_id
+from ..rules.phones import Phone, normalise_phone
 from ..rules.text import search_text
 from ..timeutil import utcnow
 from .audit import record as audit
-from .dedupe import Identity, Match, find_existing
+from . import duplicates
+from .dedupe import ANOTHER_PERSON, SUSPECT, Identity, Match, find_existing, kind_of, resolve
 from .defaults import setting
 from .next_action import refresh_next_action
 
@@ -45,6 +47,10 @@ class ContactOutcome:
     interaction: Interaction
     matched_on: list[str] = field(default_factory=list)
     suspects: list[Prospect] = field(default_factory=list)
+    # A new prospect sharing a phone or email with these records (patients or prospects): another
+    # person, as a person answered (ANOTHER_PERSON) or as a machine supposes (SUSPECT, to review).
+    shares_with: list = field(default_factory=list)
+    decision: str | None = None
 
     @property
     def recorded_on(self) -> str:
@@ -68,7 +74,7 @@ def record_of(ref: str | None) -> RecordRef:
     """The record an `outcome_ref` names (None if it no longer exists)."""
     kind, _, ident = (ref or "").partition(":")
     model = {"prospect": Prospect, "patient": Patient}.get(kind)
-    record = model.get_or_none(model.id == int(ident)) if model and ident.isdigit() else None
+    record = model.get_or_none(model.id == parse_id(ident)) if model and parse_id(ident) else None
     return RecordRef(kind if model else "prospect", record)
 
 
@@ -88,15 +94,23 @@ def identity_of(data: ContactInput) -> Identity:
                     email=normalise_email(data.email), birth_date=data.birth_date)
 
 
-def record_contact(data: ContactInput, user: User | None, now: datetime | None = None) -> ContactOutcome:
-    """Dedupe, patient first, then record the contact where it belongs, creating a prospect if new."""
+def record_contact(data: ContactInput, user: User | None, now: datetime | None = None,
+                   decision: str | None = None, asked: str | None = None) -> ContactOutcome:
+    """Dedupe, patient first, then record the contact where it belongs, creating a prospect if new.
+    When the phone or email is known only for someone whose name or birth date differs, `decision`
+    says what to do (dedupe.resolve); without one, dedupe.NeedsDecision is raised, nothing recorded.
+    `asked` names the records the person was asked about: if they changed meanwhile, she is asked again."""
     now = now or utcnow()
     identity = identity_of(data)
     with database.atomic():
-        match = find_existing(identity)
+        match = resolve(find_existing(identity), decision, asked)
+        if match.decision and match.decision not in (ANOTHER_PERSON, SUSPECT):
+            audit("dedupe.same_person", kind_of(match.patient or match.prospect),
+                  (match.patient or match.prospect).id, actor=user)
         if match.patient is not None:
             interaction = _log(data, user, now, patient=match.patient)
-            return ContactOutcome(False, match.prospect, match.patient, interaction, match.matched_on)
+            return ContactOutcome(False, match.prospect, match.patient, interaction, match.matched_on,
+                                  decision=match.decision)
         if match.prospect is not None:
             prospect = match.prospect
             _fill_blanks(prospect, identity, match)
@@ -105,12 +119,16 @@ def record_contact(data: ContactInput, user: User | None, now: datetime | None =
                                           occurred_at=data.occurred_at or now, now=now)
             _suspect(prospect, match)
             return ContactOutcome(False, prospect, None, interaction, match.matched_on,
-                                  match.other_prospects)
+                                  match.other_prospects, decision=match.decision)
         prospect = _create(data, identity, user, now)
         interaction = add_interaction(prospect, channel=data.channel, direction=data.direction,
                                       note=data.note, user=user, action_code=data.action_code,
                                       occurred_at=data.occurred_at or now, now=now)
-        return ContactOutcome(True, prospect, None, interaction)
+        if match.conflicts:
+            duplicates.link(prospect, match.conflicts, user=user, now=now,
+                            state="dismissed" if match.decision == ANOTHER_PERSON else "open")
+        return ContactOutcome(True, prospect, None, interaction, shares_with=match.conflicts,
+                              decision=match.decision)
 
 
 def _create(data: ContactInput, identity: Identity, user: User | None, now: datetime) -> Prospect:
@@ -153,11 +171,7 @@ def _fill_blanks(prospect: Prospect, identity: Identity, match: Match) -> None:
 
 def _suspect(prospect: Prospect, match: Match) -> None:
     """Other prospects sharing a key are offered for merge, never merged silently."""
-    for other, keys in match.suspects:
-        exists = DuplicateCandidate.select().where(
-            (DuplicateCandidate.prospect == prospect) & (DuplicateCandidate.other_prospect == other)).exists()
-        if not exists:
-            DuplicateCandidate.create(prospect=prospect, other_prospect=other, matched_on=",".join(keys))
+    duplicates.link(prospect, match.suspects, state="open")
 
 
 def _log(data: ContactInput, user, now, patient: Patient) -> Interaction:
@@ -170,22 +184,26 @@ def _log(data: ContactInput, user, now, patient: Patient) -> Interaction:
 
 def add_interaction(prospect: Prospect, *, channel: str, direction: str, note: str = "", user=None,
                     action_code: ActionCode | None = None, occurred_at: datetime | None = None,
-                    now: datetime | None = None) -> Interaction:
-    """Log a contact; it brings the prospect back to normal activity and may spend the action budget."""
+                    now: datetime | None = None, reached: bool = True) -> Interaction:
+    """Log a contact; it brings the prospect back to normal activity and may spend the action budget.
+    An attempt that did not reach the person (`reached=False`) spends the budget only."""
     now = now or utcnow()
     occurred_at = occurred_at or now
     with database.atomic():
         interaction = Interaction.create(prospect=prospect, channel=channel, direction=direction,
                                          action_code=action_code, note=note.strip(), user=user,
-                                         occurred_at=occurred_at, created_at=now)
+                                         occurred_at=occurred_at, created_at=now, reached=reached)
         prospect.interaction_count += 1
+        # Seed 003: each outbound action (call, message, SMS, mail) costs one of the budget.
+        if direction == "out" and (action_code is None or action_code.counts_toward_budget):
+            prospect.actions_used += 1
+        if not reached:
+            _touch(prospect, now)
+            return interaction
         if prospect.last_interaction_at is None or occurred_at > prospect.last_interaction_at:
             prospect.last_interaction_at = occurred_at
         if prospect.first_contact_at is None or occurred_at < prospect.first_contact_at:
             prospect.first_contact_at = occurred_at
-        # Seed 003: each outbound action (call, message, SMS, mail) costs one of the budget.
-        if direction == "out" and (action_code is None or action_code.counts_toward_budget):
-            prospect.actions_used += 1
         # Seed 000: any new interaction brings the prospect back to normal.
         if prospect.activity_status != "normal":
             ActivityStatusChange.create(prospect=prospect, old=prospect.activity_status, new="normal",

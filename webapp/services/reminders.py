@@ -44,7 +44,7 @@ def morning_messages(now: datetime, settings) -> list:
 
 
 def digest_messages(now: datetime, settings) -> list:
-    """For each follow-up lead: requests past their 48-working-hour target or within a day of it."""
+    """For each follow-up lead: requests past their answer target (two working days) or within a day of it."""
     close = [r for r in awaiting_answer(now, current_app.config["TIMEZONE"])
              if r.state != "on_time" or r.target_at - now <= DIGEST_HORIZON]
     if not close:

@@ -9,7 +9,7 @@ from flask import g
 from peewee import fn
 
 from ..models import InboundRequest, Source
-from .dedupe import Match, find_existing
+from .dedupe import Match, find_existing, kind_of
 from .intake import TriageItem, contact_input, counts
 from .prospects import identity_of
 
@@ -25,6 +25,7 @@ class Candidate:
     kind: str
     record: object
     keys: list[str]
+    other_name: bool = False   # shares the phone or email under another name or birth date
 
 
 def candidates(match: Match) -> list[Candidate]:
@@ -36,6 +37,8 @@ def candidates(match: Match) -> list[Candidate]:
     elif match.prospect is not None:
         found.append(Candidate("prospect", match.prospect, list(match.matched_on)))
         found += [Candidate("prospect", prospect, keys) for prospect, keys in match.suspects]
+    # Same phone or email, another name: shown too (attach if it is her; "create" links them for review).
+    found += [Candidate(kind_of(record), record, keys, other_name=True) for record, keys in match.conflicts]
     return found[:MAX_CANDIDATES]
 
 

@@ -6,6 +6,7 @@ from peewee import JOIN, SQL, SqliteDatabase
 
 from ..models import FollowUp, FollowUpType, Prospect, Stage, User, database
 from ..models.prospects import ACTIVITY_STATUSES, CHANNELS, OUTCOMES, QUALIFICATIONS, TEMPERATURES
+from ..rules.numbers import parse_id
 from ..rules.phones import looks_like_phone, normalise_phone
 from ..rules.contact import normalise_email
 from ..rules.text import fold_name
@@ -49,9 +50,9 @@ class Criteria:
         elif raw_owner == "none":
             unassigned = True
         elif raw_owner:
-            if not raw_owner.isdigit():
+            owner = parse_id(raw_owner)
+            if owner is None:
                 raise BadFilter("owner")
-            owner = int(raw_owner)
         sort = args.get("sort", "recent") or "recent"
         if sort not in SORTS:
             raise BadFilter("sort")

@@ -13,12 +13,27 @@ from integrations.plugins import source_types
 from integrations.webform import PRESET_NAMES, TARGETS, mapping_for
 
 from ..models import Source, User, database
+from ..rules.numbers import parse_id
+from ..rules.text import fold
 from .audit import record as audit
 from .intake import DEFAULT_CONFIG, MODES, OWNER_POLICIES, config_of
 from .intake_store import forget_sources
+from .users import may_own_work
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 HONEYPOT = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
+
+
+# The words people write for a rate limit's period, French and English, and the unit `limits` reads.
+RATE_UNITS = {
+    "second": ("s", "sec", "secs", "seconde", "secondes", "second", "seconds"),
+    "minute": ("m", "mn", "min", "mins", "minute", "minutes"),
+    "hour": ("h", "hr", "hrs", "heure", "heures", "hour", "hours"),
+    "day": ("d", "j", "jour", "jours", "day", "days"),
+}
+_UNIT = {word: unit for unit, words in RATE_UNITS.items() for word in words}
+# count, an optional word ("envois", "posts"), "par"/"per"/"/"/"à la", an optional multiple, the unit
+_RATE = re.compile(r"(\d+)\s*(?:[a-z]+\s+)??(?:(?:/|per|par|a la|a l'|an|every|chaque)\s*)?(?:(\d+)\s*)?([a-z]+)?\.?")
 
 
 class SourceError(ValueError):
@@ -27,12 +42,42 @@ class SourceError(ValueError):
         self.code = code
 
 
+def is_web_url(value: str) -> bool:
+    """An http(s) address with a host and no whitespace or control characters: safe to put in a
+    Location header (CR/LF would split it)."""
+    parsed = urlparse(value)
+    return (parsed.scheme in ("http", "https") and bool(parsed.netloc)
+            and not any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value))
+
+
+
+def read_rate_limit(text: str | None) -> str:
+    """A rate limit as a person writes it, in French or English or as figures ("20 par minute",
+    "20/min", "100 per hour", "20": a minute), as `limits` reads it ("20 per minute"); "" for none."""
+    text = " ".join(fold(text or "").replace("’", "'").split())
+    if not text:
+        return ""
+    match = _RATE.fullmatch(text)
+    unit = _UNIT.get(match.group(3) or "minute") if match else None
+    if not match or unit is None or int(match.group(1)) == 0:
+        raise SourceError("invalid_rate_limit")
+    multiple = int(match.group(2) or 1)
+    if multiple == 0:
+        raise SourceError("invalid_rate_limit")
+    count = int(match.group(1))
+    limit = f"{count} per {multiple} {unit}" if multiple > 1 else f"{count} per {unit}"
+    try:
+        parse_limit(limit)
+    except ValueError:
+        raise SourceError("invalid_rate_limit") from None
+    return limit
+
+
 def _url(value: str, code: str) -> str:
     value = (value or "").strip()
     if not value:
         return ""
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    if not is_web_url(value):
         raise SourceError(code)
     return value
 
@@ -55,17 +100,13 @@ def clean_config(data: dict) -> dict:
         raise SourceError("unknown_mode")
     owner = str(data.get("owner") or config["owner"]).strip()
     if owner not in OWNER_POLICIES:
-        if not owner.isdigit() or not User.select().where((User.id == int(owner)) & User.active).exists():
+        if not parse_id(owner) or not may_own_work(User.get_or_none(User.id == parse_id(owner))):
             raise SourceError("unknown_owner")
     origins = data.get("allowed_origins") or []
     if isinstance(origins, str):
         origins = origins.replace(",", "\n").splitlines()
-    rate_limit = (data.get("rate_limit") if data.get("rate_limit") is not None else config["rate_limit"]).strip()
-    if rate_limit:
-        try:
-            parse_limit(rate_limit)
-        except ValueError:
-            raise SourceError("invalid_rate_limit") from None
+    rate_limit = read_rate_limit(data.get("rate_limit") if data.get("rate_limit") is not None
+                                 else config["rate_limit"])
     honeypot = (data.get("honeypot") if data.get("honeypot") is not None else config["honeypot"]).strip()
     if honeypot and not HONEYPOT.match(honeypot):
         raise SourceError("invalid_honeypot")

@@ -8,9 +8,13 @@ sweep that did not run for a week catches up in one pass, and a second pass chan
   `rules.activity.activity_status` (whole days elapsed: `days >= n` iff `last <= as_of - n days`);
 - the rules (`rules.followups.due_followups`) run in Python over the open, contactable hot and warm
   prospects, chunk by chunk, with the interaction facts loaded by GROUP BY queries (a few queries per
-  chunk, none per prospect), and each planned follow-up inserted under its unique `cause_key`
+  chunk, none per prospect); of the causes not planned before, `rules.followups.next_actions` keeps what
+  seed 004 allows (nothing while a follow-up is planned no later than the rule's due time, one at a
+  time, a late cause at the next opening), each inserted under its unique `cause_key`
   (INSERT ... ON CONFLICT DO NOTHING), so a cause is planned once however often the sweep runs; the
   prospects that got one have their stored next action recomputed by one UPDATE in the same transaction.
+  A cause held back by a person's plan has no row yet: once that plan is done or cancelled, the next
+  sweep looks at it again.
 Facts are read as of `as_of` (interactions and temperature changes up to it); the temperature and the
 qualification are the current ones.
 """
@@ -21,9 +25,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from peewee import Case, fn
 
-from ..models import (ActivityStatusChange, FollowUp, FollowUpType, Interaction, Prospect,
+from ..models import (ActionCode, ActivityStatusChange, FollowUp, FollowUpType, Interaction, Prospect,
                       TemperatureChange, database)
-from ..rules.followups import ANSWERED_TEMPERATURES, RULE_DEFAULTS, ProspectFacts, due_followups
+from ..rules.followups import ANSWERED_TEMPERATURES, RULE_DEFAULTS, ProspectFacts, due_followups, next_actions
 from ..timeutil import to_storage, utcnow
 from .defaults import SETTINGS, setting
 from .followups import business_calendar
@@ -126,7 +130,8 @@ def sweep_rules(as_of: datetime, chunk: int = CHUNK, limit: int | None = None,
     """
     as_of = to_storage(as_of)
     cal, settings = business_calendar(as_of, current_app.config["TIMEZONE"]), rule_settings()
-    types = {t.name: t.id for t in FollowUpType.select(FollowUpType.id, FollowUpType.name)}
+    types = {t.code: t.id for t in FollowUpType.select(FollowUpType.id, FollowUpType.code)
+             .where(FollowUpType.code.is_null(False))}
     evaluated = created = 0
     after = 0
     while limit is None or evaluated < limit:
@@ -137,8 +142,7 @@ def sweep_rules(as_of: datetime, chunk: int = CHUNK, limit: int | None = None,
         if not prospects:
             break
         after = prospects[-1]["id"]
-        rows = [row for facts, owner_id, temperature in _facts(prospects, as_of)
-                for row in _followup_rows(facts, owner_id, temperature, cal, settings, as_of, types)]
+        rows = _followup_rows(list(_facts(prospects, as_of)), cal, settings, as_of, types)
         evaluated += len(prospects)
         created += insert_followups(rows)
     return evaluated, created
@@ -150,20 +154,29 @@ def plan_rules_for(prospect_ids: list[int], as_of: datetime) -> int:
     return sweep_rules(as_of, only=list(prospect_ids))[1] if prospect_ids else 0
 
 
+def facts_for(prospect_ids: list[int], as_of: datetime) -> list[tuple[ProspectFacts, dict]]:
+    """The rules' facts for these prospects as of `as_of`, as the sweep reads them, with each prospect's
+    row (owner, temperature, next action); only the open, contactable ones. For the demo's history."""
+    rows = list(_contactable(as_of).where(Prospect.id.in_(list(prospect_ids))).order_by(Prospect.id).dicts())
+    return list(_facts(rows, as_of)) if rows else []
+
+
 def _contactable(as_of: datetime):
     # DESIGN: do-not-contact, won and lost prospects get nothing; cold ones neither (seed 000).
     return (Prospect.select(Prospect.id, Prospect.temperature, Prospect.qualification, Prospect.owner,
-                            Prospect.first_contact_at, Prospect.last_interaction_at, Prospect.created_at)
+                            Prospect.first_contact_at, Prospect.last_interaction_at, Prospect.created_at,
+                            Prospect.next_action_at)
             .where((Prospect.outcome == "open") & (Prospect.do_not_contact == False)  # noqa: E712
                    & Prospect.temperature.in_(ANSWERED_TEMPERATURES) & (Prospect.created_at <= as_of)))
 
 
 def _facts(prospects: list[dict], as_of: datetime):
-    """ProspectFacts for one chunk, from two GROUP BY queries over its id range; yields (facts, owner, temp)."""
+    """ProspectFacts for one chunk, from GROUP BY queries over its id range; yields (facts, prospect row)."""
     low, high = prospects[0]["id"], prospects[-1]["id"]
     moves = _interaction_facts(low, high, as_of)
     changes = _last_temperature_changes(low, high, as_of)
     appointments = _appointments(low, high, as_of)
+    sent = _information_sent(low, high, as_of)
     for p in prospects:
         first_at, last_at, last_in, last_out, first_out = moves.get(p["id"], (None,) * 5)
         change = changes.get(p["id"])
@@ -174,8 +187,8 @@ def _facts(prospects: list[dict], as_of: datetime):
             last_inbound_at=last_in, last_outbound_at=last_out, answered_at=first_out,
             temperature_changed_to_hot_at=change["changed_at"] if to_hot else None,
             previous_temperature=change["old"] if to_hot else None, created_at=p["created_at"],
-            appointment_at=appointments.get(p["id"]))
-        yield facts, p["owner"], p["temperature"]
+            appointment_at=appointments.get(p["id"]), information_sent_at=sent.get(p["id"]))
+        yield facts, p
 
 
 def _interaction_facts(low: int, high: int, as_of: datetime) -> dict:
@@ -183,6 +196,7 @@ def _interaction_facts(low: int, high: int, as_of: datetime) -> dict:
 
     Our first outbound contact counts as the first answer: what came in after it is a later question.
     A call or a visit from the prospect is answered on the spot, so it counts as our answer too.
+    A call nobody answered (`reached` false) is neither an answer nor an interaction.
     """
     when, inbound = Interaction.occurred_at, Interaction.direction == "in"
     outbound = (Interaction.direction == "out") | Interaction.channel.in_(LIVE_CHANNELS)
@@ -190,9 +204,21 @@ def _interaction_facts(low: int, high: int, as_of: datetime) -> dict:
              .select(Interaction.prospect, fn.MIN(when), fn.MAX(when),
                      fn.MAX(Case(None, [(inbound, when)], None)), fn.MAX(Case(None, [(outbound, when)], None)),
                      fn.MIN(Case(None, [(outbound, when)], None)))
-             .where(Interaction.prospect.between(low, high) & (when <= as_of))
+             .where(Interaction.prospect.between(low, high) & (when <= as_of) & Interaction.reached)
              .group_by(Interaction.prospect).tuples())
     return {row[0]: tuple(_datetime(v) for v in row[1:]) for row in query}
+
+
+def _information_sent(low: int, high: int, as_of: datetime) -> dict:
+    """prospect id -> our last outbound contact that carried the quote or the information asked for
+    (its action code is marked `sends_information`: DEVIS, DOC), the anchor of seed 001's callback."""
+    when = Interaction.occurred_at
+    query = (Interaction.select(Interaction.prospect, fn.MAX(when))
+             .join(ActionCode, on=(Interaction.action_code == ActionCode.id))
+             .where(Interaction.prospect.between(low, high) & (when <= as_of)
+                    & (Interaction.direction == "out") & ActionCode.sends_information)
+             .group_by(Interaction.prospect).tuples())
+    return {prospect_id: _datetime(at) for prospect_id, at in query}
 
 
 def _appointments(low: int, high: int, as_of: datetime) -> dict:
@@ -224,16 +250,28 @@ def _datetime(value):
     return Interaction.occurred_at.python_value(value)
 
 
-def _followup_rows(facts, owner_id, temperature, cal, settings, as_of, types) -> list[tuple]:
+def _followup_rows(chunk: list[tuple], cal, settings, as_of, types) -> list[tuple]:
+    """The rows to insert for one chunk of (facts, prospect row): what the rules ask for, less the causes
+    already planned once (one query), less what seed 004's one next action holds back."""
+    asked = [(facts, p, due_followups(facts, cal, settings, as_of)) for facts, p in chunk]
+    keys = [planned.cause_key for _, _, plans in asked for planned in plans]
+    known = set()
+    for start in range(0, len(keys), 900):   # SQLite's bound-parameter limit
+        known.update(key for (key,) in FollowUp.select(FollowUp.cause_key)
+                     .where(FollowUp.cause_key.in_(keys[start:start + 900])).tuples())
     now = utcnow()
-    return [(facts.id, types.get(p.type_name), owner_id, p.due_at, temperature, p.rule, p.reason_fr,
-             p.cause_key, "planned", now)
-            for p in due_followups(facts, cal, settings, as_of)]
+    return [(facts.id, types.get(planned.type_code), p["owner"], planned.due_at, p["temperature"], planned.rule,
+             "", planned.cause_key, "planned", now, planned.reason_code,
+             FollowUp.reason_params.db_value(dict(planned.reason_params)))   # executemany: stored form
+            for facts, p, plans in asked
+            for planned in next_actions([x for x in plans if x.cause_key not in known],
+                                        _datetime(p["next_action_at"]), cal, as_of)]
 
 
 # The columns _followup_rows fills, in its order.
 _FIELDS = [FollowUp.prospect, FollowUp.type, FollowUp.owner, FollowUp.due_at, FollowUp.value, FollowUp.rule,
-           FollowUp.rule_reason, FollowUp.cause_key, FollowUp.state, FollowUp.created_at]
+           FollowUp.rule_reason, FollowUp.cause_key, FollowUp.state, FollowUp.created_at, FollowUp.reason_code,
+           FollowUp.reason_params]
 
 
 def insert_followups(rows: list[tuple]) -> int:

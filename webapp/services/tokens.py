@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 from ..models import ApiToken
+from ..security import TOKEN_SCOPES, grantable_scopes
 from ..timeutil import utcnow
 
 PREFIX = "rl_"
@@ -14,10 +15,26 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(name: str, created_by=None) -> tuple[ApiToken, str]:
-    """Store a new token; return its row and its plain text, which is never stored."""
+class TokenError(Exception):
+    """A token that may not be made: `no_scope`, `unknown_scope` or `scope_not_yours`."""
+
+
+def create_token(name: str, created_by=None, scopes=None) -> tuple[ApiToken, str]:
+    """Store a new token; return its row and its plain text, which is never stored.
+
+    A person grants only scopes their role holds (least privilege: an administrator's role reads no
+    records, so it grants none). Without a person (the `create-token` command, run by whoever runs the
+    server) every scope is granted unless `scopes` names fewer."""
+    scopes = list(TOKEN_SCOPES) if scopes is None and created_by is None else list(dict.fromkeys(scopes or []))
+    if not scopes:
+        raise TokenError("no_scope")
+    if any(scope not in TOKEN_SCOPES for scope in scopes):
+        raise TokenError("unknown_scope")
+    if created_by is not None and not set(scopes) <= set(grantable_scopes(created_by)):
+        raise TokenError("scope_not_yours")
     token = PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken.create(name=name[:100], prefix=token[:10], token_hash=_digest(token), created_by=created_by)
+    row = ApiToken.create(name=name[:100], prefix=token[:10], token_hash=_digest(token), created_by=created_by,
+                          scopes=" ".join(scope for scope in TOKEN_SCOPES if scope in scopes))
     return row, token
 
 

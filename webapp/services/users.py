@@ -1,10 +1,15 @@
 """Staff accounts: creation, password checks with argon2, sessions ended by rotating a token."""
-import re
+import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
+from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from ..models import User
+from ..rules.contact import is_email
+from ..security import can
+from .defaults import setting
 from ..models.users import ROLES, new_session_token
 from ..timeutil import utcnow
 
@@ -14,31 +19,54 @@ MIN_PASSWORD_LENGTH = 10
 _DUMMY_HASH = _hasher.hash("relance-dummy-password")
 
 
+_COMMON = frozenset(FREQUENCY_LISTS["passwords"])
+_OUR_WORDS = ("relance", "nest", "clinique", "clinic", "senegal", "dakar", "motdepasse", "password")
+
+
 class UserError(ValueError):
     """A refused account change, with a message for the person."""
 
 
-def hash_password(password: str) -> str:
+def check_password(password: str, *personal: str) -> None:
+    """Refuse what an attacker tries first: short passwords, the 30,000 most common ones (zxcvbn's list,
+    from real leaks), and those built on the person's own name or email or on the product's name."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise UserError("password_too_short")
+    if password.lower() in _COMMON or _only_words_of(password, [*personal, *_OUR_WORDS]) or zxcvbn(
+            password[:100], user_inputs=[*personal, *_OUR_WORDS])["score"] < 2:
+        raise UserError("password_common")
+
+
+def _only_words_of(password: str, words) -> bool:
+    """True when the password is these words with digits and signs around them ("CodouNdiaye1")."""
+    rest = password.lower()
+    for word in sorted({w.lower() for w in words if len(w) >= 3}, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return not any(ch.isalpha() for ch in rest)
+
+
+def hash_password(password: str, *personal: str) -> str:
+    check_password(password, *personal)
     return _hasher.hash(password)
 
 
-EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+def personal_words(user) -> list[str]:
+    return [user.email, user.email.split("@")[0], *user.name.split()]
 
 
 def create_user(email: str, name: str, role: str, password: str) -> User:
     email = email.strip().lower()
     if role not in ROLES:
         raise UserError("unknown_role")
-    if len(email) > 200 or not EMAIL_SHAPE.match(email):
+    if not is_email(email):
         raise UserError("invalid_email")
     if len(name) > 100:
         raise UserError("name_too_long")
     if User.select().where(User.email == email).exists():
         raise UserError("email_taken")
-    return User.create(email=email, name=name.strip() or email.split("@")[0], role=role,
-                       password_hash=hash_password(password))
+    name = name.strip() or email.split("@")[0]
+    return User.create(email=email, name=name, role=role,
+                       password_hash=hash_password(password, email, email.split("@")[0], *name.split()))
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -62,14 +90,37 @@ def change_password(user: User, current: str, new: str) -> None:
         _hasher.verify(user.password_hash, current or "")
     except (VerificationError, InvalidHashError):
         raise UserError("wrong_current_password")
-    user.password_hash = hash_password(new)
+    user.password_hash = hash_password(new, *personal_words(user))
+    user.must_change_password = False
     end_sessions(user)
+
+
+def reset_password(user: User) -> str:
+    """An administrator's reset: a temporary password, returned once to be handed over; every session
+    of the person ends, and she must choose her own password at her next login."""
+    temporary = "-".join(secrets.token_urlsafe(4) for _ in range(3))
+    user.password_hash = _hasher.hash(temporary)
+    user.must_change_password = True
+    end_sessions(user)
+    return temporary
 
 
 def end_sessions(user: User) -> None:
     """Every session cookie of this user stops working (logout, disable, password change)."""
     user.session_token = new_session_token()
     user.save()
+
+
+def may_own_work(user: User | None) -> bool:
+    """Work (a prospect, a follow-up) is given only to an active person whose role works prospects:
+    never to an administrator, never to a disabled account."""
+    return user is not None and user.active and can("prospects.edit", user)
+
+
+def may_assign_to_others(user: User) -> bool:
+    """The follow-up lead and managers give work to anyone; a secretary hands it to a colleague only
+    where the lead's rule allows (setting `secretaries_assign`: "self", the default, or "team")."""
+    return can("prospects.classify", user) or setting("secretaries_assign") == "team"
 
 
 def active_staff() -> list[User]:

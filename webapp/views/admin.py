@@ -12,7 +12,7 @@ from ..labels import ROLES as ROLE_LABELS
 from ..models import ApiToken, User
 from ..models.users import ROLES
 from ..rules.contact import is_email
-from ..security import require
+from ..security import grantable_scopes, require
 from ..services import tokens as token_service
 from ..services import users as user_service
 from ..services.audit import record as audit
@@ -29,6 +29,8 @@ def _user_error(code: str) -> str:
         "invalid_email": _("This is not an email address."),
         "password_too_short": _("The initial password needs at least %(n)d characters.",
                                 n=user_service.MIN_PASSWORD_LENGTH),
+        "password_common": _("This password is among the most common ones, or built on the person's name: "
+                             "choose another one."),
         "unknown_role": _("Choose a role from the list."),
         "name_too_long": _("The name is too long (%(n)d characters at most).", n=MAX_NAME),
     }[code]
@@ -41,10 +43,10 @@ def _get_user(user_id: int) -> User:
     return user
 
 
-def _users_page(error: str | None = None, form: dict | None = None, status: int = 200):
+def _users_page(error: str | None = None, form: dict | None = None, status: int = 200, temporary=None):
     staff = User.select().order_by(User.active.desc(), User.name, User.id)
     return render_template("admin/users.html", staff=staff, roles=ROLES, error=error,
-                           form=form or {"role": "secretary"}), status
+                           form=form or {"role": "secretary"}, temporary=temporary), status
 
 
 @bp.get("/users")
@@ -112,13 +114,23 @@ def set_active(user_id):
     return redirect(url_for("admin.users"))
 
 
+@bp.post("/users/<int:user_id>/password")
+@require("admin.users")
+def reset_password(user_id):
+    user = _get_user(user_id)
+    temporary = user_service.reset_password(user)
+    audit("user.password_reset", "user", user.id)
+    # Shown once, in this response only, like a new token.
+    return _users_page(temporary={"user": user, "password": temporary})
+
+
 def _tokens_page(error: str | None = None, new_token: str | None = None, name: str = "",
-                 status: int = 200):
+                 chosen: list[str] | None = None, status: int = 200):
     rows = (ApiToken.select(ApiToken, User)
             .join(User, JOIN.LEFT_OUTER, on=(ApiToken.created_by == User.id))
             .order_by(ApiToken.revoked_at.is_null(False), ApiToken.created_at.desc(), ApiToken.id.desc()))
-    return render_template("admin/tokens.html", tokens=rows, error=error, new_token=new_token,
-                           name=name), status
+    return render_template("admin/tokens.html", tokens=rows, error=error, new_token=new_token, name=name,
+                           grantable=grantable_scopes(current_user), chosen=chosen or []), status
 
 
 @bp.get("/tokens")
@@ -131,12 +143,20 @@ def tokens():
 @require("admin.tokens")
 def create_token():
     name = request.form.get("name", "").strip()
+    chosen = request.form.getlist("scopes")
     if not name or len(name) > MAX_TOKEN_NAME:
         return _tokens_page(error=_("Give the token a name of at most %(n)d characters, "
                                     "saying which system uses it.", n=MAX_TOKEN_NAME),
-                            name=name[:MAX_TOKEN_NAME], status=400)
-    row, plain = token_service.create_token(name, created_by=current_user._get_current_object())
-    audit("token.create", "api_token", row.id, detail=f"{row.prefix}… {name}")
+                            name=name[:MAX_TOKEN_NAME], chosen=chosen, status=400)
+    try:
+        row, plain = token_service.create_token(name, created_by=current_user._get_current_object(),
+                                                scopes=chosen)
+    except token_service.TokenError as exc:
+        message = (_("Choose what the token may do.") if str(exc) == "no_scope" else
+                   _("Your role cannot give a token this right: ask someone whose role holds it."))
+        audit("refused", "api_token", detail=f"token.create {str(exc)} {' '.join(chosen)}"[:250])
+        return _tokens_page(error=message, name=name, chosen=chosen, status=400 if str(exc) == "no_scope" else 403)
+    audit("token.create", "api_token", row.id, detail=f"{row.prefix}… {name} [{row.scopes}]")
     # Shown once, in this response only: never flashed, never kept in the session.
     return _tokens_page(new_token=plain, status=201)
 

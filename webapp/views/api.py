@@ -1,16 +1,23 @@
 """The JSON API for machines, /api/v1, behind `Authorization: Bearer <token>` (DESIGN: public contract)."""
 from datetime import date
+from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
+from .. import ratelimit
 from ..models import ActionCode, InboundRequest, Prospect, Source, User
 from ..models.intake import REQUEST_STATES
 from ..models.prospects import CHANNELS, DIRECTIONS, QUALIFICATIONS, TEMPERATURES
+from ..reasons import reason_text
 from ..rules.contact import contact_problems
+from ..rules.numbers import parse_count, parse_id
 from ..security import csrf
 from ..services import prospects as service
 from ..services import search as search_service
 from ..services import tokens
+from ..services.audit import record as audit
+from ..services.dedupe import SUSPECT, kind_of
+from ..services.users import may_own_work
 from ..timeutil import isoformat, parse_iso_date, parse_iso_datetime
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -46,6 +53,36 @@ def _authenticate():
         response.headers["WWW-Authenticate"] = 'Bearer realm="relance"'
         return response, 401
     g.api_token = found
+    limit = current_app.config["API_RATE_LIMIT"]
+    if not ratelimit.hit(limit, "api", str(found.id)):
+        response = jsonify({"error": {"code": "rate_limited", "message": f"Too many requests ({limit})."}})
+        response.headers["Retry-After"] = str(ratelimit.retry_after(limit, "api", str(found.id)))
+        return response, 429
+
+
+def scope(name: str):
+    """View decorator: the token must carry this scope (security.TOKEN_SCOPES)."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if name not in g.api_token.scope_list:
+                raise ApiError(403, "insufficient_scope", f"This token lacks the {name} scope.")
+            return view(*args, **kwargs)
+        wrapped.scope = name
+        return wrapped
+    return decorator
+
+
+@bp.after_request
+def _audit(response):
+    """Every read and write a machine makes, with its token as the actor (SECURITY.md)."""
+    token = g.get("api_token")
+    if token is not None and request.endpoint:
+        ident = next((value for value in (request.view_args or {}).values() if isinstance(value, int)), None)
+        kind = "api.read" if request.method in ("GET", "HEAD") else "api.write"
+        audit(kind, request.endpoint.removeprefix("api."), ident,
+              detail=f"{request.method} {request.full_path.rstrip('?')} {response.status_code}")
+    return response
 
 
 def prospect_json(prospect: Prospect, next_action=None) -> dict:
@@ -82,11 +119,15 @@ def _next_action_json(followup) -> dict | None:
     if followup is None:
         return None
     return {"id": followup.id, "type": followup.type.name if followup.type_id else None,
-            "due_at": isoformat(followup.due_at), "rule": followup.rule, "rule_reason": followup.rule_reason}
+            "due_at": isoformat(followup.due_at), "rule": followup.rule, "rule_reason": reason_text(followup),
+            "reason_code": followup.reason_code, "reason_params": followup.reason_params}
 
 
 def _body() -> dict:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than Python's parser goes
+        data = None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "The body must be a JSON object.")
     return data
@@ -98,6 +139,8 @@ def _text(data: dict, name: str, max_length: int = 200) -> str:
         raise ApiError(422, "invalid_field", f"{name} must be a string.")
     if len(value) > max_length:
         raise ApiError(422, "invalid_field", f"{name} is longer than {max_length} characters.")
+    if "\x00" in value:  # no database stores it in text, and no person types it
+        raise ApiError(422, "invalid_field", f"{name} contains a NUL character.")
     return value.strip()
 
 
@@ -144,13 +187,14 @@ def _owner(data: dict):
     owner_id = data.get("owner_id")
     if owner_id in (None, ""):
         return None
-    owner = User.get_or_none((User.id == owner_id) & User.active) if str(owner_id).isdigit() else None
-    if owner is None:
-        raise ApiError(422, "invalid_field", "owner_id is not an active user.")
+    owner = User.get_or_none(User.id == parse_id(owner_id)) if parse_id(owner_id) else None
+    if not may_own_work(owner):
+        raise ApiError(422, "invalid_field", "owner_id is not an active staff member who follows prospects.")
     return owner
 
 
 @bp.get("/prospects")
+@scope("prospects:read")
 def prospects():
     args = request.args.to_dict()
     for key in ("phone", "email"):
@@ -160,8 +204,8 @@ def prospects():
         criteria = search_service.Criteria.from_args(args)
     except search_service.BadFilter as exc:
         raise ApiError(400, "invalid_filter", f"Unknown filter or value: {exc}.")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 1), 200)
+    page = parse_count(request.args.get("page"), 1, lowest=1)
+    per_page = parse_count(request.args.get("per_page"), 50, lowest=1, highest=200)
     rows, total = search_service.search(criteria, page, per_page)
     actions = search_service.next_actions([p.id for p in rows])
     return jsonify({"items": [prospect_json(p, actions.get(p.id)) for p in rows], "total": total,
@@ -169,6 +213,7 @@ def prospects():
 
 
 @bp.get("/prospects/<int:prospect_id>")
+@scope("prospects:read")
 def prospect(prospect_id):
     found = Prospect.get_or_none(Prospect.id == prospect_id)
     if found is None:
@@ -177,6 +222,7 @@ def prospect(prospect_id):
 
 
 @bp.post("/prospects")
+@scope("prospects:write")
 def create_prospect():
     data = _body()
     contact = service.ContactInput(
@@ -191,15 +237,20 @@ def create_prospect():
     problems = contact_problems(contact.first_name, contact.last_name, contact.phone, contact.email)
     if problems:
         raise ApiError(422, *CONTACT_PROBLEMS[problems[0]])
-    outcome = service.record_contact(contact, None)
+    # A machine cannot answer "same person?": a known phone or email under another name or birth date
+    # gives a new prospect (201), linked to those records as a suspected duplicate for the lead.
+    outcome = service.record_contact(contact, None, decision=SUSPECT)
     body = prospect_json(outcome.prospect) if outcome.prospect else {"id": None}
     body.update({"matched_on": outcome.matched_on, "recorded_on": outcome.recorded_on,
                  "patient_id": outcome.patient.id if outcome.patient else None,
-                 "interaction_id": outcome.interaction.id})
+                 "interaction_id": outcome.interaction.id,
+                 "suspected_duplicates": [{"kind": kind_of(record), "id": record.id, "matched_on": keys}
+                                          for record, keys in outcome.shares_with]})
     return jsonify(body), 201 if outcome.created else 200
 
 
 @bp.post("/prospects/<int:prospect_id>/interactions")
+@scope("prospects:write")
 def add_interaction(prospect_id):
     found = Prospect.get_or_none(Prospect.id == prospect_id)
     if found is None:
@@ -225,7 +276,7 @@ def request_json(inbound: InboundRequest) -> dict:
         "source": inbound.source.slug,
         "received_at": isoformat(inbound.received_at),
         "state": inbound.state,
-        "error": inbound.error if inbound.state in ("failed", "spam") else None,
+        "error": inbound.error if inbound.state in ("failed", "dismissed", "spam") else None,
         "attempts": inbound.attempts,
         "processed_at": isoformat(inbound.processed_at) if inbound.state == "processed" else None,
         "prospect_id": inbound.prospect_id,
@@ -235,6 +286,7 @@ def request_json(inbound: InboundRequest) -> dict:
 
 
 @bp.get("/requests")
+@scope("requests")
 def requests_list():
     query = InboundRequest.select(InboundRequest, Source).join(Source)
     state = request.args.get("state")
@@ -245,8 +297,8 @@ def requests_list():
     slug = request.args.get("source")
     if slug:
         query = query.where(Source.slug == slug)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    per_page = min(max(request.args.get("per_page", 50, type=int) or 50, 1), 200)
+    page = parse_count(request.args.get("page"), 1, lowest=1)
+    per_page = parse_count(request.args.get("per_page"), 50, lowest=1, highest=200)
     total = query.count()
     rows = query.order_by(InboundRequest.id.desc()).paginate(page, per_page)
     return jsonify({"items": [request_json(r) for r in rows], "total": total, "page": page,
@@ -254,6 +306,7 @@ def requests_list():
 
 
 @bp.get("/requests/<int:request_id>")
+@scope("requests")
 def request_detail(request_id):
     found = (InboundRequest.select(InboundRequest, Source).join(Source)
              .where(InboundRequest.id == request_id).first())

@@ -15,6 +15,14 @@ from ..services.audit import record as audit
 bp = Blueprint("auth", __name__)
 
 
+def password_error(code: str) -> str:
+    return {"wrong_current_password": _("The current password is wrong."),
+            "password_too_short": _("The new password needs at least %(n)d characters.",
+                                    n=user_service.MIN_PASSWORD_LENGTH),
+            "password_common": _("This password is among the most common ones, or built on your name: "
+                                 "an attacker would try it first. Choose another one.")}[code]
+
+
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect after login would help phishing."""
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
@@ -28,18 +36,23 @@ def login():
         return redirect(url_for("prospects.home"))
     error = None
     if request.method == "POST":
-        # Only failed attempts count, per address; over the limit even a right password waits.
+        # Failed attempts count, per address; over the limit even a right password waits. Each attempt
+        # is counted before its password is checked (one atomic step in the shared store, so parallel
+        # guesses cannot all pass), and given back when it turns out right.
         limit, key = current_app.config["LOGIN_RATE_LIMIT"], ("login", request.remote_addr or "")
-        if not ratelimit.allowed(limit, *key):
+        if not ratelimit.hit(limit, *key):
             raise TooManyRequests(retry_after=ratelimit.retry_after(limit, *key))
         email = request.form.get("email", "")
         user = user_service.authenticate(email, request.form.get("password", ""))
         if user is not None:
+            ratelimit.release(limit, *key)
             session.clear()  # a fresh session at login: no fixation
             login_user(user)
             audit("login", "user", user.id, actor=user)
+            if user.must_change_password:
+                flash(_("Your password was reset: choose your own to continue."), "warn")
+                return redirect(url_for("auth.password"))
             return redirect(_safe_next(request.args.get("next")))
-        ratelimit.hit(limit, *key)
         audit("login.failed", detail=email.strip().lower()[:120])
         error = _("Wrong email or password.")
     status = 401 if error else 200
@@ -70,9 +83,7 @@ def password():
                 user_service.change_password(current_user._get_current_object(),
                                              request.form.get("current_password", ""), new)
             except user_service.UserError as exc:
-                error = {"wrong_current_password": _("The current password is wrong."),
-                         "password_too_short": _("The new password needs at least %(n)d characters.",
-                                                 n=user_service.MIN_PASSWORD_LENGTH)}[str(exc)]
+                error = password_error(str(exc))
             else:
                 audit("password.change", "user", current_user.id)
                 login_user(current_user._get_current_object())  # the rotated token, this session only

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from .. import htmx, labels
 from ..models import LostReason, Prospect, Stage
+from ..rules.numbers import MAX_ID, parse_count, parse_id
 from ..security import can, require
 from ..services import board as service
 from ..services.search import BadFilter, Criteria, prospect_query
@@ -30,6 +31,7 @@ REFUSALS = {
     "lost_reason_required": _l("Choose why this prospect is lost."),
     "confirmation_required": _l("Confirm the conversion."),
     "reopen_forbidden": _l("Only the follow-up lead or a manager can reopen a closed prospect."),
+    "reopen_confirmation_required": _l("Confirm that this converted or lost prospect is reopened."),
     "retired_stage": _l("This stage is no longer used."),
     "not_found": _l("This prospect no longer exists."),
 }
@@ -68,7 +70,7 @@ def _loaded(args) -> dict[int, int]:
     loaded = {}
     for part in args.get("loaded", "").split(","):
         stage, _, count = part.partition(":")
-        if stage.isdigit() and count.isdigit():
+        if parse_id(stage) and parse_count(count, None) is not None:
             loaded[int(stage)] = int(count)
     return loaded
 
@@ -81,9 +83,12 @@ def index():
         return redirect(url_for("board.index"))
     filters = _filters(request.args)
     criteria = _criteria(request.args)
-    if session.get(SESSION_KEY) != filters:
-        session[SESSION_KEY] = filters  # the home page and the nav link bring the person back to it
-    columns = service.columns(criteria, _loaded(request.args))
+    # The home page and the nav link bring the person back to her filters. Not to her search: the
+    # session cookie is signed, not encrypted, and a searched name is personal data.
+    remembered = {name: value for name, value in filters.items() if name != "q"}
+    if session.get(SESSION_KEY) != remembered:
+        session[SESSION_KEY] = remembered
+    columns = service.columns(criteria, _loaded(request.args), pinned=parse_id(request.args.get("pin")))
     response = htmx.render("board/index.html", "board/_columns.html", columns=columns, filters=filters,
                            criteria=criteria, owners=[(str(u.id), u.name) for u in active_staff()],
                            version=service.board_version(), lost_reasons=_lost_reasons(),
@@ -110,9 +115,9 @@ def column(stage_id):
     stage = Stage.get_or_none(Stage.id == stage_id)
     if stage is None:
         abort(404)
-    offset = max(request.args.get("offset", 0, type=int) or 0, 0)
+    offset = parse_count(request.args.get("offset"), 0)
     filters = _filters(request.args)
-    page = service.column_page(stage, _criteria(request.args), offset)
+    page = service.column_page(stage, _criteria(request.args), offset, pinned=request.args.get("pin", type=int))
     return render_template("board/_cards.html", column=page, cards=page.cards, offset=offset,
                            query=urlencode(filters), card_text=card_text())
 
@@ -141,18 +146,19 @@ def move_form(prospect_id):
 @bp.post("/move")
 @require("prospects.edit")
 def move():
-    prospect_id = request.form.get("prospect_id", type=int)
-    stage = Stage.get_or_none(Stage.id == request.form.get("stage_id", type=int))
-    version = request.form.get("version", type=int)
+    prospect_id = parse_id(request.form.get("prospect_id"))
+    stage = Stage.get_or_none(Stage.id == parse_id(request.form.get("stage_id")))
+    version = parse_count(request.form.get("version"), None, highest=MAX_ID)
     if prospect_id is None or stage is None or version is None:
         abort(400)
-    reason_id = request.form.get("lost_reason", type=int)
+    reason_id = parse_id(request.form.get("lost_reason"))
     reason = LostReason.get_or_none(LostReason.id == reason_id) if reason_id else None
     before = Prospect.get_or_none(Prospect.id == prospect_id)
     try:
         moved = service.move(prospect_id, stage, current_user._get_current_object(), version=version,
                              lost_reason=reason, confirmed=request.form.get("confirm") == "1",
-                             may_reopen=can("prospects.classify"))
+                             may_reopen=can("prospects.classify"),
+                             reopen_confirmed=request.form.get("reopen") == "1")
     except service.MoveRefused as refusal:
         return _refused(refusal.code, prospect_id)
     if not htmx.is_htmx():

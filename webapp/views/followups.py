@@ -12,18 +12,22 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from .. import htmx
-from ..models import FollowUp, FollowUpType, LostReason, Prospect, User
+from .. import htmx, labels
+from ..models import ActionCode, FollowUp, FollowUpType, LostReason, Prospect, User
+from ..rules.numbers import parse_id
 from ..security import require
 from ..services import followups as service
-from ..services.users import active_staff
+from ..services import timeline as timeline_service
+from ..services.search import next_actions
+from ..services.users import active_staff, may_assign_to_others
 from ..timeutil import parse_iso_datetime, utcnow
 
 bp = Blueprint("followups", __name__)
 
 OUTCOME_LABELS = {"not_reached": _l("Not reached"), "signed_up": _l("Signed up"),
                   "next_step": _l("Next step"), "not_interested": _l("Not interested")}
-VALUE_LABELS = {"hot": _l("Hot"), "warm": _l("Warm"), "cold": _l("Cold"), "lost": _l("Lost")}
+# The follow-up's value (seed 002) is a temperature; its "lost" is the activity status's "no news".
+VALUE_LABELS = {**labels.TEMPERATURES, "lost": labels.ACTIVITY["lost"]}
 STATE_LABELS = {"planned": _l("Planned"), "overdue": _l("Overdue"), "abandoned": _l("Abandoned"),
                 "done": _l("Done"), "cancelled": _l("Cancelled")}
 ERRORS = {
@@ -39,6 +43,9 @@ ERRORS = {
     "already_done": _l("This follow-up was already completed, perhaps by someone else."),
     "bad_outcome": _l("Choose an outcome."),
     "conflict": _l("Someone else changed this prospect a moment ago. Try again."),
+    "owner_not_allowed": _l("Work can only be given to an active colleague who follows prospects."),
+    "assign_not_allowed": _l("You plan follow-ups for yourself: the follow-up lead's rule keeps handing "
+                             "work to colleagues for her."),
 }
 ERROR_STATUS = {"already_done": 409, "conflict": 409, "forbidden": 403}
 
@@ -77,7 +84,7 @@ def _datetime(name: str) -> datetime | None:
 
 
 def _by_id(model, name: str):
-    value = request.form.get(name, type=int)
+    value = parse_id(request.form.get(name))
     return model.get_or_none(model.id == value) if value else None
 
 
@@ -105,12 +112,20 @@ def _row_context(followup: FollowUp, confirm: str | None = None, error: str | No
     now = utcnow()
     followup.day_state = service.followup_state(
         followup.due_at, followup.done_at, now, int(service.setting("abandon_after_days")),
-        tz=current_app.config["TIMEZONE"]) if followup.state == "planned" else followup.state
+        tz=current_app.config["TIMEZONE"], planned_at=followup.created_at) if followup.state == "planned" \
+        else followup.state
     context = {"followup": followup, "confirm": confirm, "error": error, "origin": origin, "now": now}
     if confirm == "next_step":
         context["next_types"] = service.next_types(followup.type)
     if confirm == "not_interested":
         context["lost_reasons"] = _lost_reasons()
+    if confirm:
+        context["contact_codes"] = service.contact_codes()
+        usual = service.usual_contact(followup.type, confirm)
+        # A refused confirmation (a past date…) comes back with what the person had chosen and written.
+        posted = request.method == "POST" and "action_code" in request.form
+        context["contact_choice"] = request.form.get("action_code", "") if posted else str(usual.id if usual else "")
+        context["outcome_note"] = request.form.get("note", "") if posted else ""
     context["default_due"] = service.default_due(now, current_app.config["TIMEZONE"])
     return context
 
@@ -155,7 +170,8 @@ def complete(followup_id):
         following = service.complete_followup(
             followup, outcome, user, utcnow(), reschedule_at=_datetime("reschedule_at"),
             next_type=_by_id(FollowUpType, "next_type"), next_due_at=_datetime("next_due_at"),
-            lost_reason=_by_id(LostReason, "lost_reason"))
+            lost_reason=_by_id(LostReason, "lost_reason"), contact=_contact(),
+            note=request.form.get("note", "")[:2000])
     except service.FollowUpError as refusal:
         return _refused(followup, refusal.code, outcome if outcome in service.OUTCOMES else None)
     followup = FollowUp.get_by_id(followup.id)
@@ -165,9 +181,17 @@ def complete(followup_id):
         flash(message, "success")
         return redirect(_back(followup))
     if origin == "prospect":
-        return _prospect_section(followup.prospect, message=message)
+        response = _prospect_section(Prospect.get_by_id(followup.prospect_id), message=message, history=True)
+        return htmx.set_headers(response, trigger="board-changed")
     from .myday import day_changes
     return day_changes(followup, following, message)
+
+
+def _contact():
+    """The contact chosen on the confirm form: an action code, none (""), or the usual one if not asked."""
+    if "action_code" not in request.form:
+        return service.USUAL
+    return _by_id(ActionCode, "action_code")
 
 
 def _back(followup: FollowUp) -> str:
@@ -180,7 +204,8 @@ def _back(followup: FollowUp) -> str:
 def _done_message(followup: FollowUp, following: FollowUp | None) -> str:
     name = followup.prospect.full_name
     if followup.outcome == "signed_up":
-        return _("%(name)s signed up: converted.", name=name)
+        return _("%(name)s: %(outcome)s, converted.", name=name,
+                 outcome=labels.signed_up(followup.prospect.qualification))
     if followup.outcome == "not_interested":
         return _("%(name)s is not interested: marked lost.", name=name)
     return _("%(name)s: %(outcome)s, next follow-up planned.", name=name,
@@ -214,16 +239,25 @@ def prospect_section(prospect: Prospect, *, errors: str | None = None, values: d
     now = utcnow()
     abandon_after, tz = int(service.setting("abandon_after_days")), current_app.config["TIMEZONE"]
     for followup in data["planned"]:
-        followup.day_state = service.followup_state(followup.due_at, None, now, abandon_after, tz=tz)
+        followup.day_state = service.followup_state(followup.due_at, None, now, abandon_after, tz=tz,
+                                                    planned_at=followup.created_at)
     defaults = {"owner": str(prospect.owner_id or current_user.id), "value": prospect.temperature,
                 "due_at": _local_input(service.default_due(now, current_app.config["TIMEZONE"])), "type": "", "comment": ""}
-    return {**data, "staff": active_staff(), "errors": errors, "message": message, "now": now,
+    user = current_user._get_current_object()
+    staff = active_staff() if may_assign_to_others(user) else [user]
+    return {**data, "staff": staff, "errors": errors, "message": message, "now": now,
             "values": {**defaults, **(values or {})}}
 
 
-def _prospect_section(prospect: Prospect, status: int = 200, **kwargs):
+def _prospect_section(prospect: Prospect, status: int = 200, *, history: bool = False, **kwargs):
+    """The record's follow-ups section; with `history`, its timeline and facts too, out of band (a
+    completion added entries and may have spent the budget)."""
+    extra = {}
+    if history:
+        extra = {"history_oob": timeline_service.timeline(prospect.id),
+                 "history_next_action": next_actions([prospect.id]).get(prospect.id)}
     response = make_response(render_template("followups/_prospect_followups.html", prospect=prospect,
-                                             followups=prospect_section(prospect, **kwargs)), status)
+                                             followups=prospect_section(prospect, **kwargs), **extra), status)
     htmx.set_headers(response, retarget="#prospect-followups", reswap="outerHTML")
     return htmx.vary(response)
 
@@ -236,7 +270,7 @@ def plan(prospect_id):
     values = {key: request.form.get(key, "") for key in ("type", "owner", "due_at", "value", "comment")}
     owner = _by_id(User, "owner")
     try:
-        service.plan_followup(prospect, _by_id(FollowUpType, "type"), owner if owner and owner.active else None,
+        service.plan_followup(prospect, _by_id(FollowUpType, "type"), owner,
                               _datetime("due_at"), values["value"], values["comment"][:2000],
                               current_user._get_current_object(), utcnow())
     except service.FollowUpError as refusal:

@@ -19,6 +19,7 @@ from ..security import csrf
 from ..services import intake as service
 from ..services.handover import Handover
 from ..services.intake_store import find_source
+from ..services.sources import is_web_url
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 csrf.exempt(bp)  # a public endpoint: no session, no cookie to ride on
@@ -160,7 +161,9 @@ def receive(slug: str):
         response, status = _refuse(received.error.code, received.error.status, slug, received.id)
         return _cors(response, _allowed_origin(config)), status
     if _for_person():
-        return redirect(config.get("thank_you_url") or url_for("intake.thanks", slug=slug), 303)
+        thanks = config.get("thank_you_url") or ""
+        # A page set before addresses were checked may be unusable: the default page rather than a 500.
+        return redirect(thanks if is_web_url(thanks) else url_for("intake.thanks", slug=slug), 303)
     response = jsonify({"id": received.id, "url": url_for("api.request_detail", request_id=received.id),
                         # a honeypot catch is answered like any other post: bots learn nothing
                         "state": "received" if received.state == "spam" else received.state,

@@ -2,18 +2,21 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from peewee import JOIN
 
 from .. import htmx
 from ..forms import ConsentForm, ContactForm, InteractionForm, ProspectForm, TemperatureForm
-from ..models import ActionCode, Interaction, Prospect, User
+from ..models import ActionCode, Prospect, User
+from ..rules.numbers import parse_count, parse_id
 from ..security import can, require
 from ..services import prospects as service
 from ..services import search as search_service
 from ..services import submissions
+from ..services import timeline as timeline_service
 from ..services.audit import record as audit
-from ..services.users import active_staff
+from ..services.users import active_staff, may_assign_to_others, may_own_work
 from .board import remembered_url
+from .caller import BOARD_CHANGED, from_board
+from .duplicates import identity_answer
 
 bp = Blueprint("prospects", __name__)
 
@@ -29,7 +32,9 @@ def action_code_choices():
 
 
 def _owner(value: str):
-    return User.get_or_none(User.id == int(value)) if value and value.isdigit() else None
+    """The chosen owner, if work may be given to them (an active person whose role works prospects)."""
+    owner = User.get_or_none(User.id == parse_id(value)) if parse_id(value) else None
+    return owner if may_own_work(owner) else None
 
 
 def get_prospect(prospect_id: int) -> Prospect:
@@ -55,7 +60,7 @@ def index():
         criteria = search_service.Criteria.from_args(request.args, current_user.id)
     except search_service.BadFilter:
         abort(400)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = parse_count(request.args.get("page"), 1, lowest=1)
     page_size = current_app.config["PAGE_SIZE"]
     rows, total = search_service.search(criteria, page, page_size)
     pages = max((total + page_size - 1) // page_size, 1)
@@ -69,25 +74,31 @@ def index():
 @require("prospects.edit")
 def new():
     form = ContactForm()
-    form.owner.choices = staff_choices()
-    if request.method == "GET":
-        form.owner.data = str(current_user.id) if current_user.role != "admin" else ""
+    user = current_user._get_current_object()
+    if may_assign_to_others(user):
+        form.owner.choices = staff_choices()
+        if request.method == "GET":
+            form.owner.data = str(user.id)
+    else:  # the lead's rule: a secretary's new contacts are hers (the field is not shown, not read)
+        del form.owner
     if form.validate_on_submit():
+        # Same phone, another name: NeedsDecision asks "same person?" (views/duplicates.py).
         contact = service.ContactInput(
             first_name=form.first_name.data or "", last_name=form.last_name.data or "",
             phone=form.phone.data or "", email=form.email.data, birth_date=form.birth_date.data,
             channel=form.channel.data, direction="in", qualification=form.qualification.data,
             temperature=form.temperature.data, note=form.note.data or "",
-            origin_detail=form.origin_detail.data or "", owner=_owner(form.owner.data))
-        user = current_user._get_current_object()
+            origin_detail=form.origin_detail.data or "", owner=_owner(form.owner.data) if form.owner else user)
         outcome, earlier = submissions.run_once(
-            form.submission.data, user, lambda: service.record_contact(contact, user), service.outcome_ref)
+            form.submission.data, user,
+            lambda: service.record_contact(contact, user, **identity_answer(request.form)), service.outcome_ref)
         if outcome is None:  # the same form sent again: the contact is recorded once
             return htmx.render("prospects/created.html", "prospects/_created.html", outcome=None,
-                               resent=service.record_of(earlier))
-        response = htmx.render("prospects/created.html", "prospects/_created.html", outcome=outcome)
+                               resent=service.record_of(earlier), from_board=from_board())
+        response = htmx.render("prospects/created.html", "prospects/_created.html", outcome=outcome,
+                               from_board=from_board())
         response.status_code = 201 if outcome.created else 200
-        return htmx.set_headers(response, trigger="board-changed")
+        return htmx.set_headers(response, trigger=BOARD_CHANGED)
     status = 400 if request.method == "POST" else 200
     return htmx.render("prospects/new.html", "prospects/_contact_form.html", form=form), status
 
@@ -107,7 +118,7 @@ def _record_context(prospect: Prospect, interaction_form=None) -> dict:
     temperature_form = TemperatureForm(temperature=prospect.temperature)
     consent_form = ConsentForm(do_not_contact=prospect.do_not_contact)
     return {
-        "timeline": timeline(prospect),
+        "timeline": timeline_service.timeline(prospect.id),
         "interaction_form": interaction_form,
         "temperature_form": temperature_form,
         "consent_form": consent_form,
@@ -119,24 +130,6 @@ def _record_context(prospect: Prospect, interaction_form=None) -> dict:
 def _followups_section(prospect: Prospect) -> dict:
     from .followups import prospect_section  # the follow-ups blueprint imports this module
     return prospect_section(prospect)
-
-
-def timeline(prospect: Prospect) -> list[dict]:
-    """Interactions and classification changes, newest first, as one list for the template."""
-    events = []
-    for item in (Interaction.select(Interaction, User, ActionCode)
-                 .join(User, on=(Interaction.user == User.id), join_type=JOIN.LEFT_OUTER).switch(Interaction)
-                 .join(ActionCode, on=(Interaction.action_code == ActionCode.id), join_type=JOIN.LEFT_OUTER)
-                 .where(Interaction.prospect == prospect)):
-        events.append({"kind": "interaction", "at": item.occurred_at, "item": item})
-    for change in prospect.temperature_changes:
-        events.append({"kind": "temperature", "at": change.changed_at, "item": change})
-    for change in prospect.activity_changes:
-        events.append({"kind": "activity", "at": change.changed_at, "item": change})
-    for change in prospect.consent_changes:
-        events.append({"kind": "consent", "at": change.changed_at, "item": change})
-    events.sort(key=lambda e: (e["at"], e["kind"] == "interaction"), reverse=True)
-    return events
 
 
 @bp.post("/prospects/<int:prospect_id>/interactions")

@@ -13,19 +13,36 @@ from flask_login import current_user
 
 from .. import htmx
 from ..models import InboundRequest, Patient, Prospect, User
+from ..rules.numbers import parse_id
 from ..rules.phones import normalise_phone
 from ..security import can, require
 from ..services import intake as service
 from ..services import request_queues as queues
 from ..services.audit import record as audit
 from ..services.users import active_staff
-from .intake import error_messages
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
 QUEUE_LABELS = {"triage": _l("To triage"), "failed": _l("Failed"), "spam": _l("Spam")}
 STATE_LABELS = {"received": _l("Received, not yet processed"), "processed": _l("Processed"),
-                "failed": _l("Failed"), "spam": _l("Spam")}
+                "failed": _l("Failed"), "spam": _l("Spam"), "dismissed": _l("Dismissed")}
+# A failed request, in the words of the staff who read the queue (the visitor's sentences are for the
+# visitor; the code stays one click away for whoever fixes the website).
+_FIX_THE_FORM = _l("Tell whoever set up the website form.")
+STAFF_ERRORS = {
+    "missing_contact": _l("Neither a phone number nor an email address: there is no way to answer this "
+                          "person. If the message says who it is, record the contact by hand, then dismiss it."),
+    "bad_json": _l("The website sent data that cannot be read (broken JSON)."),
+    "json_not_object": _l("The website sent data in the wrong shape (JSON that is not an object)."),
+    "unknown_charset": _l("The website sent text in a character encoding we do not read."),
+    "bad_encoding": _l("The text sent by the website could not be read (wrong character encoding)."),
+    "unsupported_content_type": _l("The website sent something other than a form or JSON."),
+    "bad_multipart": _l("The form's data arrived cut or damaged."),
+    "too_many_fields": _l("The form had far too many fields to be a contact form."),
+    "no_plugin_for_source_type": _l("No installed plugin reads this kind of source any more: tell the administrator."),
+}
+NEEDS_THE_FORM_FIXED = {"bad_json", "json_not_object", "unknown_charset", "bad_encoding", "unsupported_content_type",
+                        "bad_multipart", "too_many_fields"}
 SPAM_REASONS = {
     "honeypot": _l("The hidden trap field was filled in, as robots do."),
     "origin_not_allowed": _l("Sent from a website that is not among the source's allowed origins."),
@@ -37,6 +54,7 @@ SIGNATURE_PROBLEMS = {"missing": _l("missing"), "malformed": _l("unreadable"), "
 REFUSALS = {
     "already_handled": _l("Someone else has already handled this request: it is no longer waiting."),
     "choose_one_record": _l("Choose one record to attach the request to."),
+    "emptied": _l("Its contents were deleted: there is nothing left to process."),
 }
 
 
@@ -64,10 +82,15 @@ def _iso_date(value) -> date | None:
 
 
 def error_text(code: str | None) -> str | None:
-    """A failed request's error in words; an unknown code (a bug's message) is shown as it is."""
+    """What went wrong with a failed request, in staff words; an unknown code (an error in the
+    processing itself) is said as such, its technical text shown apart by the page."""
     if not code:
         return None
-    return error_messages().get(code)
+    if code not in STAFF_ERRORS:
+        return str(_l("Processing stopped on an unexpected error: tell the administrator. Processing it "
+                      "again may work once it is fixed."))
+    text = str(STAFF_ERRORS[code])
+    return f"{text} {_FIX_THE_FORM}" if code in NEEDS_THE_FORM_FIXED else text
 
 
 def spam_text(reason: str | None) -> str:
@@ -126,7 +149,7 @@ def _by_form_id(model, name: str):
     value = request.form.get(name, "").strip()
     if not value:
         return None
-    record = model.get_or_none(model.id == int(value)) if value.isdigit() else None
+    record = model.get_or_none(model.id == parse_id(value)) if parse_id(value) else None
     if record is None:
         abort(400)
     return record
@@ -182,8 +205,11 @@ def spam(request_id):
 @bp.post("/<int:request_id>/replay")
 @require("requests.triage")
 def replay(request_id):
-    if _get(request_id).state not in ("failed", "spam"):
+    inbound = _get(request_id)
+    if inbound.state not in ("failed", "dismissed", "spam"):
         return _refused(request_id, "already_handled")
+    if inbound.emptied:
+        return _refused(request_id, "emptied")
     state = service.replay(request_id, current_user._get_current_object())
     inbound = InboundRequest.get_by_id(request_id)
     if state == "processed" and inbound.triage:
@@ -195,6 +221,17 @@ def replay(request_id):
     else:
         message = _("Processed again.")
     return _done(request_id, message, prospect=inbound.prospect, patient=inbound.patient)
+
+
+@bp.post("/<int:request_id>/dismiss")
+@require("requests.triage")
+def dismiss(request_id):
+    """A failed request nobody can use (no contact given, a test): out of the failed queue, kept."""
+    _get(request_id)
+    if not service.dismiss(request_id, current_user._get_current_object()):
+        return _refused(request_id, "already_handled")
+    return _done(request_id, _("Dismissed: it leaves the failed queue. It is kept, with who dismissed it, "
+                               "and can still be processed again from its page."))
 
 
 def _done(request_id: int, message: str, *, prospect=None, patient=None, category: str = "success"):

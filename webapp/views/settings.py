@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from ..models import FollowUpType, Stage
+from ..rules.numbers import parse_id
 from ..security import require
 from ..services import followup_types as types_service
 from ..services import stages as service
@@ -63,7 +64,7 @@ def _stages_page(error: str | None = None, form: dict | None = None, status: int
 
 def _stage_from_form() -> Stage:
     value = request.form.get("stage_id", "")
-    stage = Stage.get_or_none(Stage.id == int(value)) if value.isdigit() else None
+    stage = Stage.get_or_none(Stage.id == parse_id(value)) if parse_id(value) else None
     if stage is None:
         abort(404)
     return stage
@@ -209,7 +210,7 @@ def _types_page(error: str | None = None, form: dict | None = None, status: int 
 
 def _type_from_form() -> FollowUpType:
     value = request.form.get("type_id", "")
-    followup_type = FollowUpType.get_or_none(FollowUpType.id == int(value)) if value.isdigit() else None
+    followup_type = FollowUpType.get_or_none(FollowUpType.id == parse_id(value)) if parse_id(value) else None
     if followup_type is None:
         abort(404)
     return followup_type

@@ -4,6 +4,8 @@ secret, activation; the intake URL and the form to paste on the website.
 Validation is `services.sources`'; a refusal re-renders the form (400) with the values typed, except the
 secret, which is write-only: never rendered, only "set" or "not set" (SECURITY.md).
 """
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -36,6 +38,25 @@ TARGET_LABELS = {"full_name": _l("Full name"), "first_name": _l("First name"), "
                  "request": _l("Request (appointment, quote, programme)"), "message": _l("Message"),
                  "origin": _l("Origin (campaign)")}
 
+RATE_UNITS = {"second": (_l("second"), _l("seconds")), "minute": (_l("minute"), _l("minutes")),
+              "hour": (_l("hour"), _l("hours")), "day": (_l("day"), _l("days"))}
+
+
+def rate_limit_text(limit: str | None) -> str:
+    """A stored rate limit ("20 per minute", "5 per 2 hour") in the person's words: "20 par minute"."""
+    try:
+        limit = service.read_rate_limit(limit)
+    except service.SourceError:
+        return limit or ""
+    match = re.fullmatch(r"(\d+) per (?:(\d+) )?([a-z]+)", limit)
+    if not match:
+        return limit
+    count, multiple, unit = match.groups()
+    if multiple:
+        return _("%(count)s per %(multiple)s %(units)s", count=count, multiple=multiple,
+                 units=RATE_UNITS[unit][1])
+    return _("%(count)s per %(unit)s", count=count, unit=RATE_UNITS[unit][0])
+
 
 def _error(code: str) -> str:
     return str({
@@ -47,8 +68,8 @@ def _error(code: str) -> str:
         "unknown_owner": _l("Choose an owner rule or an active staff member from the list."),
         "invalid_origin": _l("Each allowed origin is a website address such as https://www.clinic.sn, "
                              "without a path."),
-        "invalid_rate_limit": _l("Write the rate limit as “20 per minute” or “100 per hour”, or leave it "
-                                 "empty for no limit."),
+        "invalid_rate_limit": _l("Write the rate limit as “20 per minute”, “100 per hour” or “20/min” (a "
+                                 "number alone is per minute), or leave it empty for no limit."),
         "invalid_honeypot": _l("The trap field's name takes letters, digits, dots, dashes and underscores."),
         "invalid_fields": _l("A field's list of names is too long."),
         "invalid_thank_you_url": _l("The thank-you page is a full address starting with https:// (or "
@@ -74,6 +95,7 @@ def _form_values() -> dict:
 def _shown(config: dict) -> dict:
     """A stored configuration as the form shows it (origins one per line)."""
     return {**config, "allowed_origins": "\n".join(config.get("allowed_origins") or []),
+            "rate_limit": rate_limit_text(config.get("rate_limit")),
             "fields": dict(config.get("fields") or {})}
 
 

@@ -2,6 +2,10 @@
 (function () {
   "use strict";
 
+  // Loaded in <head>, before the page is drawn: what CSS folds behind a script-run button (the board's
+  // filters on a phone) stays unfolded when scripts do not run.
+  document.documentElement.classList.add("js");
+
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute("content") : "";
@@ -54,7 +58,8 @@
   // Plain (non-htmx) forms: the first submit goes, the next ones wait for the page it loads.
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (event.defaultPrevented || (form.method || "get").toLowerCase() === "get") return;
+    // POST only: a GET search may be sent again, and a <form method="dialog"> only closes its dialog.
+    if (event.defaultPrevented || (form.method || "get").toLowerCase() !== "post") return;
     if (form.hasAttribute("data-busy")) {
       event.preventDefault();
       return;
@@ -96,7 +101,10 @@
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(function () { done(copied); });
     } else if (source.select) {
-      source.select();  // no clipboard outside HTTPS: select, the person presses Ctrl+C
+      // No clipboard API outside HTTPS (a clinic's intranet): select, and the older copy command;
+      // when even that is refused, the text stays selected for Ctrl+C.
+      source.select();
+      try { if (document.execCommand("copy")) done(copied); } catch (ignored) { /* Ctrl+C */ }
     } else {
       window.getSelection().selectAllChildren(source);
     }
