@@ -4,7 +4,9 @@ takes to become a prospect through a real worker.
 
 All three apps run under gunicorn with 2 *sync* workers on loopback (the NOTES.md figures were taken
 that way; a sync worker closes the connection after each response, so connections spread evenly over
-the workers, which the table checks from each worker's CPU time):
+the workers, which the table checks from each worker's CPU time), then under the Procfile's `web` line
+itself with only the app swapped, so the bare apps sit behind the same front (nginx, webapp/front.py)
+as the app; the front's own CPU is counted in the server's and shown apart:
 
   (a) the app: webapp:create_app(), a web-form source with no rate limit, a distinct JSON body per post
       (the duplicate check never short-circuits);
@@ -19,6 +21,7 @@ as the Procfile runs it (2 thread workers), posts spaced out, and a reader polli
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -29,18 +32,16 @@ from . import register
 from .common import Report, Stats, percentile, progress
 from .intake_apps import create_schema
 from .intake_stack import IntakeStack, senegal_mobile, wait_for
-from .loadgen import build_post, children_of, process_cpu, run_load
+from .loadgen import app_workers, build_post, process_cpu, run_load
 
 TARGET_RATIO = 0.8
-# Two server set-ups, the same for the three apps: gunicorn's sync workers (one request at a time, as
-# NOTES.md measured), and the Procfile's threaded workers, where posts arriving together in one process
-# share a commit (webapp/services/intake_store.py). The verdict is on the Procfile's.
+# Two server set-ups, the same for the three apps: gunicorn's sync workers on loopback (one request at a
+# time, as NOTES.md measured), and the Procfile's `web` line itself, with only the app swapped (its front,
+# nginx, included: like is compared with like). The verdict is on the Procfile's.
+# BENCH_WEB_LINE measures another web line the same way (with webapp:create_app where the app goes).
 SERVERS = (
     ("sync", "2 sync workers", (), 4),
-    # --reuse-port (as in the Procfile): each worker listens on its own socket and the kernel spreads the
-    # kept-alive connections; with one shared socket, one worker can end up holding most of them.
-    ("procfile", "2 gthread workers x 4 threads (the Procfile)",
-     ("--worker-class", "gthread", "--threads", "4", "--reuse-port"), 16),
+    ("procfile", "the Procfile's web line", None, 16),
 )
 APPS = (
     ("a", "POST /intake/<slug> (the app)", "webapp:create_app()"),
@@ -59,11 +60,13 @@ def _bodies(start: int, count: int) -> list[bytes]:
 class Run:
     """One app's share of the rounds under one server set-up: every round's load, and its workers' CPU."""
     rounds: list = field(default_factory=list)      # LoadResult per round
-    worker_cpu: list[float] | None = None           # seconds per worker, summed over the rounds
+    worker_cpu: list[float] | None = None           # seconds per app worker, summed over the rounds
+    other_cpu: float = 0.0                          # seconds used by the rest of the set-up (nginx, masters)
 
-    def add(self, result, cpu: list[float]) -> None:
+    def add(self, result, cpu: list[float], other: float = 0.0) -> None:
         self.rounds.append(result)
         self.worker_cpu = cpu if self.worker_cpu is None else [a + b for a, b in zip(self.worker_cpu, cpu)]
+        self.other_cpu += other
 
     @property
     def sent(self) -> int:
@@ -81,13 +84,32 @@ class Run:
         return [latency for r in self.rounds for latency in r.latencies]
 
 
+def web_line(spec: str = "webapp:create_app()") -> str:
+    """The Procfile's `web` line (or BENCH_WEB_LINE) serving `spec` in place of the app."""
+    from tests.servers import procfile_line
+
+    line = os.environ.get("BENCH_WEB_LINE") or procfile_line("web")
+    if "webapp:create_app" not in line:
+        raise ValueError(f"no webapp:create_app to swap in the web line: {line}")
+    return line.replace("webapp:create_app()", spec).replace("webapp:create_app", spec.removesuffix("()"))
+
+
+def _server(stack: IntakeStack, spec: str, server_args: tuple | None):
+    """One app under one set-up: gunicorn with `server_args` on loopback, or (None) the Procfile's line."""
+    env = {"BENCH_INTAKE_DB": str(stack.dir / "bare.db")}
+    if server_args is not None:
+        return stack.gunicorn(workers=2, app_spec=spec, env=env, extra_args=server_args)
+    from tests.servers import ProcfileWeb
+
+    return ProcfileWeb(env={**stack.env, **env}, command=web_line(spec))
+
+
 def _throughput(stack: IntakeStack, server_args: tuple, clients: int, offset: int, rounds: int, count: int,
                 warmup: int) -> dict[str, Run]:
     """The three apps served side by side, each warmed up, then `rounds` rounds of `count` posts each,
     the apps taking turns in alternating order (a b c, c b a, ...) so that a slow spell of the machine
     falls on all of them."""
-    servers = {key: stack.gunicorn(workers=2, app_spec=spec, env={"BENCH_INTAKE_DB": str(stack.dir / "bare.db")},
-                                   extra_args=server_args) for key, _, spec in APPS}
+    servers = {key: _server(stack, spec, server_args) for key, _, spec in APPS}
     runs = {key: Run() for key in servers}
     try:
         for server in servers.values():
@@ -101,11 +123,12 @@ def _throughput(stack: IntakeStack, server_args: tuple, clients: int, offset: in
             order = list(servers) if number % 2 == 0 else list(reversed(servers))
             for key in order:
                 server = servers[key]
-                workers = children_of(server.proc.pid)
-                cpu_before = [process_cpu(pid) for pid in workers]
+                workers, others = app_workers(server.proc.pid)
+                cpu_before = [process_cpu(pid) for pid in workers + others]
                 start = warmup + number * count
                 result = run_load(server.host, server.port, requests[key][start:start + count], clients)
-                runs[key].add(result, [process_cpu(pid) - before for pid, before in zip(workers, cpu_before)])
+                cpu = [process_cpu(pid) - before for pid, before in zip(workers + others, cpu_before)]
+                runs[key].add(result, cpu[:len(workers)], sum(cpu[len(workers):]))
     finally:
         for server in servers.values():
             server.stop()
@@ -176,8 +199,8 @@ def run(args) -> Report:
     create_schema(str(stack.dir / "bare.db"))
     report = Report(f"intake: POST /intake/<slug> under gunicorn, {rounds} round(s) of {count:,} distinct posts "
                     f"per app")
-    report.fact("server", "gunicorn on loopback, the three apps side by side, under " + " and under ".join(
-        label for _, label, _, _ in SERVERS))
+    report.fact("server", "the three apps side by side, under gunicorn with 2 sync workers on loopback, then "
+                          f"under the Procfile's web line with the app swapped: {web_line()}")
     report.fact("client", "forked processes on raw sockets (4 for sync workers, 16 for threaded ones), one "
                           "request in flight each, keep-alive when the server allows it, request bytes built "
                           "before the clock starts")
@@ -202,15 +225,16 @@ def run(args) -> Report:
     finally:
         stack.cleanup()
 
-    report.table.append(["kind", "server", "req/s", "p50", "p99", "server cpu/req", "worker split",
-                         "client cpu/req", "non-2xx"])
+    report.table.append(["kind", "server", "req/s", "p50", "p99", "server cpu/req", "of which front",
+                         "worker split", "client cpu/req", "non-2xx"])
     for server, _, _, _ in SERVERS:
         for key, label, _ in APPS:
             run = measured[server][key]
             stats, cpu = Stats.of(run.latencies), run.worker_cpu
             split = "/".join(f"{100 * c / sum(cpu):.0f}%" for c in cpu) if sum(cpu) else "?"
             report.table.append([f"({key}) {label}", server, f"{run.throughput:,.0f}", f"{stats.p50:.2f} ms",
-                                 f"{stats.p99:.2f} ms", f"{1000 * sum(cpu) / run.sent:.2f} ms", split,
+                                 f"{stats.p99:.2f} ms", f"{1000 * (sum(cpu) + run.other_cpu) / run.sent:.2f} ms",
+                                 f"{1000 * run.other_cpu / run.sent:.2f} ms", split,
                                  f"{1000 * run.total('client_cpu') / run.sent:.2f} ms",
                                  str(run.sent - run.total("ok"))])
     for server, server_label, _, _ in SERVERS:

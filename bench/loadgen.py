@@ -155,3 +155,36 @@ def children_of(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(entry))
     return sorted(found)
+
+
+def _stat(pid: str) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+
+
+def group_processes(pgid: int) -> dict[int, tuple[int, str]]:
+    """Every process of process group `pgid` (a server started in a session of its own, with its
+    front, masters and workers): {pid: (parent pid, command name)}, from /proc."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (fields := _stat(entry)) and int(fields[2]) == pgid:
+            try:
+                with open(f"/proc/{entry}/comm") as handle:
+                    name = handle.read().strip()
+            except OSError:
+                continue
+            found[int(entry)] = (int(fields[1]), name)
+    return found
+
+
+def app_workers(pgid: int) -> tuple[list[int], list[int]]:
+    """(the processes that run the app: the group's leaves that are not nginx, i.e. gunicorn's workers or
+    a single-process server; everything else in the group: shells, masters, nginx)."""
+    processes = group_processes(pgid)
+    parents = {parent for parent, _ in processes.values()}
+    workers = sorted(pid for pid, (_, name) in processes.items() if pid not in parents and name != "nginx"
+                     and name not in ("sh", "bash", "dash"))
+    return workers, sorted(set(processes) - set(workers))

@@ -29,7 +29,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-__all__ = ["free_port", "http_get", "PostgresServer", "LiveServer", "GunicornServer"]
+__all__ = ["free_port", "http_get", "PostgresServer", "LiveServer", "GunicornServer", "ProcfileWeb",
+           "procfile_line"]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -314,6 +315,7 @@ class GunicornServer(_Server):
         self.host, self.timeout, self.extra_args = host, timeout, tuple(extra_args)
         self.port: int | None = None
         self.proc: subprocess.Popen | None = None
+        self.cwd: Path | None = None
         self._log = None
 
     @property
@@ -324,19 +326,23 @@ class GunicornServer(_Server):
         """What gunicorn wrote so far (stdout and stderr)."""
         return log_tail(self._log)
 
-    def start(self) -> GunicornServer:
-        self.port = free_port(self.host)
+    def command(self) -> list[str]:
+        """The command line started by ``start()`` (``self.port`` is chosen first)."""
         # A short graceful timeout: on a loaded 2-core machine the default 30 s outlasted stop()'s wait.
         cmd = [sys.executable, "-m", "gunicorn", "--bind", f"{self.host}:{self.port}",
                "--workers", str(self.workers), "--graceful-timeout", "5"]
         # gunicorn 27 opens a control socket under ~/.gunicorn; not wanted in tests.
         if _gunicorn_has("--no-control-socket"):
             cmd.append("--no-control-socket")
-        cmd += [*self.extra_args, self.app_spec]
+        return [*cmd, *self.extra_args, self.app_spec]
+
+    def start(self) -> GunicornServer:
+        self.port = free_port(self.host)
+        cmd = self.command()
         # A file, not a pipe: a full pipe would block the server.
         self._log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            cmd, env={**os.environ, **self.env}, stdin=subprocess.DEVNULL,
+            cmd, env=self.environment(), cwd=self.cwd, stdin=subprocess.DEVNULL,
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         atexit.register(self.kill)
@@ -345,7 +351,7 @@ class GunicornServer(_Server):
             if self.proc.poll() is not None:
                 out = self.output()
                 self.stop()
-                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}:\n{out}")
+                raise RuntimeError(f"{cmd[-1]!r} exited with {self.proc.returncode}:\n{out}")
             try:
                 status, body = http_get(self.url + "/healthz", timeout=2)
             except OSError:
@@ -359,15 +365,22 @@ class GunicornServer(_Server):
             if time.monotonic() > deadline:
                 out = self.output()
                 self.kill()
-                raise RuntimeError(f"gunicorn not answering on {self.url}/healthz after {self.timeout} s:\n{out}")
+                raise RuntimeError(f"{cmd[-1]!r} not answering on {self.url}/healthz after {self.timeout} s:\n{out}")
             time.sleep(0.05)
+
+    def environment(self) -> dict:
+        return {**os.environ, **self.env}
 
     def stop(self, timeout: float = 20.0) -> int | None:
         """SIGTERM (graceful), SIGKILL if still running after ``timeout``; returns the exit code."""
         if self.proc is None:
             return None
         if self.proc.poll() is None:
-            self.proc.terminate()
+            # The whole group: a Procfile line may be a shell or a supervisor with children of its own.
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -393,6 +406,36 @@ class GunicornServer(_Server):
             self._log = None
         return code
 
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def procfile_line(name: str = "web", procfile: Path | None = None) -> str:
+    """The command of one process type in the Procfile (``web: …``), as a Procfile runner reads it."""
+    for line in (procfile or ROOT / "Procfile").read_text().splitlines():
+        kind, sep, command = line.partition(":")
+        if sep and kind.strip() == name:
+            return command.strip()
+    raise LookupError(f"no {name!r} line in the Procfile")
+
+
+class ProcfileWeb(GunicornServer):
+    """The Procfile's ``web`` line exactly as shipped, run as honcho runs it (``/bin/sh -c`` in the project
+    directory, ``PORT`` set), in its own process group; ``start()`` returns once ``GET /healthz`` answers
+    on ``PORT``. ``command`` replaces the line, to measure another set-up the same way."""
+
+    def __init__(self, env: dict | None = None, command: str | None = None, timeout: float = 30.0):
+        super().__init__("", env=env, timeout=timeout)
+        self.line = command or procfile_line("web")
+        self.cwd = ROOT       # honcho runs the lines from the Procfile's directory
+
+    def command(self) -> list[str]:
+        return ["/bin/sh", "-c", self.line]
+
+    def environment(self) -> dict:
+        # The venv's executables first, as under `uv run honcho start`.
+        path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+        return {**os.environ, "PATH": path, **self.env, "PORT": str(self.port)}
 
 # --------------------------------------------------------------------------- SMTP
 

@@ -130,6 +130,40 @@ def test_logout_kills_the_session_even_if_the_cookie_is_replayed(app, make_user)
     assert response.status_code == 302 and "/login" in response.location
 
 
+def _client_at(app, address: str):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_a_stolen_session_is_refused_from_another_address_whatever_x_forwarded_for_says(app, make_user):
+    victim = _client_at(app, "41.82.10.7")
+    login(victim, make_user())
+    thief = _client_at(app, "196.207.1.2")
+    thief.set_cookie("session", victim.get_cookie("session").value)
+
+    response = thief.get("/prospects", headers={"X-Forwarded-For": "41.82.10.7"})
+
+    assert response.status_code == 302 and "/login" in response.location
+    assert victim.get("/prospects").status_code == 200
+
+
+def test_behind_a_trusted_proxy_the_session_is_bound_to_the_forwarded_address(sqlite_url):
+    app = make_app(sqlite_url, PROXY_COUNT=1)
+    user = _user(app)
+    victim = _client_at(app, "127.0.0.1")       # the proxy, which sends the client's address
+    response = victim.post("/login", data={"email": user.email, "password": PASSWORD},
+                           headers={"X-Forwarded-For": "41.82.10.7"})
+    assert response.status_code == 302
+    assert victim.get("/prospects", headers={"X-Forwarded-For": "41.82.10.7"}).status_code == 200
+    thief = _client_at(app, "127.0.0.1")
+    thief.set_cookie("session", victim.get_cookie("session").value)
+
+    response = thief.get("/prospects", headers={"X-Forwarded-For": "196.207.1.2"})
+
+    assert response.status_code == 302 and "/login" in response.location
+
+
 def test_login_rotates_the_session(app, make_user):
     client = app.test_client()
     client.get("/login")
