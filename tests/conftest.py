@@ -1,11 +1,14 @@
 """Fixtures: a fresh app and database per test (flaskr's trio), staff factories, real servers."""
 import atexit
+import functools
 import itertools
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 from tests.servers import PostgresServer
 
@@ -19,7 +22,14 @@ from webapp import create_app  # noqa: E402
 from webapp.db import migrate  # noqa: E402
 from webapp.models import database  # noqa: E402
 from webapp.services.defaults import ensure_defaults  # noqa: E402
+from webapp.services import users as _users  # noqa: E402
 from webapp.services.users import create_user  # noqa: E402
+
+# Password hashing at its cheapest: tests hash hundreds of passwords, and argon2's production cost
+# (tens of milliseconds each, on purpose) tests nothing here. Production keeps the library's defaults.
+_users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+_TEMPLATES = tempfile.mkdtemp(prefix="relance-test-schema-")
+atexit.register(shutil.rmtree, _TEMPLATES, ignore_errors=True)
 
 PASSWORD = "correct-horse-42"
 _counter = itertools.count(1)
@@ -37,7 +47,30 @@ def postgres():
     server.stop()
 
 
+@functools.cache
+def _schema_template() -> Path:
+    """A SQLite file migrated once per run, with the defaults: each test's database starts as a copy of
+    it (a copy takes a few milliseconds, fifteen migrations a hundred)."""
+    path = Path(_TEMPLATES) / "template.db"
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": f"sqlite:///{path}",
+                      "RATELIMIT_STORAGE_URI": "memory://"})
+    with app.app_context(), database.connection_context():
+        migrate()
+        ensure_defaults()
+        database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # all of it in the main file, to copy
+    return path
+
+
+def _from_template(database_url: str) -> None:
+    if database_url.startswith("sqlite:///") and "?" not in database_url:
+        target = Path(database_url.removeprefix("sqlite:///"))
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(_schema_template(), target)
+
+
 def make_app(database_url: str, **config):
+    _from_template(database_url)
     app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": database_url,
                       "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
                       "RATELIMIT_STORAGE_URI": "memory://", **config})

@@ -7,6 +7,8 @@ import bench
 from bench.common import Report, Stats, format_table, percentile
 from bench.search import PAGE_SQL, raw_condition
 
+pytestmark = pytest.mark.slow  # real servers and processes: not in the fast loop
+
 
 def test_search_benchmark_smoke(capsys):
     database_url = os.environ.get("RELANCE_DATABASE_URL")

@@ -2,7 +2,11 @@
 import os
 import re
 
+import pytest
+
 import bench
+
+pytestmark = pytest.mark.slow  # real servers and processes: not in the fast loop
 
 
 def test_board_benchmark_smoke(capsys):

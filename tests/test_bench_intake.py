@@ -4,8 +4,12 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
 import bench
 from bench.loadgen import build_post, run_load
+
+pytestmark = pytest.mark.slow  # real servers and processes: not in the fast loop
 
 
 def test_intake_benchmark_smoke(capsys):

@@ -21,6 +21,8 @@ import pytest
 
 from bench.intake_stack import IntakeStack, post, senegal_mobile, wait_for
 
+pytestmark = pytest.mark.slow  # real servers and processes: not in the fast loop
+
 POSTS = 2000
 CLIENTS = 4
 ROOT = Path(__file__).resolve().parent.parent

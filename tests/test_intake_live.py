@@ -12,6 +12,8 @@ import pytest
 from bench.intake_stack import IntakeStack, post, senegal_mobile, wait_for
 from webapp.rules.signatures import sign
 
+pytestmark = pytest.mark.slow  # real servers and processes: not in the fast loop
+
 SECRET = "s3cret-webhook-key"
 
 

@@ -72,6 +72,7 @@ def test_anonymous_visitor_is_sent_to_login_everywhere(app, client, ids):
         assert response.status_code == 302 and "/login" in response.location, (rule.rule, method)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_reaches_exactly_the_routes_its_permissions_grant(app, make_user, role, ids):
     user = make_user(role)

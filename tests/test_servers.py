@@ -11,6 +11,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))  # tests/ may not be a package
 from servers import GunicornServer, LiveServer, PostgresServer, free_port, http_get  # noqa: E402
 
+pytestmark = pytest.mark.slow  # real servers and processes: not in the fast loop
+
 
 def test_free_port_is_bindable():
     import socket

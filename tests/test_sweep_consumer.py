@@ -7,9 +7,13 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import make_app
 from webapp.models import FollowUp, Prospect, database
 from webapp.services.prospects import ContactInput, add_interaction, record_contact
+
+pytestmark = pytest.mark.slow  # real servers and processes: not in the fast loop
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 11, 2, 9, 0)
