@@ -25,7 +25,7 @@ from .models import (ActionCode, ActivityStatusChange, FollowUp, FollowUpType, L
 from .rules.activity import activity_status
 from .rules.phones import normalise_phone
 from .rules.text import fold, search_text
-from .rules.worktime import last_working_moment, local_time, next_opening, opening_span
+from .rules.worktime import is_open, last_working_moment, local_time, next_opening, opening_span
 from .services.defaults import setting
 from .services.followups import business_calendar
 from .services.next_action import refresh_next_action
@@ -147,8 +147,11 @@ class _Loader:
             candidates = list(Prospect.select().where((Prospect.owner == user) & (Prospect.outcome == "open")
                                                       & ~Prospect.do_not_contact).order_by(Prospect.id))
             for prospect in rng.sample(candidates, min(2, len(candidates))):
+                later = self.now + timedelta(minutes=rng.randint(30, 240))
+                # Later today while open; loaded on a closed evening or day, at the next opening.
+                due = later if is_open(self.cal, later) else next_opening(self.cal, later)
                 FollowUp.create(prospect=prospect, type=self.types.get("qualify_call"), owner=user,
-                                due_at=self.now + timedelta(minutes=rng.randint(30, 240)),
+                                due_at=due,
                                 value=prospect.temperature, comment=rng.choice(MANUAL_COMMENTS),
                                 created_by=user, created_at=self.now - timedelta(days=1))
 

@@ -241,10 +241,13 @@ def prospect_section(prospect: Prospect, *, errors: str | None = None, values: d
     for followup in data["planned"]:
         followup.day_state = service.followup_state(followup.due_at, None, now, abandon_after, tz=tz,
                                                     planned_at=followup.created_at)
-    defaults = {"owner": str(prospect.owner_id or current_user.id), "value": prospect.temperature,
-                "due_at": _local_input(service.default_due(now, current_app.config["TIMEZONE"])), "type": "", "comment": ""}
     user = current_user._get_current_object()
     staff = active_staff() if may_assign_to_others(user) else [user]
+    # The prospect's owner when the person may give her the work, else the person herself.
+    owner = prospect.owner_id if prospect.owner_id in {member.id for member in staff} else user.id
+    defaults = {"owner": str(owner), "value": prospect.temperature,
+                "due_at": _local_input(service.default_due(now, current_app.config["TIMEZONE"])),
+                "type": "", "comment": ""}
     return {**data, "staff": staff, "errors": errors, "message": message, "now": now,
             "values": {**defaults, **(values or {})}}
 
