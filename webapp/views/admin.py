@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN
+from playhouse.flask_utils import get_object_or_404
 
 from ..labels import ROLES as ROLE_LABELS
 from ..models import ApiToken, User
@@ -37,10 +38,7 @@ def _user_error(code: str) -> str:
 
 
 def _get_user(user_id: int) -> User:
-    user = User.get_or_none(User.id == user_id)
-    if user is None:
-        abort(404)
-    return user
+    return get_object_or_404(User, User.id == user_id)
 
 
 def _users_page(error: str | None = None, form: dict | None = None, status: int = 200, temporary=None):
@@ -164,9 +162,7 @@ def create_token():
 @bp.post("/tokens/<int:token_id>/revoke")
 @require("admin.tokens")
 def revoke_token(token_id):
-    row = ApiToken.get_or_none(ApiToken.id == token_id)
-    if row is None:
-        abort(404)
+    row = get_object_or_404(ApiToken, ApiToken.id == token_id)
     if row.revoked_at is None:
         token_service.revoke_token(row.id)
         audit("token.revoke", "api_token", row.id, detail=f"{row.prefix}… {row.name}")

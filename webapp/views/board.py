@@ -6,6 +6,7 @@ from flask import (Blueprint, abort, flash, make_response, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from playhouse.flask_utils import get_object_or_404
 
 from .. import htmx, labels
 from ..models import LostReason, Prospect, Stage
@@ -112,9 +113,7 @@ def _lost_reasons():
 @bp.get("/columns/<int:stage_id>")
 @require("prospects.view")
 def column(stage_id):
-    stage = Stage.get_or_none(Stage.id == stage_id)
-    if stage is None:
-        abort(404)
+    stage = get_object_or_404(Stage, Stage.id == stage_id)
     offset = parse_count(request.args.get("offset"), 0)
     filters = _filters(request.args)
     page = service.column_page(stage, _criteria(request.args), offset, pinned=request.args.get("pin", type=int))
@@ -135,9 +134,7 @@ def changes():
 @bp.get("/move/<int:prospect_id>")
 @require("prospects.edit")
 def move_form(prospect_id):
-    prospect = Prospect.get_or_none(Prospect.id == prospect_id)
-    if prospect is None:
-        abort(404)
+    prospect = get_object_or_404(Prospect, Prospect.id == prospect_id)
     return htmx.render("board/move.html", "board/_move_form.html", prospect=prospect,
                        stages=service.stages(), lost_reasons=_lost_reasons(),
                        query=urlencode(_filters(request.args)))

@@ -11,6 +11,7 @@ from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from playhouse.flask_utils import get_object_or_404
 
 from .. import htmx, labels
 from ..models import ActionCode, FollowUp, FollowUpType, LostReason, Prospect, User
@@ -89,10 +90,7 @@ def _by_id(model, name: str):
 
 
 def _get_followup(followup_id: int) -> FollowUp:
-    followup = FollowUp.get_or_none(FollowUp.id == followup_id)
-    if followup is None:
-        abort(404)
-    return followup
+    return get_object_or_404(FollowUp, FollowUp.id == followup_id)
 
 
 def _check_owner(followup: FollowUp) -> None:

@@ -1,5 +1,6 @@
 """A patient's page: identity and the interactions recorded on the patient (patient first, seed 001)."""
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
+from playhouse.flask_utils import get_object_or_404
 
 from ..models import Interaction, Patient
 from ..security import require
@@ -11,9 +12,7 @@ bp = Blueprint("patients", __name__)
 @bp.get("/patients/<int:patient_id>")
 @require("prospects.view")
 def show(patient_id):
-    patient = Patient.get_or_none(Patient.id == patient_id)
-    if patient is None:
-        abort(404)
+    patient = get_object_or_404(Patient, Patient.id == patient_id)
     audit("patient.view", "patient", patient.id)
     interactions = (Interaction.select().where(Interaction.patient == patient)
                     .order_by(Interaction.occurred_at.desc()))

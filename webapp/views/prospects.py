@@ -2,6 +2,7 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from playhouse.flask_utils import get_object_or_404
 
 from .. import htmx
 from ..forms import ConsentForm, ContactForm, InteractionForm, ProspectForm, TemperatureForm
@@ -38,10 +39,7 @@ def _owner(value: str):
 
 
 def get_prospect(prospect_id: int) -> Prospect:
-    prospect = Prospect.get_or_none(Prospect.id == prospect_id)
-    if prospect is None:
-        abort(404)
-    return prospect
+    return get_object_or_404(Prospect, Prospect.id == prospect_id)
 
 
 @bp.get("/")

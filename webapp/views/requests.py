@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, flash, make_response, redirect,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from playhouse.flask_utils import get_object_or_404
 
 from .. import htmx
 from ..models import InboundRequest, Patient, Prospect, User
@@ -138,10 +139,7 @@ def show(request_id):
 
 
 def _get(request_id: int) -> InboundRequest:
-    inbound = InboundRequest.get_or_none(InboundRequest.id == request_id)
-    if inbound is None:
-        abort(404)
-    return inbound
+    return get_object_or_404(InboundRequest, InboundRequest.id == request_id)
 
 
 def _by_form_id(model, name: str):

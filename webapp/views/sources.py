@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from integrations.plugins import source_types
 from integrations.webform import PRESETS, SOURCE_TYPE as WEBFORM, TARGETS
+from playhouse.flask_utils import get_object_or_404
 
 from ..models import Source
 from ..rules.signatures import HEADER as SIGNATURE_HEADER
@@ -79,10 +80,7 @@ def _error(code: str) -> str:
 
 
 def _get(source_id: int) -> Source:
-    source = Source.get_or_none(Source.id == source_id)
-    if source is None:
-        abort(404)
-    return source
+    return get_object_or_404(Source, Source.id == source_id)
 
 
 def _form_values() -> dict:
