@@ -32,6 +32,11 @@ PERMISSIONS = {
     "admin.sources": {"admin"},
     # The website's requests carry health details: triaged by the follow-up lead (and the manager).
     "requests.triage": {"lead", "manager"},
+    # Seed 001: the follow-up lead owns the first answers: the requests awaiting one on her Ma journée,
+    # the morning digest of those close to their deadline.
+    "requests.first_answers": {"lead"},
+    # Who the web-form intake's round robin gives new prospects to.
+    "prospects.round_robin": {"secretary", "lead"},
     "audit.view": {"admin", "manager"},
 }
 

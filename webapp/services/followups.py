@@ -23,6 +23,7 @@ from ..models import (ActionCode, FollowUp, FollowUpType, FollowUpTypeNext, Holi
                       Prospect, Stage, User, database)
 from ..rules.followups import ProspectFacts, followup_state, response_deadlines
 from ..rules.worktime import calendar_from_settings, next_opening_to_come
+from ..security import can
 from ..timeutil import to_storage
 from .audit import record as audit
 from .board import MoveRefused, move
@@ -33,7 +34,6 @@ from .users import may_assign_to_others, may_own_work
 
 VALUES = ("hot", "warm", "cold", "lost")  # seed 002: "la valeur du prospect"
 OUTCOMES = ("not_reached", "signed_up", "next_step", "not_interested")
-LEAD_ROLES = ("lead", "manager")
 UNPLANNED_LIMIT = 50
 USUAL = "usual"           # complete_followup's default contact: usual_contact(type, outcome)
 VISIT_ACTIONS = ("appointment", "trial")   # seed 002: a follow-up that is a visit to the clinic
@@ -114,7 +114,7 @@ def _check_plan(prospect: Prospect, type, due_at, value, now, *, starting: bool)
 
 def may_complete(user, followup: FollowUp) -> bool:
     """A secretary completes her own follow-ups and unassigned ones; the lead and managers any."""
-    return user.role in LEAD_ROLES or followup.owner_id in (None, user.id)
+    return can("prospects.classify", user) or followup.owner_id in (None, user.id)
 
 
 def usual_contact(followup_type: FollowUpType | None, outcome: str | None) -> ActionCode | None:
@@ -290,7 +290,7 @@ def my_day(user: User, now: datetime) -> MyDay:
     todo = _todo_query(user)
     day.todo = list(todo.order_by(Prospect.created_at, Prospect.id).limit(UNPLANNED_LIMIT))
     day.todo_count = todo.count()
-    if user.role == "lead":
+    if can("requests.first_answers", user):
         day.awaiting = awaiting_answer(now, tz)
     return day
 

@@ -23,6 +23,7 @@ from ..rules.contact import contact_problems, is_email
 from ..rules.followups import ProspectFacts
 from ..rules.numbers import parse_id
 from ..rules.qualification import read_qualification
+from ..security import PERMISSIONS
 from ..timeutil import utcnow
 from .audit import record as audit
 from .dedupe import SUSPECT, Match, find_existing
@@ -52,7 +53,6 @@ _KEPT_ENVIRON = tuple(
     for name in KEPT_HEADERS)
 DUPLICATE_WINDOW = timedelta(days=1)
 ROUND_ROBIN_KEY = "intake_round_robin_last_owner"
-OWNER_ROLES = ("secretary", "lead")
 
 
 def config_of(source: Source) -> dict:
@@ -299,7 +299,8 @@ def next_owner(config: dict) -> User | None:
         chosen = User.get_or_none(User.id == parse_id(policy))
         if may_own_work(chosen):
             return chosen
-    staff = list(User.select().where(User.active & User.role.in_(OWNER_ROLES)).order_by(User.id))
+    staff = list(User.select().where(User.active & User.role.in_(PERMISSIONS["prospects.round_robin"]))
+                 .order_by(User.id))
     if not staff:
         return None
     row = Setting.get_or_none(Setting.key == ROUND_ROBIN_KEY)

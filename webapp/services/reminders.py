@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import mail
 from ..models import User
+from ..security import can
 from .followups import awaiting_answer, my_day
 from .users import active_staff
 
@@ -49,7 +50,7 @@ def digest_messages(now: datetime, settings) -> list:
              if r.state != "on_time" or r.target_at - now <= DIGEST_HORIZON]
     if not close:
         return []
-    leads = [u for u in active_staff() if u.role == "lead"]
+    leads = [u for u in active_staff() if can("requests.first_answers", u)]
     return [_message(settings, lead, _l("Requests close to their answer deadline"), "digest", requests=close,
                      now=now) for lead in leads]
 

@@ -8,7 +8,7 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from ..models import User
 from ..rules.contact import is_email
-from ..security import can
+from ..security import PERMISSIONS, can
 from .defaults import setting
 from ..models.users import ROLES, new_session_token
 from ..timeutil import utcnow
@@ -125,7 +125,8 @@ def may_assign_to_others(user: User) -> bool:
 
 def active_staff() -> list[User]:
     """The people who work prospects (administrators do not), by name."""
-    return list(User.select().where(User.active & (User.role != "admin")).order_by(User.name))
+    return list(User.select().where(User.active & User.role.in_(PERMISSIONS["prospects.edit"]))
+                .order_by(User.name))
 
 
 def set_role(user: User, role: str) -> None:

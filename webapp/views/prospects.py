@@ -46,7 +46,7 @@ def get_prospect(prospect_id: int) -> Prospect:
 @login_required
 def home():
     """Each role lands where its work is: staff on the board, administrators on their pages."""
-    if current_user.role == "admin":
+    if not can("prospects.view"):
         return redirect(url_for("admin.users"))
     return redirect(remembered_url())
 
