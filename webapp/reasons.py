@@ -6,7 +6,7 @@ from datetime import datetime
 from babel.dates import format_skeleton, format_time
 from flask_babel import get_locale, get_timezone, gettext as _, ngettext
 
-from .timeutil import as_utc
+from .timeutil import to_local
 
 
 def reason_text(followup) -> str:
@@ -64,7 +64,7 @@ _REASONS = {
 
 
 def _local(iso: str) -> datetime:
-    return as_utc(datetime.fromisoformat(iso)).astimezone(get_timezone())
+    return to_local(datetime.fromisoformat(iso), get_timezone())
 
 
 def _day(iso: str) -> str:

@@ -27,6 +27,12 @@ def to_storage(value: datetime) -> datetime:
     return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
+def to_local(value: datetime, zone: str | ZoneInfo) -> datetime:
+    """A stored naive-UTC (or any aware) datetime as an aware datetime in `zone`: the one way to
+    turn a stored time into a local one."""
+    return as_utc(value).astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+
+
 def isoformat(value: datetime | None) -> str | None:
     """ISO 8601 with an explicit offset, as the public contract requires."""
     aware = as_utc(value)

@@ -48,7 +48,7 @@ from datetime import datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from ..timeutil import to_storage
+from ..timeutil import to_local, to_storage
 from .worktime import (UNITS, Calendar, add_calendar_days, add_working_time, last_working_moment, local_time,
                        next_opening)
 
@@ -344,7 +344,7 @@ def _latest(*moments: datetime | None) -> datetime | None:
 
 
 def _local_date(moment: datetime, zone: ZoneInfo):
-    return to_storage(moment).replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).date()
+    return to_local(moment, zone).date()
 
 
 def _normalised(facts: ProspectFacts) -> ProspectFacts:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
 
-from ..timeutil import to_storage
+from ..timeutil import to_local, to_storage
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MAX_CLOSED_DAYS = 366  # a longer run without opening is a configuration error, not a holiday block
@@ -187,14 +187,14 @@ def working_hours_between(cal: Calendar, start: datetime, end: datetime) -> floa
 
 def add_calendar_days(cal: Calendar, moment: datetime, days: int) -> datetime:
     """The same local wall-clock time `days` later ("7 jours après"), whatever DST does meanwhile."""
-    local = to_storage(moment).replace(tzinfo=ZoneInfo("UTC")).astimezone(cal.zone)
+    local = to_local(moment, cal.zone)
     later = (local.replace(tzinfo=None) + timedelta(days=days)).replace(tzinfo=cal.zone)
     return to_storage(later)
 
 
 def local_time(cal: Calendar, moment: datetime) -> datetime:
     """`moment` as an aware datetime in the calendar's timezone, for display and local dates."""
-    return to_storage(moment).replace(tzinfo=ZoneInfo("UTC")).astimezone(cal.zone)
+    return to_local(moment, cal.zone)
 
 
 def opening_span(cal: Calendar, day: date) -> tuple[datetime, datetime] | None:

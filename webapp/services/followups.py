@@ -24,7 +24,7 @@ from ..models import (ActionCode, FollowUp, FollowUpType, FollowUpTypeNext, Holi
 from ..rules.followups import ProspectFacts, followup_state, response_deadlines
 from ..rules.worktime import calendar_from_settings, next_opening_to_come
 from ..security import can
-from ..timeutil import to_storage
+from ..timeutil import to_local, to_storage
 from .audit import record as audit
 from .board import MoveRefused, move
 from .defaults import setting
@@ -297,7 +297,7 @@ def my_day(user: User, now: datetime) -> MyDay:
 
 def _end_of_day(now: datetime, tz: str) -> datetime:
     zone = ZoneInfo(tz)
-    local = to_storage(now).replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    local = to_local(now, zone)
     return to_storage(datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone))
 
 

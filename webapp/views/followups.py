@@ -3,7 +3,6 @@
 Each URL has two renderings: a page without JavaScript, the row (or the prospect's section) for htmx.
 """
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
                    url_for)
@@ -21,7 +20,7 @@ from ..services import followups as service
 from ..services import timeline as timeline_service
 from ..services.search import next_actions
 from ..services.users import active_staff, may_assign_to_others
-from ..timeutil import parse_iso_datetime, utcnow
+from ..timeutil import parse_iso_datetime, to_local, utcnow
 
 bp = Blueprint("followups", __name__)
 
@@ -68,8 +67,7 @@ def _local_input(moment: datetime | None) -> str:
     """A stored UTC datetime as a `datetime-local` input value in the business timezone."""
     if moment is None:
         return ""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    return to_local(moment, current_app.config["TIMEZONE"]).strftime("%Y-%m-%dT%H:%M")
 
 
 def _message(code: str) -> str:

@@ -1,7 +1,6 @@
 """A person's rights over their data, for the manager: export everything held on a prospect as one
 JSON file, or erase it (anonymised, counts kept). Both are audited without personal data."""
 import json
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -11,7 +10,7 @@ from ..forms import EraseForm
 from ..security import require
 from ..services import rights as service
 from ..services.audit import record as audit
-from ..timeutil import as_utc, utcnow
+from ..timeutil import to_local, utcnow
 from .prospects import get_prospect
 
 bp = Blueprint("rights", __name__)
@@ -24,7 +23,7 @@ def export(prospect_id):
     now = utcnow()
     data = service.export_person(prospect, now)
     audit("prospect.export", "prospect", prospect.id)
-    day = as_utc(now).astimezone(ZoneInfo(current_app.config["TIMEZONE"])).date().isoformat()
+    day = to_local(now, current_app.config["TIMEZONE"]).date().isoformat()
     response = Response(json.dumps(data, ensure_ascii=False, indent=2), mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="prospect-{prospect.id}-{day}.json"'
     return response  # Cache-Control: no-store, as every staff page (security._headers)
