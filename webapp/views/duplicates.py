@@ -11,6 +11,7 @@ from ..security import require
 from ..services import duplicates as service
 from ..services.audit import record as audit
 from ..services.dedupe import NeedsDecision, conflict_key, kind_of
+from .record import staff_choices
 
 bp = Blueprint("duplicates", __name__, url_prefix="/duplicates")
 
@@ -96,7 +97,6 @@ def dismiss(pair_id):
 def _same_person(question: NeedsDecision):
     """The staff form's contact shares a phone or email with someone of another name or birth date:
     nothing was recorded; the form comes back as posted, with the question (prospects.new)."""
-    from .prospects import staff_choices  # the prospects blueprint imports this module
 
     form = ContactForm()
     form.owner.choices = staff_choices()

@@ -18,9 +18,11 @@ from ..rules.numbers import parse_id
 from ..security import require
 from ..services import followups as service
 from ..services import timeline as timeline_service
+from ..services.audit import record as audit
 from ..services.search import next_actions
-from ..services.users import active_staff, may_assign_to_others
-from ..timeutil import parse_iso_datetime, to_local, utcnow
+from ..timeutil import parse_iso_datetime, utcnow
+from .myday import day_changes
+from .record import followups_section, get_prospect, local_input, record_context
 
 bp = Blueprint("followups", __name__)
 
@@ -64,10 +66,7 @@ def _until(moment: datetime, now: datetime) -> str:
 
 @bp.app_template_filter("local_input")
 def _local_input(moment: datetime | None) -> str:
-    """A stored UTC datetime as a `datetime-local` input value in the business timezone."""
-    if moment is None:
-        return ""
-    return to_local(moment, current_app.config["TIMEZONE"]).strftime("%Y-%m-%dT%H:%M")
+    return local_input(moment)
 
 
 def _message(code: str) -> str:
@@ -94,8 +93,7 @@ def _get_followup(followup_id: int) -> FollowUp:
 def _check_owner(followup: FollowUp) -> None:
     """Object level, before any change: a secretary completes only her own or unassigned follow-ups."""
     if not service.may_complete(current_user, followup):
-        from ..services.audit import record
-        record("refused", "followup", followup.id, detail=f"{request.method} {request.path}")
+        audit("refused", "followup", followup.id, detail=f"{request.method} {request.path}")
         abort(403)
 
 
@@ -179,7 +177,6 @@ def complete(followup_id):
     if origin == "prospect":
         response = _prospect_section(Prospect.get_by_id(followup.prospect_id), message=message, history=True)
         return htmx.set_headers(response, trigger="board-changed")
-    from .myday import day_changes
     return day_changes(followup, following, message)
 
 
@@ -228,26 +225,6 @@ def _refused(followup: FollowUp, code: str, outcome: str | None = None):
 
 # --- planning by hand, from the prospect's record ------------------------------------------------------
 
-def prospect_section(prospect: Prospect, *, errors: str | None = None, values: dict | None = None,
-                     message: str | None = None) -> dict:
-    """What templates/followups/_prospect_followups.html needs (the record's `followups` key)."""
-    data = service.prospect_followups(prospect)
-    now = utcnow()
-    abandon_after, tz = int(service.setting("abandon_after_days")), current_app.config["TIMEZONE"]
-    for followup in data["planned"]:
-        followup.day_state = service.followup_state(followup.due_at, None, now, abandon_after, tz=tz,
-                                                    planned_at=followup.created_at)
-    user = current_user._get_current_object()
-    staff = active_staff() if may_assign_to_others(user) else [user]
-    # The prospect's owner when the person may give her the work, else the person herself.
-    owner = prospect.owner_id if prospect.owner_id in {member.id for member in staff} else user.id
-    defaults = {"owner": str(owner), "value": prospect.temperature,
-                "due_at": _local_input(service.default_due(now, current_app.config["TIMEZONE"])),
-                "type": "", "comment": ""}
-    return {**data, "staff": staff, "errors": errors, "message": message, "now": now,
-            "values": {**defaults, **(values or {})}}
-
-
 def _prospect_section(prospect: Prospect, status: int = 200, *, history: bool = False, **kwargs):
     """The record's follow-ups section; with `history`, its timeline and facts too, out of band (a
     completion added entries and may have spent the budget)."""
@@ -256,7 +233,7 @@ def _prospect_section(prospect: Prospect, status: int = 200, *, history: bool = 
         extra = {"history_oob": timeline_service.timeline(prospect.id),
                  "history_next_action": next_actions([prospect.id]).get(prospect.id)}
     response = make_response(render_template("followups/_prospect_followups.html", prospect=prospect,
-                                             followups=prospect_section(prospect, **kwargs), **extra), status)
+                                             followups=followups_section(prospect, **kwargs), **extra), status)
     htmx.set_headers(response, retarget="#prospect-followups", reswap="outerHTML")
     return htmx.vary(response)
 
@@ -264,7 +241,6 @@ def _prospect_section(prospect: Prospect, status: int = 200, *, history: bool = 
 @bp.post("/prospects/<int:prospect_id>/followups")
 @require("prospects.edit")
 def plan(prospect_id):
-    from .prospects import _record_context, get_prospect
     prospect = get_prospect(prospect_id)
     values = {key: request.form.get(key, "") for key in ("type", "owner", "due_at", "value", "comment")}
     owner = _by_id(User, "owner")
@@ -275,8 +251,8 @@ def plan(prospect_id):
     except service.FollowUpError as refusal:
         if htmx.wants_fragment():
             return _prospect_section(prospect, 422, errors=_message(refusal.code), values=values)
-        context = _record_context(prospect)
-        context["followups"] = prospect_section(prospect, errors=_message(refusal.code), values=values)
+        context = record_context(prospect)
+        context["followups"] = followups_section(prospect, errors=_message(refusal.code), values=values)
         return render_template("prospects/show.html", prospect=prospect, **context), 422
     message = _("Follow-up planned.")
     if htmx.wants_fragment():

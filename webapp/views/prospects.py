@@ -2,44 +2,29 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from playhouse.flask_utils import get_object_or_404
 
 from .. import htmx
 from ..forms import ConsentForm, ContactForm, InteractionForm, ProspectForm, TemperatureForm
-from ..models import ActionCode, Prospect, User
+from ..models import ActionCode, User
 from ..rules.numbers import parse_count, parse_id
 from ..security import can, require
 from ..services import prospects as service
 from ..services import search as search_service
 from ..services import submissions
-from ..services import timeline as timeline_service
 from ..services.audit import record as audit
-from ..services.users import active_staff, may_assign_to_others, may_own_work
+from ..services.users import may_assign_to_others, may_own_work
 from .board import remembered_url
 from .caller import BOARD_CHANGED, from_board
 from .duplicates import identity_answer
+from .record import action_code_choices, get_prospect, record_context, staff_choices
 
 bp = Blueprint("prospects", __name__)
-
-
-def staff_choices(blank: bool = True):
-    choices = [(str(u.id), u.name) for u in active_staff()]
-    return ([("", _("Unassigned"))] if blank else []) + choices
-
-
-def action_code_choices():
-    return [("", "—")] + [(str(a.id), f"{a.code} — {a.label}")
-                          for a in ActionCode.select().where(ActionCode.active).order_by(ActionCode.code)]
 
 
 def _owner(value: str):
     """The chosen owner, if work may be given to them (an active person whose role works prospects)."""
     owner = User.get_or_none(User.id == parse_id(value)) if parse_id(value) else None
     return owner if may_own_work(owner) else None
-
-
-def get_prospect(prospect_id: int) -> Prospect:
-    return get_object_or_404(Prospect, Prospect.id == prospect_id)
 
 
 @bp.get("/")
@@ -107,27 +92,7 @@ def show(prospect_id):
     prospect = get_prospect(prospect_id)
     audit("prospect.view", "prospect", prospect.id)
     return htmx.render("prospects/show.html", "prospects/_panel.html", prospect=prospect,
-                       **_record_context(prospect))
-
-
-def _record_context(prospect: Prospect, interaction_form=None) -> dict:
-    interaction_form = interaction_form or InteractionForm()
-    interaction_form.action_code.choices = action_code_choices()
-    temperature_form = TemperatureForm(temperature=prospect.temperature)
-    consent_form = ConsentForm(do_not_contact=prospect.do_not_contact)
-    return {
-        "timeline": timeline_service.timeline(prospect.id),
-        "interaction_form": interaction_form,
-        "temperature_form": temperature_form,
-        "consent_form": consent_form,
-        "next_action": search_service.next_actions([prospect.id]).get(prospect.id),
-        "followups": _followups_section(prospect),
-    }
-
-
-def _followups_section(prospect: Prospect) -> dict:
-    from .followups import prospect_section  # the follow-ups blueprint imports this module
-    return prospect_section(prospect)
+                       **record_context(prospect))
 
 
 @bp.post("/prospects/<int:prospect_id>/interactions")
@@ -149,7 +114,7 @@ def add_interaction(prospect_id):
         form = InteractionForm(formdata=None)  # an empty form (and a new key) for the next entry
     else:
         status = 400
-    context = _record_context(prospect, form)
+    context = record_context(prospect, form)
     return htmx.render("prospects/show.html", "prospects/_activity.html", prospect=prospect,
                        **context), status
 
@@ -167,7 +132,7 @@ def temperature(prospect_id):
         flash(_("Say why the temperature changes."), "error")
     if htmx.wants_fragment():  # from the board's side panel: stay there
         return htmx.render("prospects/show.html", "prospects/_panel.html", prospect=prospect,
-                           **_record_context(prospect))
+                           **record_context(prospect))
     return redirect(url_for("prospects.show", prospect_id=prospect.id))
 
 

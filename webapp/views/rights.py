@@ -11,7 +11,7 @@ from ..security import require
 from ..services import rights as service
 from ..services.audit import record as audit
 from ..timeutil import to_local, utcnow
-from .prospects import get_prospect
+from .record import get_prospect
 
 bp = Blueprint("rights", __name__)
 
