@@ -1,4 +1,5 @@
-"""Processing inbound requests (DESIGN "Tasks"): one task per stored request, and a re-scan.
+"""Processing inbound requests (DESIGN "Tasks"): the re-scan of what a lost task left behind (the task
+itself, `webapp.queue.process_requests`, is the one the web hands work to).
 
 A task carries only request ids; the request's state is in our table. The re-scan re-enqueues
 requests left `received` past their lease (a killed worker, a task Huey lost), every minute and when
@@ -6,18 +7,9 @@ a consumer starts.
 """
 from huey import crontab
 
+from webapp.queue import app_context, process_requests
+
 from . import huey
-from .app import app_context
-
-
-@huey.task()
-def process_requests(request_ids: list[int]) -> list[str | None]:
-    """Process stored requests, each in its own transaction (a web process hands over a whole
-    group-committed batch at once)."""
-    from webapp.services.intake import process
-
-    with app_context():
-        return [process(request_id) for request_id in request_ids]
 
 
 @huey.periodic_task(crontab(minute="*"))

@@ -1,8 +1,9 @@
 """Housekeeping jobs. The follow-up sweep and the reminders come with the procedure (issue 4)."""
 from huey import crontab
 
+from webapp.queue import app_context
+
 from . import huey
-from .app import app_context
 
 
 @huey.periodic_task(crontab(minute="17", hour="3"))

@@ -2,8 +2,9 @@
 Saturday (Huey's crontab runs in UTC, which is Dakar time; set the hours for another timezone)."""
 from huey import crontab
 
+from webapp.queue import app_context
+
 from . import huey
-from .app import app_context
 
 
 @huey.periodic_task(crontab(minute="30", hour="7", day_of_week="1-6"))

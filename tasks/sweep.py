@@ -8,8 +8,9 @@ from datetime import datetime
 
 from huey import crontab
 
+from webapp.queue import app_context
+
 from . import huey
-from .app import app_context
 
 
 @huey.periodic_task(crontab(minute="*/15"))

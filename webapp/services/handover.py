@@ -16,6 +16,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from ..queue import process_requests
+
 log = logging.getLogger(__name__)
 
 
@@ -57,3 +59,8 @@ class Handover:
             wake.clear()
             self.flush()
             time.sleep(self._interval)
+
+
+# The web process's hand-over of the requests its intake posts stored (`services.intake.accept`'s
+# `dispatch`) to the worker's task.
+requests_handover = Handover(process_requests)

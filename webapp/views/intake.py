@@ -17,7 +17,7 @@ from ..models import Source
 from ..rules import signatures
 from ..security import csrf
 from ..services import intake as service
-from ..services.handover import Handover
+from ..services.handover import requests_handover
 from ..services.intake_store import find_source
 from ..services.sources import is_web_url
 
@@ -101,15 +101,6 @@ def _read_body(max_bytes: int) -> bytes | None:
     return None if len(body) > max_bytes else body
 
 
-def _enqueue(request_ids: list[int]) -> None:
-    """Hand stored requests to the worker (the queue's import waits for the first post)."""
-    from tasks.intake import process_requests
-    process_requests(request_ids)
-
-
-_handover = Handover(_enqueue)
-
-
 @bp.route("/<slug>", methods=["OPTIONS"])
 def preflight(slug: str):
     source = _active_source(slug)
@@ -148,7 +139,7 @@ def receive(slug: str):
             source, content_type=request.content_type or "", headers=service.kept_headers(request.environ),
             body=body, remote_addr=request.remote_addr or "",
             idempotency_key=request.headers.get("Idempotency-Key"), spam_reason=spam_reason,
-            dispatch=_handover.add)
+            dispatch=requests_handover.add)
     except Exception:  # the database refused the write (full disk, lock timeout): nothing was promised
         current_app.logger.exception("intake: could not store a post to %s", slug)
         response, status = _refuse("storage_unavailable", 503, slug)

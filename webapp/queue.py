@@ -1,0 +1,63 @@
+"""The task queue (Huey): its instance, the app context its jobs run in, and the one job the web side
+hands work to (processing stored inbound requests). It lives in the app so that the web never imports
+`tasks/`: `tasks/` imports this module and adds the periodic jobs, the consumer loads `tasks.huey`.
+
+Huey deletes a task before running it (NOTES.md): tasks carry only ids, and what must not be lost is
+kept in our own tables, not in the queue.
+"""
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from huey import RedisHuey, SqliteHuey
+from peewee import SqliteDatabase
+
+from .files import private_file
+
+INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+
+
+def make_huey(url: str | None = None):
+    url = url or os.environ.get("RELANCE_HUEY_URL") or f"sqlite:///{INSTANCE / 'huey.db'}"
+    parsed = urlparse(url)
+    if parsed.scheme in ("redis", "rediss"):
+        return RedisHuey("relance", url=url)
+    if parsed.scheme == "sqlite":
+        path = private_file(unquote(parsed.path[1:]))
+        # fsync off: the queue may lose a task at a power cut, and that costs nothing, because the
+        # truth is in our database and the re-scan re-enqueues it (NOTES.md). A crash loses nothing (WAL).
+        return SqliteHuey("relance", filename=str(path), fsync=False)
+    raise ValueError(f"unsupported RELANCE_HUEY_URL scheme: {parsed.scheme!r}")
+
+
+huey = make_huey()
+_app = None
+
+
+@contextmanager
+def app_context():
+    """One Flask app per worker process, so jobs run the same services, config and database as the web."""
+    global _app
+    if _app is None:
+        from . import create_app  # the package's factory: this module is imported while it loads
+        _app = create_app()
+    from .models import database
+    with _app.app_context():
+        if isinstance(database.obj, SqliteDatabase):
+            # Each worker thread keeps its SQLite connection, as the web threads do (webapp/db.py).
+            database.connect(reuse_if_open=True)
+            yield _app
+        else:
+            with database.connection_context():
+                yield _app
+
+
+@huey.task()
+def process_requests(request_ids: list[int]) -> list[str | None]:
+    """Process stored requests, each in its own transaction (a web process hands over a whole
+    group-committed batch at once)."""
+    from .services.intake import process
+
+    with app_context():
+        return [process(request_id) for request_id in request_ids]
