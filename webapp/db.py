@@ -67,8 +67,8 @@ def init_app(app: Flask) -> None:
 
     @app.teardown_appcontext
     def _close(exc):
-        # A SQLite connection stays open with its thread: opening one and setting its pragmas costs
-        # about 1 ms, and closing the last one checkpoints the WAL with fsyncs (bench intake). Between
+        # A SQLite connection stays open with its thread: opening one and setting its pragmas is a
+        # measurable share of a request, and closing the last one checkpoints the WAL with fsyncs. Between
         # requests it is in autocommit mode and holds no lock. PostgreSQL connections are per request.
         if not database.is_closed() and not isinstance(database.obj, SqliteDatabase):
             database.close()

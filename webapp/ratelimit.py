@@ -2,7 +2,8 @@
 address (each source sets its own).
 
 Two explicit checks, in the two views that need them. An extension (Flask-Limiter) ran three hooks on
-every request for these two limits; that was about 7 % of an intake post's cost (`scripts/bench intake`).
+every request for these two limits, a measurable share of an intake post's cost (`scripts/bench intake`;
+the figures are in the README's benchmark section).
 
 Counters live in `RATELIMIT_STORAGE_URI` (`RELANCE_RATELIMIT_STORAGE_URL`): by default a SQLite file in
 the instance folder (webapp/ratelimit_store.py), shared by every web process of the machine; `redis://…`

@@ -1,7 +1,7 @@
 """Handing stored requests to the worker, a few at a time (bench intake).
 
 Each enqueue is a write transaction on the queue's own database, which every web process shares. Done
-once per post it cost about a third of a post's CPU with two web processes (`scripts/bench intake`).
+once per post it was a large share of a post's CPU with two web processes (`scripts/bench intake`).
 So a web process gathers the ids its posts stored and one background thread enqueues them: at once
 when the thread is idle, and at most once per `interval` while posts keep coming, in tasks of at most
 `batch` ids so that the worker's threads still share a burst.

@@ -2,7 +2,7 @@
 
 Measured choices (bench/intake.py, README "Benchmarks"):
 
-- **Plain SQL.** Peewee builds each statement anew, which cost about 1 ms of the 3 ms a post took; these
+- **Plain SQL.** Peewee builds each statement anew, a large share of a post's cost; these
   statements are written once here, in the portable subset SQLite and PostgreSQL share, with values
   converted by the models' own fields (before the write lock) so rows read back exactly as if Peewee had
   written them. The duplicate check and the insert are one statement.
