@@ -67,33 +67,25 @@ http {{
 
     server {{
         listen {listen} backlog=4096;
+        # Inherited by both locations (each sets no header of its own).
+        proxy_http_version 1.0;
+        proxy_redirect off;
+        proxy_set_header Host $http_host;
+        # nginx is the edge: what a client wrote in X-Forwarded-For is replaced, not extended.
+        proxy_set_header X-Forwarded-For $remote_addr;
+        proxy_set_header X-Forwarded-Proto $relance_proto;
+        proxy_set_header X-Forwarded-Host $http_host;     # with its port: external URLs keep it
+        proxy_connect_timeout 5s;
+        proxy_read_timeout 60s;
+        proxy_send_timeout 60s;
 
         location / {{
             proxy_pass http://app;
-            proxy_http_version 1.0;
-            proxy_redirect off;
-            proxy_set_header Host $http_host;
-            # nginx is the edge: what a client wrote in X-Forwarded-For is replaced, not extended.
-            proxy_set_header X-Forwarded-For $remote_addr;
-            proxy_set_header X-Forwarded-Proto $relance_proto;
-            proxy_set_header X-Forwarded-Host $http_host;     # with its port: external URLs keep it
-            proxy_connect_timeout 5s;
-            proxy_read_timeout 60s;
-            proxy_send_timeout 60s;
         }}
 
         location /intake/ {{
             client_max_body_size {intake_max_body};   # RELANCE_INTAKE_MAX_BYTES
             proxy_pass http://app;
-            proxy_http_version 1.0;
-            proxy_redirect off;
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $remote_addr;
-            proxy_set_header X-Forwarded-Proto $relance_proto;
-            proxy_set_header X-Forwarded-Host $http_host;     # with its port: external URLs keep it
-            proxy_connect_timeout 5s;
-            proxy_read_timeout 60s;
-            proxy_send_timeout 60s;
         }}
     }}
 }}
