@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD, make_app
 from tests.servers import LiveServer
+from tests.test_browser import sign_in
 from webapp.models import FollowUp, Interaction, Prospect, database
 from webapp.services.prospects import ContactInput, record_contact
 from webapp.services.users import create_user
@@ -28,14 +29,6 @@ def live(sqlite_url):
         server.app = app
         server.awa_id = awa.id
         yield server
-
-
-def sign_in(page, live):
-    page.goto(f"{live.url}/login")
-    page.get_by_label("E-mail").fill("codou@clinic.test")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Tableau")).to_be_visible()
 
 
 def count(live, query):
