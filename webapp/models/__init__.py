@@ -3,7 +3,7 @@ from .audit import AuditEvent
 from .base import BaseModel, JSONField, database
 from .config import (ActionCode, FollowUpType, FollowUpTypeNext, Holiday, LostReason, Setting, Stage)
 from .followups import FollowUp
-from .intake import InboundRequest, Source
+from .intake import InboundRequest, Source, SourceCursor
 from .lists import ListContact, ProspectingList
 from .patients import Patient
 from .prospects import (ActivityStatusChange, ConsentChange, DuplicateCandidate, Interaction, Prospect,
@@ -15,7 +15,7 @@ ALL_MODELS = [
     User, ApiToken, Stage, LostReason, ActionCode, FollowUpType, FollowUpTypeNext, Setting, Holiday,
     Patient, Prospect, Interaction, TemperatureChange, ActivityStatusChange, StageChange, ConsentChange,
     DuplicateCandidate, FollowUp, Source, InboundRequest, ProspectingList, ListContact, AuditEvent,
-    Submission,
+    Submission, SourceCursor,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel", "JSONField", "database"]

@@ -40,6 +40,7 @@ class InboundRequest(BaseModel):
     triage = BooleanField(default=False)
     prospect = ForeignKeyField(Prospect, null=True, on_delete="SET NULL", index=False)
     patient = ForeignKeyField(Patient, null=True, on_delete="SET NULL", index=False)
+    message_id = CharField(null=True, index=True)   # a mail's Message-ID (migration 0016)
 
     class Meta:
         indexes = ((("source", "idempotency_key"), True), (("state", "triage"), False))
@@ -48,3 +49,15 @@ class InboundRequest(BaseModel):
     def emptied(self) -> bool:
         """Its raw contents were emptied (after the retention period, or by the person's erasure)."""
         return self.state != "received" and not self.fingerprint and self.parsed is None and not self.body
+
+
+class SourceCursor(BaseModel):
+    """How far a source has been read, per key (an IMAP folder and its UIDVALIDITY, a FHIR server's
+    last `_lastUpdated`): written in the same transaction as what was read with it (migration 0016)."""
+    source = ForeignKeyField(Source, backref="cursors", on_delete="CASCADE", index=False)
+    key = CharField()
+    value = TextField(default="")
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("source", "key"), True),)

@@ -16,6 +16,7 @@ class Patient(BaseModel):
     birth_date = DateField(null=True, index=True)
     provenance = TextField(default="")
     search_text = TextField(default="")
+    email_undeliverable_at = DateTimeField(null=True)   # migration 0016
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
 

@@ -57,6 +57,7 @@ class Prospect(BaseModel):
     # When the person's data was erased on their request (migration 0015, services/rights.py): the row,
     # its dates, stage and counts stay for the figures; names, contacts and notes are gone.
     erased_at = DateTimeField(null=True)
+    email_undeliverable_at = DateTimeField(null=True)   # a bounce said the address fails (migration 0016)
 
     def save(self, force_insert=False, only=None):
         """An update never writes next_action_at: it is derived from the follow-ups (refresh_next_action),
@@ -88,6 +89,9 @@ class Interaction(BaseModel):
     # False: an attempt that did not reach the person (no answer, voicemail). It spends the action
     # budget (seed 003) but is not an interaction *with* them, so the activity clock keeps running.
     reached = BooleanField(default=True)
+    # A mail's Message-ID (migration 0016): ours for what we sent, theirs for what we received, so a
+    # reply (In-Reply-To / References) threads onto this record.
+    message_id = CharField(null=True, index=True)
 
 
 class TemperatureChange(BaseModel):
