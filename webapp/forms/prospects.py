@@ -1,32 +1,12 @@
-"""Staff forms (WTForms through Flask-WTF): validation and French messages in one place."""
-import secrets
-
+"""The prospect forms: a new contact, the identity edit, an interaction, temperature, consent, erasure."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
-from . import labels
-from .rules.contact import EMAIL_MAX, contact_problems, is_email
-
-
-def _blank(choices):
-    return [("", "—")] + choices
-
-
-def valid_email(form, field):
-    """The one email rule (rules/contact.py), the same as the API's and the web form's."""
-    if (field.data or "").strip() and not is_email(field.data):
-        raise ValidationError(_l("This email looks wrong: check it, e.g. awa.diop@gmail.com."))
-
-
-def submission_key() -> str:
-    return secrets.token_urlsafe(16)
-
-
-class OnceForm(FlaskForm):
-    """A form whose effect must happen once: it carries a fresh key (services/submissions.py)."""
-    submission = HiddenField(default=submission_key)
+from .. import labels
+from ..rules.contact import EMAIL_MAX, contact_problems
+from .base import OnceForm, StaffForm, valid_email
+from .base import blank as _blank
 
 
 class PersonForm(OnceForm):
@@ -83,18 +63,18 @@ class InteractionForm(OnceForm):
         return ok
 
 
-class TemperatureForm(FlaskForm):
+class TemperatureForm(StaffForm):
     temperature = SelectField(_l("Temperature"), choices=labels.choices(labels.TEMPERATURES))
     reason = StringField(_l("Why"), validators=[DataRequired(_l("Say why the temperature changes.")),
                                                 Length(max=500)])
 
 
-class ConsentForm(FlaskForm):
+class ConsentForm(StaffForm):
     do_not_contact = BooleanField(_l("Do not contact"))
     reason = StringField(_l("Why"), validators=[Length(max=500)])
 
 
-class EraseForm(FlaskForm):
+class EraseForm(StaffForm):
     """Erasing a person's data cannot be undone: the manager confirms it in words."""
     confirm = BooleanField(_l("I confirm: erase this person's names, phone, email, notes and requests. "
                               "This cannot be undone."),

@@ -1,0 +1,45 @@
+"""What every staff form shares: Flask-WTF's CSRF token, the one-time submission key, the email rule,
+and the page-level refusal a form's first error becomes."""
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import ValidationError
+
+from ..rules.contact import is_email
+
+
+def blank(choices):
+    """A select's choices with the empty "—" first (nothing chosen yet)."""
+    return [("", "—")] + choices
+
+
+def valid_email(form, field):
+    """The one email rule (rules/contact.py), the same as the API's and the web form's."""
+    if (field.data or "").strip() and not is_email(field.data):
+        raise ValidationError(_l("This email looks wrong: check it, e.g. awa.diop@gmail.com."))
+
+
+def strip(value):
+    """Surrounding spaces are a typing accident, never part of a name or an address."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def submission_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class StaffForm(FlaskForm):
+    """A staff form: CSRF from Flask-WTF; `first_error` for pages that show one refusal above the form."""
+
+    def first_error(self) -> str | None:
+        for field in self:
+            if field.errors:
+                return str(field.errors[0])
+        return None
+
+
+class OnceForm(StaffForm):
+    """A form whose effect must happen once: it carries a fresh key (services/submissions.py)."""
+    submission = HiddenField(default=submission_key)
