@@ -1,8 +1,10 @@
 """Staff forms (WTForms through Flask-WTF), one module per area: validation and French messages in one
 place, rendered by the shared macros of templates/macros.html. `from webapp.forms import X` finds them all."""
+from .admin import ActiveForm, NewUserForm, RoleForm, TokenForm
 from .base import OnceForm, StaffForm, submission_key, valid_email
 from .prospects import (ConsentForm, ContactForm, EraseForm, InteractionForm, PersonForm, ProspectForm,
                         TemperatureForm)
 
-__all__ = ["ConsentForm", "ContactForm", "EraseForm", "InteractionForm", "OnceForm", "PersonForm",
-           "ProspectForm", "StaffForm", "TemperatureForm", "submission_key", "valid_email"]
+__all__ = ["ActiveForm", "ConsentForm", "ContactForm", "EraseForm", "InteractionForm", "NewUserForm",
+           "OnceForm", "PersonForm", "ProspectForm", "RoleForm", "StaffForm", "TemperatureForm", "TokenForm",
+           "submission_key", "valid_email"]

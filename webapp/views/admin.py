@@ -3,16 +3,18 @@
 Plain forms that work without JavaScript; every change is authorised first (`require`), then audited.
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN
 from playhouse.flask_utils import get_object_or_404
 
+from ..forms import ActiveForm, NewUserForm, RoleForm, TokenForm
+from ..forms import StaffForm
+from ..forms.admin import MAX_TOKEN_NAME
 from ..labels import ROLES as ROLE_LABELS
+from ..labels import SCOPES as SCOPE_LABELS
 from ..models import ApiToken, User
-from ..models.users import ROLES
-from ..rules.contact import is_email
 from ..security import grantable_scopes, require
 from ..services import tokens as token_service
 from ..services import users as user_service
@@ -20,20 +22,14 @@ from ..services.audit import record as audit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-MAX_NAME = 100
-MAX_TOKEN_NAME = 100
-
-
 def _user_error(code: str) -> str:
     return {
         "email_taken": _("An account with this email already exists."),
-        "invalid_email": _("This is not an email address."),
         "password_too_short": _("The initial password needs at least %(n)d characters.",
                                 n=user_service.MIN_PASSWORD_LENGTH),
         "password_common": _("This password is among the most common ones, or built on the person's name: "
                              "choose another one."),
         "unknown_role": _("Choose a role from the list."),
-        "name_too_long": _("The name is too long (%(n)d characters at most).", n=MAX_NAME),
     }[code]
 
 
@@ -41,10 +37,11 @@ def _get_user(user_id: int) -> User:
     return get_object_or_404(User, User.id == user_id)
 
 
-def _users_page(error: str | None = None, form: dict | None = None, status: int = 200, temporary=None):
+def _users_page(error: str | None = None, form: NewUserForm | None = None, status: int = 200, temporary=None):
     staff = User.select().order_by(User.active.desc(), User.name, User.id)
-    return render_template("admin/users.html", staff=staff, roles=ROLES, error=error,
-                           form=form or {"role": "secretary"}, temporary=temporary), status
+    return render_template("admin/users.html", staff=staff, error=error, form=form or NewUserForm(formdata=None),
+                           role_form=lambda user: RoleForm(formdata=None, role=user.role),
+                           active_form=ActiveForm(formdata=None), temporary=temporary), status
 
 
 @bp.get("/users")
@@ -56,14 +53,12 @@ def users():
 @bp.post("/users")
 @require("admin.users")
 def create_user():
-    form = {name: request.form.get(name, "").strip() for name in ("email", "name", "role")}
-    password = request.form.get("password", "")
+    form = NewUserForm()
+    if not form.validate():
+        return _users_page(error=form.first_error(), form=form, status=400)
     try:
-        if not is_email(form["email"]):
-            raise user_service.UserError("invalid_email")
-        if len(form["name"]) > MAX_NAME:
-            raise user_service.UserError("name_too_long")
-        user = user_service.create_user(form["email"], form["name"], form["role"], password)
+        user = user_service.create_user(form.email.data, form.name.data or "", form.role.data or "",
+                                        form.password.data or "")
     except user_service.UserError as exc:
         return _users_page(error=_user_error(str(exc)), form=form, status=400)
     audit("user.create", "user", user.id, detail=f"role={user.role}")
@@ -76,9 +71,10 @@ def create_user():
 @require("admin.users")
 def change_role(user_id):
     user = _get_user(user_id)
-    role = request.form.get("role", "")
-    if role not in ROLES:
+    form = RoleForm()
+    if not form.validate():
         abort(400)
+    role = form.role.data
     if user.id == current_user.id and role != "admin":
         # The last administrator could otherwise lock everyone out of these pages.
         return _users_page(error=_("You cannot remove your own administrator role. "
@@ -95,10 +91,10 @@ def change_role(user_id):
 @require("admin.users")
 def set_active(user_id):
     user = _get_user(user_id)
-    value = request.form.get("active", "")
-    if value not in ("0", "1"):
+    form = ActiveForm()
+    if not form.validate():
         abort(400)
-    active = value == "1"
+    active = form.active.data == "1"
     if user.id == current_user.id and not active:
         return _users_page(error=_("You cannot disable your own account. Ask another administrator."),
                            status=400)
@@ -122,13 +118,20 @@ def reset_password(user_id):
     return _users_page(temporary={"user": user, "password": temporary})
 
 
-def _tokens_page(error: str | None = None, new_token: str | None = None, name: str = "",
-                 chosen: list[str] | None = None, status: int = 200):
+def _token_form(posted: bool = False) -> TokenForm:
+    """The new-token form (as posted, or empty), offering what the person's role may grant."""
+    form = TokenForm() if posted else TokenForm(formdata=None)
+    form.scopes.choices = [(scope, SCOPE_LABELS[scope]) for scope in grantable_scopes(current_user)]
+    return form
+
+
+def _tokens_page(error: str | None = None, new_token: str | None = None, form: TokenForm | None = None,
+                 status: int = 200):
     rows = (ApiToken.select(ApiToken, User)
             .join(User, JOIN.LEFT_OUTER, on=(ApiToken.created_by == User.id))
             .order_by(ApiToken.revoked_at.is_null(False), ApiToken.created_at.desc(), ApiToken.id.desc()))
-    return render_template("admin/tokens.html", tokens=rows, error=error, new_token=new_token, name=name,
-                           grantable=grantable_scopes(current_user), chosen=chosen or []), status
+    return render_template("admin/tokens.html", tokens=rows, error=error, new_token=new_token,
+                           form=form or _token_form(), revoke_form=StaffForm(formdata=None)), status
 
 
 @bp.get("/tokens")
@@ -140,12 +143,11 @@ def tokens():
 @bp.post("/tokens")
 @require("admin.tokens")
 def create_token():
-    name = request.form.get("name", "").strip()
-    chosen = request.form.getlist("scopes")
-    if not name or len(name) > MAX_TOKEN_NAME:
-        return _tokens_page(error=_("Give the token a name of at most %(n)d characters, "
-                                    "saying which system uses it.", n=MAX_TOKEN_NAME),
-                            name=name[:MAX_TOKEN_NAME], chosen=chosen, status=400)
+    form = _token_form(posted=True)
+    name, chosen = form.name.data or "", list(form.scopes.data or [])
+    if not form.validate():
+        form.name.data = name[:MAX_TOKEN_NAME]
+        return _tokens_page(error=form.first_error(), form=form, status=400)
     try:
         row, plain = token_service.create_token(name, created_by=current_user._get_current_object(),
                                                 scopes=chosen)
@@ -153,7 +155,7 @@ def create_token():
         message = (_("Choose what the token may do.") if str(exc) == "no_scope" else
                    _("Your role cannot give a token this right: ask someone whose role holds it."))
         audit("refused", "api_token", detail=f"token.create {str(exc)} {' '.join(chosen)}"[:250])
-        return _tokens_page(error=message, name=name, chosen=chosen, status=400 if str(exc) == "no_scope" else 403)
+        return _tokens_page(error=message, form=form, status=400 if str(exc) == "no_scope" else 403)
     audit("token.create", "api_token", row.id, detail=f"{row.prefix}… {name} [{row.scopes}]")
     # Shown once, in this response only: never flashed, never kept in the session.
     return _tokens_page(new_token=plain, status=201)
