@@ -4,7 +4,8 @@ from .admin import ActiveForm, NewUserForm, RoleForm, TokenForm
 from .base import OnceForm, StaffForm, submission_key, valid_email
 from .prospects import (ConsentForm, ContactForm, EraseForm, InteractionForm, PersonForm, ProspectForm,
                         TemperatureForm)
+from .settings import NewStageForm, StageForm, TypeForm
 
-__all__ = ["ActiveForm", "ConsentForm", "ContactForm", "EraseForm", "InteractionForm", "NewUserForm",
-           "OnceForm", "PersonForm", "ProspectForm", "RoleForm", "StaffForm", "TemperatureForm", "TokenForm",
-           "submission_key", "valid_email"]
+__all__ = ["ActiveForm", "ConsentForm", "ContactForm", "EraseForm", "InteractionForm", "NewStageForm",
+           "NewUserForm", "OnceForm", "PersonForm", "ProspectForm", "RoleForm", "StaffForm", "StageForm",
+           "TemperatureForm", "TokenForm", "TypeForm", "submission_key", "valid_email"]

@@ -5,11 +5,12 @@ audited by `services.stages`, then answered with a redirect and a flash, or the 
 400 and the reason when a rule refuses it. The stage to change is a form field (`stage_id`), so each
 action has one URL.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from ..forms import NewStageForm, StaffForm, StageForm, TypeForm
+from ..forms.settings import ACTIONS, KINDS
 from ..models import FollowUpType, Stage
 from ..rules.numbers import parse_id
 from ..security import require
@@ -19,9 +20,6 @@ from ..services.followup_types import FollowUpTypeError
 from ..services.stages import StageError
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
-
-KINDS = {"open": _l("Open"), "won": _l("Won"), "lost": _l("Lost")}
-
 
 def _refusal(error: StageError, stage: Stage | None = None, name: str = "") -> str:
     """The person's words for a refused change."""
@@ -53,17 +51,19 @@ def _refusal(error: StageError, stage: Stage | None = None, name: str = "") -> s
     }.get(code, _("This change is not possible."))
 
 
-def _stages_page(error: str | None = None, form: dict | None = None, status: int = 200):
+def _stages_page(error: str | None = None, form: NewStageForm | None = None, status: int = 200):
     stages = service.ordered_stages()
     return render_template(
-        "settings/stages.html", error=error, form=form or {"kind": "open"}, kinds=KINDS,
+        "settings/stages.html", error=error, form=form or NewStageForm(formdata=None), kinds=KINDS,
+        stage_form=lambda stage: StageForm(formdata=None, name=stage.name, kind=stage.kind),
         live=[s for s in stages if not s.retired], retired=[s for s in stages if s.retired],
-        counts=service.prospect_counts(), used=service.used_stage_ids(), max_name=service.MAX_NAME,
+        counts=service.prospect_counts(), used=service.used_stage_ids(),
     ), status
 
 
-def _stage_from_form() -> Stage:
-    value = request.form.get("stage_id", "")
+def _stage_of(form: StageForm) -> Stage:
+    """The stage a row's posted form names (or a 404)."""
+    value = form.stage_id.data or ""
     stage = Stage.get_or_none(Stage.id == parse_id(value)) if parse_id(value) else None
     if stage is None:
         abort(404)
@@ -84,19 +84,21 @@ def stages():
 @bp.post("/stages")
 @require("settings.workflow")
 def add_stage():
-    form = {"name": request.form.get("name", ""), "kind": request.form.get("kind", "")}
+    form = NewStageForm()
+    name = form.name.data or ""
     try:
-        stage = service.add_stage(form["name"], form["kind"])
+        stage = service.add_stage(name, form.kind.data or "")
     except StageError as error:
-        return _stages_page(_refusal(error, name=form["name"].strip()), form=form, status=400)
+        return _stages_page(_refusal(error, name=name.strip()), form=form, status=400)
     return _done(_("Stage “%(name)s” added.", name=stage.name))
 
 
 @bp.post("/stages/rename")
 @require("settings.workflow")
 def rename_stage():
-    stage = _stage_from_form()
-    name = request.form.get("name", "")
+    form = StageForm()
+    stage = _stage_of(form)
+    name = form.name.data or ""
     try:
         changed = service.rename_stage(stage, name)
     except StageError as error:
@@ -109,8 +111,9 @@ def rename_stage():
 @bp.post("/stages/move")
 @require("settings.workflow")
 def move_stage():
-    stage = _stage_from_form()
-    direction = request.form.get("direction", "")
+    form = StageForm()
+    stage = _stage_of(form)
+    direction = form.direction.data or ""
     try:
         service.move_stage(stage, direction)
     except StageError as error:
@@ -123,8 +126,9 @@ def move_stage():
 @bp.post("/stages/kind")
 @require("settings.workflow")
 def set_kind():
-    stage = _stage_from_form()
-    kind = request.form.get("kind", "")
+    form = StageForm()
+    stage = _stage_of(form)
+    kind = form.kind.data or ""
     try:
         changed = service.set_kind(stage, kind)
     except StageError as error:
@@ -141,7 +145,7 @@ def set_kind():
 @bp.post("/stages/retire")
 @require("settings.workflow")
 def retire_stage():
-    stage = _stage_from_form()
+    stage = _stage_of(StageForm())
     try:
         changed = service.retire_stage(stage)
     except StageError as error:
@@ -154,7 +158,7 @@ def retire_stage():
 @bp.post("/stages/restore")
 @require("settings.workflow")
 def restore_stage():
-    stage = _stage_from_form()
+    stage = _stage_of(StageForm())
     try:
         changed = service.restore_stage(stage)
     except StageError as error:
@@ -167,7 +171,7 @@ def restore_stage():
 @bp.post("/stages/delete")
 @require("settings.workflow")
 def delete_stage():
-    stage = _stage_from_form()
+    stage = _stage_of(StageForm())
     try:
         service.delete_stage(stage)
     except StageError as error:
@@ -177,9 +181,6 @@ def delete_stage():
 
 
 # -- follow-up types (seed 002) -----------------------------------------------------------------
-
-ACTIONS = {"none": _l("None"), "trial": _l("Trial session"), "appointment": _l("Sales appointment")}
-
 
 def _type_refusal(error: FollowUpTypeError, name: str = "") -> str:
     """The person's words for a refused follow-up type change."""
@@ -198,28 +199,38 @@ def _type_refusal(error: FollowUpTypeError, name: str = "") -> str:
     }.get(error.code, _("This change is not possible."))
 
 
-def _types_page(error: str | None = None, form: dict | None = None, status: int = 200):
+def _types_page(error: str | None = None, form: TypeForm | None = None, status: int = 200):
     types = types_service.ordered_types()
+    active = [t for t in types if t.active]
+    links = types_service.next_ids()
+    choices = [(str(t.id), t.name) for t in active]
+
+    def type_form(followup_type: FollowUpType | None = None, posted: TypeForm | None = None) -> TypeForm:
+        """An active type's card (its values), or the new-type form (empty, or as posted)."""
+        if posted is not None:
+            row = posted
+        elif followup_type is None:
+            row = TypeForm(formdata=None)
+        else:
+            row = TypeForm(formdata=None, obj=followup_type,
+                           next=[str(i) for i in links.get(followup_type.id, ())])
+        row.next.choices = choices
+        return row
+
     return render_template(
-        "settings/followup_types.html", error=error, form=form or {"action": "none", "next": []},
-        actions=ACTIONS, active=[t for t in types if t.active], inactive=[t for t in types if not t.active],
-        links=types_service.next_ids(), max_name=types_service.MAX_NAME,
-        max_description=types_service.MAX_DESCRIPTION,
+        "settings/followup_types.html", error=error, form=type_form(posted=form), type_form=type_form,
+        actions=ACTIONS, active=active, inactive=[t for t in types if not t.active],
+        action_form=StaffForm(formdata=None),
     ), status
 
 
-def _type_from_form() -> FollowUpType:
-    value = request.form.get("type_id", "")
+def _type_of(form: TypeForm) -> FollowUpType:
+    """The follow-up type a card's posted form names (or a 404)."""
+    value = form.type_id.data or ""
     followup_type = FollowUpType.get_or_none(FollowUpType.id == parse_id(value)) if parse_id(value) else None
     if followup_type is None:
         abort(404)
     return followup_type
-
-
-def _type_fields() -> dict:
-    return {"name": request.form.get("name", ""), "description": request.form.get("description", ""),
-            "first_step": bool(request.form.get("first_step")), "action": request.form.get("action", ""),
-            "next": request.form.getlist("next")}
 
 
 def _types_done(message: str):
@@ -236,25 +247,27 @@ def followup_types():
 @bp.post("/followup-types")
 @require("settings.workflow")
 def add_followup_type():
-    form = _type_fields()
+    form = TypeForm()
+    fields = form.values()
     try:
-        followup_type = types_service.create_type(form["name"], form["description"], form["first_step"],
-                                                  form["action"], form["next"])
+        followup_type = types_service.create_type(fields["name"], fields["description"], fields["first_step"],
+                                                  fields["action"], fields["next"])
     except FollowUpTypeError as error:
-        return _types_page(_type_refusal(error, " ".join(form["name"].split())), form=form, status=400)
+        return _types_page(_type_refusal(error, " ".join(fields["name"].split())), form=form, status=400)
     return _types_done(_("Follow-up type “%(name)s” added.", name=followup_type.name))
 
 
 @bp.post("/followup-types/update")
 @require("settings.workflow")
 def update_followup_type():
-    followup_type = _type_from_form()
-    form = _type_fields()
+    form = TypeForm()
+    followup_type = _type_of(form)
+    fields = form.values()
     try:
-        changed = types_service.update_type(followup_type, form["name"], form["description"],
-                                            form["first_step"], form["action"], form["next"])
+        changed = types_service.update_type(followup_type, fields["name"], fields["description"],
+                                            fields["first_step"], fields["action"], fields["next"])
     except FollowUpTypeError as error:
-        name = " ".join(form["name"].split()) if error.code == "name_taken" else followup_type.name
+        name = " ".join(fields["name"].split()) if error.code == "name_taken" else followup_type.name
         return _types_page(_type_refusal(error, name), status=400)
     if not changed:
         return redirect(url_for("settings.followup_types"))
@@ -264,7 +277,7 @@ def update_followup_type():
 @bp.post("/followup-types/deactivate")
 @require("settings.workflow")
 def deactivate_followup_type():
-    followup_type = _type_from_form()
+    followup_type = _type_of(TypeForm())
     try:
         changed = types_service.deactivate_type(followup_type)
     except FollowUpTypeError as error:
@@ -277,7 +290,7 @@ def deactivate_followup_type():
 @bp.post("/followup-types/reactivate")
 @require("settings.workflow")
 def reactivate_followup_type():
-    followup_type = _type_from_form()
+    followup_type = _type_of(TypeForm())
     try:
         changed = types_service.reactivate_type(followup_type)
     except FollowUpTypeError as error:
