@@ -1,11 +1,13 @@
 """Staff forms (WTForms through Flask-WTF), one module per area: validation and French messages in one
 place, rendered by the shared macros of templates/macros.html. `from webapp.forms import X` finds them all."""
 from .admin import ActiveForm, NewUserForm, RoleForm, TokenForm
+from .auth import LoginForm, PasswordForm
 from .base import OnceForm, StaffForm, submission_key, valid_email
 from .prospects import (ConsentForm, ContactForm, EraseForm, InteractionForm, PersonForm, ProspectForm,
                         TemperatureForm)
 from .settings import NewStageForm, StageForm, TypeForm
 
-__all__ = ["ActiveForm", "ConsentForm", "ContactForm", "EraseForm", "InteractionForm", "NewStageForm",
-           "NewUserForm", "OnceForm", "PersonForm", "ProspectForm", "RoleForm", "StaffForm", "StageForm",
-           "TemperatureForm", "TokenForm", "TypeForm", "submission_key", "valid_email"]
+__all__ = ["ActiveForm", "ConsentForm", "ContactForm", "EraseForm", "InteractionForm", "LoginForm",
+           "NewStageForm", "NewUserForm", "OnceForm", "PasswordForm", "PersonForm", "ProspectForm",
+           "RoleForm", "StaffForm", "StageForm", "TemperatureForm", "TokenForm", "TypeForm",
+           "submission_key", "valid_email"]

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
+from ..forms import LoginForm, PasswordForm
 from ..i18n import LOCALES
 from .. import ratelimit
 from ..services import users as user_service
@@ -35,6 +36,7 @@ def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("prospects.home"))
     error = None
+    form = LoginForm()
     if request.method == "POST":
         # Failed attempts count, per address; over the limit even a right password waits. Each attempt
         # is counted before its password is checked (one atomic step in the shared store, so parallel
@@ -42,8 +44,8 @@ def login():
         limit, key = current_app.config["LOGIN_RATE_LIMIT"], ("login", request.remote_addr or "")
         if not ratelimit.hit(limit, *key):
             raise TooManyRequests(retry_after=ratelimit.retry_after(limit, *key))
-        email = request.form.get("email", "")
-        user = user_service.authenticate(email, request.form.get("password", ""))
+        email = form.email.data or ""
+        user = user_service.authenticate(email, form.password.data or "")
         if user is not None:
             ratelimit.release(limit, *key)
             session.clear()  # a fresh session at login: no fixation
@@ -56,7 +58,7 @@ def login():
         audit("login.failed", detail=email.strip().lower()[:120])
         error = _("Wrong email or password.")
     status = 401 if error else 200
-    return render_template("auth/login.html", error=error, email=request.form.get("email", "")), status
+    return render_template("auth/login.html", error=error, form=form), status
 
 
 @bp.post("/logout")
@@ -74,14 +76,14 @@ def logout():
 @login_required
 def password():
     error = None
-    if request.method == "POST":
-        new = request.form.get("new_password", "")
-        if new != request.form.get("confirm_password", ""):
-            error = _("The two new passwords differ.")
+    form = PasswordForm()
+    if form.is_submitted():
+        if not form.validate():
+            error = form.first_error()
         else:
             try:
                 user_service.change_password(current_user._get_current_object(),
-                                             request.form.get("current_password", ""), new)
+                                             form.current_password.data or "", form.new_password.data or "")
             except user_service.UserError as exc:
                 error = password_error(str(exc))
             else:
@@ -89,7 +91,7 @@ def password():
                 login_user(current_user._get_current_object())  # the rotated token, this session only
                 flash(_("Password changed. Your other sessions are closed."), "success")
                 return redirect(url_for("prospects.index"))
-    return render_template("auth/password.html", error=error), 400 if error else 200
+    return render_template("auth/password.html", error=error, form=form), 400 if error else 200
 
 
 @bp.post("/language")
