@@ -3,11 +3,12 @@ place, rendered by the shared macros of templates/macros.html. `from webapp.form
 from .admin import ActiveForm, NewUserForm, RoleForm, TokenForm
 from .auth import LoginForm, PasswordForm
 from .base import OnceForm, StaffForm, submission_key, valid_email
+from .duplicates import DecisionForm
 from .prospects import (ConsentForm, ContactForm, EraseForm, InteractionForm, PersonForm, ProspectForm,
                         TemperatureForm)
 from .settings import NewStageForm, StageForm, TypeForm
 
-__all__ = ["ActiveForm", "ConsentForm", "ContactForm", "EraseForm", "InteractionForm", "LoginForm",
-           "NewStageForm", "NewUserForm", "OnceForm", "PasswordForm", "PersonForm", "ProspectForm",
+__all__ = ["ActiveForm", "ConsentForm", "ContactForm", "DecisionForm", "EraseForm", "InteractionForm",
+           "LoginForm", "NewStageForm", "NewUserForm", "OnceForm", "PasswordForm", "PersonForm", "ProspectForm",
            "RoleForm", "StaffForm", "StageForm", "TemperatureForm", "TokenForm", "TypeForm",
            "submission_key", "valid_email"]

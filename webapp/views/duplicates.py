@@ -1,12 +1,12 @@
 """Suspected duplicates, for the follow-up lead and the manager: the pending pairs, one pair side by
 side, and the decisions (merge, undo a merge, different people). Never a silent merge."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import htmx
-from ..forms import ContactForm
+from ..forms import ContactForm, DecisionForm
 from ..security import require
 from ..services import duplicates as service
 from ..services.audit import record as audit
@@ -52,7 +52,7 @@ def show(pair_id):
     sides = service.sides(pair)
     for side in sides:  # two records read: audited like a record's page
         audit(f"{side['kind']}.view", side["kind"], side["record"].id, detail=f"duplicate pair {pair.id}")
-    return render_template("duplicates/show.html", pair=pair, sides=sides)
+    return render_template("duplicates/show.html", pair=pair, sides=sides, form=DecisionForm(formdata=None))
 
 
 def _decide(pair_id: int, decision, done_message: str):
@@ -69,7 +69,7 @@ def _decide(pair_id: int, decision, done_message: str):
 @require("prospects.merge")
 def merge(pair_id):
     _pair(pair_id)
-    keep = request.form.get("keep", type=int)
+    keep = DecisionForm().keep.data
     user = current_user._get_current_object()
     return _decide(pair_id, lambda pid: service.merge(pid, keep, user),
                    _("Merged. The history is on the record kept; the other one stays as a tombstone."))
