@@ -23,7 +23,7 @@ from webapp.db import migrate  # noqa: E402
 from webapp.models import database  # noqa: E402
 from webapp.services.defaults import ensure_defaults  # noqa: E402
 from webapp.services import users as _users  # noqa: E402
-from webapp.services.users import create_user  # noqa: E402
+from tests import factories  # noqa: E402
 
 # Password hashing at its cheapest: tests hash hundreds of passwords, and argon2's production cost
 # (tens of milliseconds each, on purpose) tests nothing here. Production keeps the library's defaults.
@@ -31,7 +31,7 @@ _users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 _TEMPLATES = tempfile.mkdtemp(prefix="relance-test-schema-")
 atexit.register(shutil.rmtree, _TEMPLATES, ignore_errors=True)
 
-PASSWORD = "correct-horse-42"
+PASSWORD = factories.PASSWORD
 _counter = itertools.count(1)
 
 
@@ -134,8 +134,7 @@ def make_user(app):
     """Create a staff account: make_user("lead") -> User (password PASSWORD)."""
     def factory(role="secretary", email=None, name=None):
         with app.app_context(), database.connection_context():
-            n = next(_counter)
-            return create_user(email or f"{role}{n}@clinic.test", name or f"{role.title()} {n}", role, PASSWORD)
+            return factories.user(role, email=email, name=name)
     return factory
 
 

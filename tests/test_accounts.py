@@ -6,6 +6,7 @@ import zlib
 
 import pytest
 
+from tests import factories as make
 from tests.conftest import PASSWORD, login, make_app
 from webapp.models import AuditEvent, User, database
 from webapp.services.users import UserError, create_user
@@ -55,7 +56,7 @@ def test_an_administrator_resets_a_password_and_the_person_must_choose_her_own(a
 def test_an_idle_session_expires(sqlite_url, make_user, monkeypatch):
     app = make_app(sqlite_url, SESSION_IDLE_MINUTES=30)
     with app.app_context(), database.connection_context():
-        create_user("awa@nest.sn", "Awa Diop", "secretary", PASSWORD)
+        make.user("secretary", email="awa@nest.sn", name="Awa Diop")
     client = app.test_client()
     client.post("/login", data={"email": "awa@nest.sn", "password": PASSWORD})
     clock = [1_000_000.0]

@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from tests import factories as make
 from tests.conftest import PASSWORD, login
 from webapp.models import ApiToken, AuditEvent, User, database
 from webapp.services.tokens import create_token
@@ -257,12 +258,11 @@ def test_user_supplied_names_are_escaped_on_the_admin_pages(as_role, make_user):
 
 def test_admin_forms_carry_a_csrf_token_and_a_post_without_one_changes_nothing(sqlite_url):
     from tests.conftest import make_app
-    from webapp.services.users import create_user
 
     app = make_app(sqlite_url, WTF_CSRF_ENABLED=True)
     with app.app_context(), database.connection_context():
-        create_user("boss@clinic.test", "Boss", "admin", PASSWORD)
-        target = create_user("awa@clinic.test", "Awa", "secretary", PASSWORD)
+        make.user("admin", email="boss@clinic.test", name="Boss")
+        target = make.user("secretary", email="awa@clinic.test", name="Awa")
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

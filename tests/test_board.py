@@ -4,16 +4,15 @@ from datetime import timedelta
 
 import pytest
 
+from tests import factories as make
 from webapp.models import FollowUp, LostReason, Prospect, Stage, StageChange, database
 from webapp.services.next_action import refresh_next_action
-from webapp.services.prospects import ContactInput, record_contact
 from webapp.timeutil import utcnow
 
 
 def add(app, name, **fields):
     with app.test_request_context(), database.connection_context():
-        phone = fields.pop("phone", f"77 {abs(hash(name)) % 900 + 100} 00 {len(name):02d}")
-        return record_contact(ContactInput(last_name=name, phone=phone, **fields), None).prospect
+        return make.prospect(last_name=name, phone_number=fields.pop("phone", None), **fields)
 
 
 def plan(app, prospect, due_in_hours):

@@ -2,11 +2,11 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests import factories as make
 from tests.conftest import PASSWORD, make_app
 from tests.servers import LiveServer
 from webapp.models import LostReason, Prospect, Stage, StageChange, database
 from webapp.services.prospects import ContactInput, record_contact
-from webapp.services.users import create_user
 
 pytestmark = pytest.mark.browser
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 def board(sqlite_url):
     app = make_app(sqlite_url, WTF_CSRF_ENABLED=True, BOARD_POLL_SECONDS=1)
     with app.test_request_context(), database.connection_context():
-        create_user("fatou@clinic.test", "Fatou Diallo", "lead", PASSWORD)
+        make.user("lead", email="fatou@clinic.test", name="Fatou Diallo")
         for n, name in enumerate(("Awa Diop", "Binta Fall", "Coumba Sow")):
             first, last = name.split()
             record_contact(ContactInput(first_name=first, last_name=last, phone=f"77 600 00 0{n}",

@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, make_app
+from tests import factories as make
+from tests.conftest import make_app
 from tests.servers import LiveServer
 from tests.test_board_browser import drag, prospect, sign_in
 from webapp.models import FollowUp, FollowUpType, Prospect, Stage, database
 from webapp.services.prospects import ContactInput, record_contact
-from webapp.services.users import create_user
 from webapp.timeutil import utcnow
 
 pytestmark = pytest.mark.browser
@@ -27,7 +27,7 @@ def board(sqlite_url):
     100-character name; her follow-ups on Ma journée. The poll is slow: what changes, changes by itself."""
     app = make_app(sqlite_url, WTF_CSRF_ENABLED=True, BOARD_POLL_SECONDS=600)
     with app.test_request_context(), database.connection_context():
-        lead = create_user("fatou@clinic.test", "Fatou Diallo", "lead", PASSWORD)
+        lead = make.user("lead", email="fatou@clinic.test", name="Fatou Diallo")
         stages = {s.name: s for s in Stage.select()}
         for n, name in enumerate(("Awa Diop", "Binta Fall", "Coumba Sow", "Dior Ndiaye", "Estelle Faye")):
             first, last = name.split()

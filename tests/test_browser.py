@@ -2,10 +2,10 @@
 import pytest
 from playwright.sync_api import expect
 
+from tests import factories as make
 from tests.conftest import PASSWORD, make_app
 from tests.servers import LiveServer
 from webapp.models import Interaction, Prospect, database
-from webapp.services.users import create_user
 
 pytestmark = pytest.mark.browser
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 def live(sqlite_url):
     app = make_app(sqlite_url, WTF_CSRF_ENABLED=True)
     with app.app_context(), database.connection_context():
-        create_user("codou@clinic.test", "Codou Ndiaye", "secretary", PASSWORD)
+        make.user("secretary", email="codou@clinic.test", name="Codou Ndiaye")
     with LiveServer(app) as server:
         server.app = app
         yield server

@@ -2,11 +2,10 @@
 the staff's new-contact and edit forms, the API and the web-form intake."""
 import pytest
 
+from tests import factories as make
 from webapp.models import InboundRequest, Prospect, database
 from webapp.rules.contact import contact_problems, is_email
 from webapp.services import intake
-from webapp.services.prospects import ContactInput, record_contact
-from webapp.services.sources import create_source
 from webapp.services.tokens import create_token
 
 # Addresses as the clinic's callers give them.
@@ -86,11 +85,11 @@ def test_a_first_name_alone_is_a_name(as_role, db):
 
 @pytest.fixture
 def prospect_of(app):
-    def make(owner=None, **fields):
+    def factory(owner=None, **fields):
         with app.test_request_context(), database.connection_context():
-            data = {"first_name": "Awa", "last_name": "Diop", "phone": "77 123 45 67", "owner": owner, **fields}
-            return record_contact(ContactInput(**data), owner).prospect
-    return make
+            return make.prospect(owner, **{"first_name": "Awa", "last_name": "Diop",
+                                            "phone_number": fields.pop("phone", "77 123 45 67"), **fields})
+    return factory
 
 
 def edit_form(**fields):
@@ -174,7 +173,7 @@ def test_the_api_refuses_a_wrong_email_in_json(api_post, db, address):
 
 @pytest.fixture
 def webform(app, db):
-    source = db(lambda: create_source("site-web", "webform", "Site web"))
+    source = db(make.source)
     client = app.test_client()
 
     def send(**values):

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from tests import factories as make
 from webapp.models import (AuditEvent, DuplicateCandidate, FollowUp, InboundRequest, Interaction, Patient,
                            Prospect, TemperatureChange, database)
 from webapp.rules.names import same_name
@@ -386,8 +387,7 @@ def test_triage_shows_a_known_phone_under_another_name_and_create_links_them_for
 
 def test_merge_and_undo_work_on_each_database(any_ctx):
     from webapp.services.duplicates import merge, undo_merge
-    from webapp.services.users import create_user
-    lead = create_user("lead@clinic.test", "Fatou Diallo", "lead", "correct-horse-42")
+    lead = make.user("lead", email="lead@clinic.test", name="Fatou Diallo")
     kept = record_contact(ContactInput(first_name="Awa", last_name="Diagne", phone="77 123 45 67"), None).prospect
     other = record_contact(ContactInput(first_name="Awa", last_name="Diagne", phone="70 000 00 09",
                                         email="awa@example.sn"), None).prospect

@@ -1,56 +1,36 @@
 """Follow-ups by hand and seed 002's four outcomes: the service, then the same through HTTP and htmx."""
-import itertools
 from datetime import datetime, time, timedelta
 
 import pytest
 
-from tests.conftest import PASSWORD, login
-from webapp.models import FollowUp, FollowUpType, LostReason, Prospect, StageChange, database
+from tests import factories as make
+from tests.factories import followup_type
+from tests.conftest import login
+from webapp.models import FollowUp, LostReason, Prospect, StageChange, database
 from webapp.services.followups import FollowUpError, complete_followup, plan_followup
-from webapp.services.prospects import ContactInput, record_contact, set_do_not_contact
-from webapp.services.users import create_user
+from webapp.services.prospects import set_do_not_contact
 from webapp.timeutil import utcnow
 
 NOW = datetime(2026, 11, 24, 10, 0)  # a Tuesday; Dakar is UTC all year
-_phones = itertools.count(1000)
+YESTERDAY = NOW - timedelta(days=1)
 
 FIRST = "Rappel de qualification"          # a first step; next: documentation or a call for an appointment
 NOT_FIRST = "Envoi de documentation"
 NOT_NEXT = "Consultation découverte"       # not configured after FIRST
 
 
-def kind(name: str) -> FollowUpType:
-    return FollowUpType.get(FollowUpType.name == name)
-
-
-def new_prospect(owner=None, **fields) -> Prospect:
-    data = ContactInput(last_name=fields.pop("last_name", "Ndiaye"), phone=f"77 100 {next(_phones):04d}"[:12],
-                        owner=owner, **fields)
-    return record_contact(data, owner, now=fields.get("occurred_at") or NOW - timedelta(days=1)).prospect
-
-
-def planned(prospect, owner=None, type_name=FIRST, due_at=None) -> FollowUp:
-    return FollowUp.create(prospect=prospect, type=kind(type_name), owner=owner, due_at=due_at or NOW,
-                           value=prospect.temperature)
-
-
-def staff_member(role: str):
-    n = next(_phones)
-    return create_user(f"{role}{n}@clinic.test", f"{role.title()} {n}", role, PASSWORD)
-
-
 @pytest.fixture
 def staff(ctx):
-    return {role: staff_member(role) for role in ("secretary", "lead", "manager")}
+    return {role: make.user(role) for role in ("secretary", "lead", "manager")}
 
 
 # --- planning by hand ------------------------------------------------------------------------------------
 
 def test_a_followup_is_planned_in_the_future_with_its_owner_value_and_comment(staff):
     secretary = staff["secretary"]
-    prospect = new_prospect(secretary)
-    followup = plan_followup(prospect, kind(FIRST), secretary, NOW + timedelta(days=1), "hot", " Rappeler ",
-                             secretary, NOW)
+    prospect = make.prospect(secretary, at=YESTERDAY)
+    followup = plan_followup(prospect, followup_type(FIRST), secretary, NOW + timedelta(days=1), "hot",
+                             " Rappeler ", secretary, NOW)
     assert (followup.state, followup.owner_id, followup.value, followup.comment) == \
         ("planned", secretary.id, "hot", "Rappeler")
     assert followup.rule is None and followup.created_by_id == secretary.id
@@ -58,32 +38,32 @@ def test_a_followup_is_planned_in_the_future_with_its_owner_value_and_comment(st
 
 @pytest.mark.parametrize("due_at", [NOW, NOW - timedelta(minutes=1)])
 def test_a_followup_cannot_be_planned_now_or_in_the_past(staff, due_at):
-    prospect = new_prospect(staff["secretary"])
+    prospect = make.prospect(staff["secretary"], at=YESTERDAY)
     with pytest.raises(FollowUpError) as refused:
-        plan_followup(prospect, kind(FIRST), None, due_at, "warm", "", staff["secretary"], NOW)
+        plan_followup(prospect, followup_type(FIRST), None, due_at, "warm", "", staff["secretary"], NOW)
     assert refused.value.code == "past_date"
     assert FollowUp.select().count() == 0
 
 
 def test_the_first_followup_of_a_prospect_must_be_a_first_step_type(staff):
-    prospect = new_prospect(staff["secretary"])
+    prospect = make.prospect(staff["secretary"], at=YESTERDAY)
     with pytest.raises(FollowUpError) as refused:
-        plan_followup(prospect, kind(NOT_FIRST), None, NOW + timedelta(days=1), "warm", "", None, NOW)
+        plan_followup(prospect, followup_type(NOT_FIRST), None, NOW + timedelta(days=1), "warm", "", None, NOW)
     assert refused.value.code == "not_first_step"
-    plan_followup(prospect, kind(FIRST), None, NOW + timedelta(days=1), "warm", "", None, NOW)
+    plan_followup(prospect, followup_type(FIRST), None, NOW + timedelta(days=1), "warm", "", None, NOW)
     # Once the workflow has started, any active type may be planned by hand.
-    plan_followup(prospect, kind(NOT_FIRST), None, NOW + timedelta(days=2), "warm", "", None, NOW)
+    plan_followup(prospect, followup_type(NOT_FIRST), None, NOW + timedelta(days=2), "warm", "", None, NOW)
     assert FollowUp.select().count() == 2
 
 
 def test_nothing_is_planned_for_a_do_not_contact_or_closed_prospect(staff):
-    quiet = new_prospect(staff["secretary"])
+    quiet = make.prospect(staff["secretary"], at=YESTERDAY)
     set_do_not_contact(quiet, True, "demande", staff["secretary"], now=NOW)
-    closed = new_prospect(staff["secretary"])
+    closed = make.prospect(staff["secretary"], at=YESTERDAY)
     Prospect.update(outcome="won").where(Prospect.id == closed.id).execute()
     for prospect, code in ((quiet, "do_not_contact"), (Prospect.get_by_id(closed.id), "closed")):
         with pytest.raises(FollowUpError) as refused:
-            plan_followup(prospect, kind(FIRST), None, NOW + timedelta(days=1), "warm", "", None, NOW)
+            plan_followup(prospect, followup_type(FIRST), None, NOW + timedelta(days=1), "warm", "", None, NOW)
         assert refused.value.code == code
 
 
@@ -91,7 +71,7 @@ def test_nothing_is_planned_for_a_do_not_contact_or_closed_prospect(staff):
 
 def test_not_reached_marks_it_done_and_plans_the_same_type_again(staff):
     secretary = staff["secretary"]
-    first = planned(new_prospect(secretary), secretary)
+    first = make.followup(make.prospect(secretary, at=YESTERDAY), secretary, due_at=NOW)
     again = complete_followup(first, "not_reached", secretary, NOW, reschedule_at=NOW + timedelta(days=2))
     first = FollowUp.get_by_id(first.id)
     assert (first.state, first.outcome, first.done_at, first.done_by_id) == ("done", "not_reached", NOW, secretary.id)
@@ -102,8 +82,9 @@ def test_not_reached_marks_it_done_and_plans_the_same_type_again(staff):
 
 def test_signed_up_converts_the_prospect_through_the_board_and_cancels_the_rest(staff):
     secretary = staff["secretary"]
-    prospect = new_prospect(secretary)
-    first, other = planned(prospect, secretary), planned(prospect, secretary, due_at=NOW + timedelta(days=3))
+    prospect = make.prospect(secretary, at=YESTERDAY)
+    first = make.followup(prospect, secretary, due_at=NOW)
+    other = make.followup(prospect, secretary, due_at=NOW + timedelta(days=3))
     assert complete_followup(first, "signed_up", secretary, NOW) is None
     prospect = Prospect.get_by_id(prospect.id)
     assert prospect.outcome == "won" and prospect.stage.kind == "won" and prospect.converted_at == NOW
@@ -114,8 +95,8 @@ def test_signed_up_converts_the_prospect_through_the_board_and_cancels_the_rest(
 
 def test_next_step_plans_a_type_allowed_after_this_one(staff):
     lead = staff["lead"]
-    first = planned(new_prospect(lead), lead)
-    following = complete_followup(first, "next_step", lead, NOW, next_type=kind(NOT_FIRST),
+    first = make.followup(make.prospect(lead, at=YESTERDAY), lead, due_at=NOW)
+    following = complete_followup(first, "next_step", lead, NOW, next_type=followup_type(NOT_FIRST),
                                   next_due_at=NOW + timedelta(days=1))
     assert (following.type.name, following.previous_id, following.state) == (NOT_FIRST, first.id, "planned")
     assert FollowUp.get_by_id(first.id).outcome == "next_step"
@@ -123,8 +104,8 @@ def test_next_step_plans_a_type_allowed_after_this_one(staff):
 
 def test_not_interested_marks_the_prospect_lost_with_its_reason(staff):
     secretary = staff["secretary"]
-    prospect = new_prospect(secretary)
-    first = planned(prospect, secretary)
+    prospect = make.prospect(secretary, at=YESTERDAY)
+    first = make.followup(prospect, secretary, due_at=NOW)
     reason = LostReason.get(LostReason.code == "not_interested")
     complete_followup(first, "not_interested", secretary, NOW, lost_reason=reason)
     prospect = Prospect.get_by_id(prospect.id)
@@ -142,10 +123,10 @@ def test_not_interested_marks_the_prospect_lost_with_its_reason(staff):
 ])
 def test_a_refused_completion_changes_nothing(staff, outcome, options, code):
     secretary = staff["secretary"]
-    prospect = new_prospect(secretary)
-    first = planned(prospect, secretary)
+    prospect = make.prospect(secretary, at=YESTERDAY)
+    first = make.followup(prospect, secretary, due_at=NOW)
     if "next_type_name" in options:
-        options["next_type"] = kind(options.pop("next_type_name"))
+        options["next_type"] = followup_type(options.pop("next_type_name"))
     with pytest.raises(FollowUpError) as refused:
         complete_followup(first, outcome, secretary, NOW, **options)
     assert refused.value.code == code
@@ -155,7 +136,7 @@ def test_a_refused_completion_changes_nothing(staff, outcome, options, code):
 
 def test_a_followup_already_done_cannot_be_completed_again(staff):
     secretary = staff["secretary"]
-    first = planned(new_prospect(secretary), secretary)
+    first = make.followup(make.prospect(secretary, at=YESTERDAY), secretary, due_at=NOW)
     stale = FollowUp.get_by_id(first.id)
     complete_followup(first, "signed_up", secretary, NOW)
     with pytest.raises(FollowUpError) as refused:
@@ -164,8 +145,8 @@ def test_a_followup_already_done_cannot_be_completed_again(staff):
 
 
 def test_a_secretary_may_not_complete_someone_elses_followup_but_the_lead_may(staff):
-    other = staff_member("secretary")
-    followup = planned(new_prospect(other), other)
+    other = make.user("secretary")
+    followup = make.followup(make.prospect(other, at=YESTERDAY), other, due_at=NOW)
     with pytest.raises(FollowUpError) as refused:
         complete_followup(followup, "signed_up", staff["secretary"], NOW)
     assert refused.value.code == "forbidden"
@@ -188,8 +169,8 @@ def secretary_client(app, client, make_user):
 
 def _setup(app, owner, type_name=FIRST):
     with app.test_request_context(), database.connection_context():
-        prospect = new_prospect(owner)
-        followup = FollowUp.create(prospect=prospect, type=kind(type_name), owner=owner,
+        prospect = make.prospect(owner, at=YESTERDAY)
+        followup = FollowUp.create(prospect=prospect, type=followup_type(type_name), owner=owner,
                                    due_at=utcnow() - timedelta(hours=1), value="warm")
         return prospect.id, followup.id
 
@@ -208,7 +189,7 @@ def _form(app, outcome):
     with app.app_context(), database.connection_context():
         return {"not_reached": {"reschedule_at": _later()},
                 "signed_up": {},
-                "next_step": {"next_type": kind(NOT_FIRST).id, "next_due_at": _later()},
+                "next_step": {"next_type": followup_type(NOT_FIRST).id, "next_due_at": _later()},
                 "not_interested": {"lost_reason": LostReason.get(LostReason.code == "other").id}}[outcome]
 
 
@@ -310,7 +291,8 @@ def test_the_record_shows_the_followups_section_with_the_plan_form(app, secretar
 
 def test_planning_by_hand_over_http(app, secretary_client):
     with app.test_request_context(), database.connection_context():
-        prospect_id, type_id = new_prospect(secretary_client.user).id, kind(FIRST).id
+        prospect_id = make.prospect(secretary_client.user, at=YESTERDAY).id
+        type_id = followup_type(FIRST).id
     data = {"type": type_id, "owner": secretary_client.user.id, "due_at": _later(1), "value": "hot",
             "comment": "Après 17 h"}
     response = secretary_client.post(f"/prospects/{prospect_id}/followups", data=data, headers=HTMX)

@@ -1,15 +1,15 @@
 """History an auditor can follow (issue 13, ISO 9001 §7.5): one chronological timeline of every kind of
 entry with who and when, a completed follow-up recording the contact it was, reopening confirmed and kept."""
-import itertools
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 from playhouse.migrations import Runner
 
-from tests.conftest import PASSWORD, login
+from tests import factories as make
+from tests.conftest import login
 from webapp.db import MIGRATIONS_DIR, bind
-from webapp.models import (ActionCode, FollowUp, FollowUpType, Interaction, LostReason, Prospect, Stage,
+from webapp.models import (ActionCode, FollowUp, FollowUpType, Interaction, LostReason, Prospect,
                            StageChange, database)
 from webapp.services.board import move
 from webapp.services.followups import FollowUpError, awaiting_answer, complete_followup
@@ -17,31 +17,11 @@ from webapp.services.prospects import (ContactInput, add_interaction, change_tem
                                        set_do_not_contact)
 from webapp.services.sweep import _interaction_facts, sweep_activity
 from webapp.services.timeline import SOURCES, source, timeline
-from webapp.services.users import create_user
 from webapp.timeutil import utcnow
 
 T0 = datetime(2026, 11, 2, 9, 0)  # a Monday; Dakar is UTC all year
-_n = itertools.count(1)
-
-
-def person(role: str):
-    n = next(_n)
-    return create_user(f"{role}{n}@clinic.test", f"{role.title()} {n}", role, PASSWORD)
-
-
-def new_prospect(owner, temperature="hot", at=T0) -> Prospect:
-    data = ContactInput(first_name="Awa", last_name=f"Diop{next(_n)}", phone=f"77 200 {next(_n):04d}",
-                        temperature=temperature, owner=owner, note="Demande de tarifs")
-    return record_contact(data, owner, now=at).prospect
-
-
-def followup(prospect, owner, type_name="Rappel de qualification", due_at=None) -> FollowUp:
-    return FollowUp.create(prospect=prospect.id, type=FollowUpType.get(FollowUpType.name == type_name),
-                           owner=owner, due_at=due_at or T0, value=prospect.temperature)
-
-
-def stage(kind: str, n: int = 0) -> Stage:
-    return Stage.select().where(Stage.kind == kind).order_by(Stage.position)[n]
+# A hot call asking for prices, the first contact of most prospects here.
+CALL = {"first_name": "Awa", "temperature": "hot", "note": "Demande de tarifs"}
 
 
 def code(value: str) -> ActionCode:
@@ -57,24 +37,24 @@ def fresh(prospect) -> Prospect:
 def build_history(secretary, lead):
     """A prospect's life, one step a day: every kind of entry the timeline shows."""
     day = lambda n: T0 + timedelta(days=n)  # noqa: E731
-    prospect = new_prospect(secretary)                                                      # day 0
+    prospect = make.prospect(secretary, at=T0, **CALL)                                        # day 0
     change_temperature(fresh(prospect), "warm", "Attend l'avis de son mari", lead, now=day(1))
-    first = followup(prospect, secretary)
+    first = make.followup(prospect, secretary, due_at=T0)
     complete_followup(first, "next_step", secretary, day(2), next_type=FollowUpType.get(
         FollowUpType.name == "Envoi de documentation"), next_due_at=day(3), note="Intéressée, veut la brochure")
-    move(prospect.id, stage("open", 1), secretary, version=fresh(prospect).version, now=day(3))
+    move(prospect.id, make.stage("open", 1), secretary, version=fresh(prospect).version, now=day(3))
     sweep_activity(day(40))                                                                 # warm: dormant
     set_do_not_contact(fresh(prospect), True, "Ne souhaite plus d'appels", lead, now=day(41))
     reason = LostReason.get(LostReason.code == "not_interested")
-    move(prospect.id, stage("lost"), lead, version=fresh(prospect).version, lost_reason=reason, now=day(42))
-    move(prospect.id, stage("open"), lead, version=fresh(prospect).version, may_reopen=True,
+    move(prospect.id, make.stage("lost"), lead, version=fresh(prospect).version, lost_reason=reason, now=day(42))
+    move(prospect.id, make.stage("open"), lead, version=fresh(prospect).version, may_reopen=True,
          reopen_confirmed=True, now=day(43))
-    move(prospect.id, stage("won"), secretary, version=fresh(prospect).version, confirmed=True, now=day(44))
+    move(prospect.id, make.stage("won"), secretary, version=fresh(prospect).version, confirmed=True, now=day(44))
     return prospect
 
 
 def test_the_timeline_lists_every_kind_of_entry_oldest_first_with_who_and_when(any_ctx):
-    secretary, lead = person("secretary"), person("lead")
+    secretary, lead = make.user("secretary"), make.user("lead")
     prospect = build_history(secretary, lead)
     entries = timeline(prospect.id)
     assert [e.at for e in entries] == sorted(e.at for e in entries)
@@ -101,8 +81,8 @@ def test_the_timeline_lists_every_kind_of_entry_oldest_first_with_who_and_when(a
 
 
 def test_a_new_kind_of_entry_is_one_registered_source(ctx):
-    secretary = person("secretary")
-    prospect = new_prospect(secretary)
+    secretary = make.user("secretary")
+    prospect = make.prospect(secretary, at=T0, **CALL)
     merged = SimpleNamespace(id=7)
 
     @source("merge", rank=5)
@@ -118,7 +98,7 @@ def test_a_new_kind_of_entry_is_one_registered_source(ctx):
 
 def test_the_record_page_shows_the_history_in_words_oldest_first(app, client, make_user):
     with app.test_request_context(), database.connection_context():
-        secretary, lead = person("secretary"), person("lead")
+        secretary, lead = make.user("secretary"), make.user("lead")
         prospect = build_history(secretary, lead)
     login(client, lead)
     page = client.get(f"/prospects/{prospect.id}").get_data(as_text=True)
@@ -137,8 +117,8 @@ def test_the_record_page_shows_the_history_in_words_oldest_first(app, client, ma
 def test_a_long_history_keeps_its_latest_entries_in_view_and_the_earlier_ones_one_click_away(app, client,
                                                                                             make_user):
     with app.test_request_context(), database.connection_context():
-        owner = person("secretary")
-        prospect = new_prospect(owner)
+        owner = make.user("secretary")
+        prospect = make.prospect(owner, at=T0, **CALL)
         for n in range(20):
             add_interaction(fresh(prospect), channel="phone", direction="out", note=f"Appel {n:02d}", user=owner,
                             now=T0 + timedelta(hours=n + 1))
@@ -151,11 +131,11 @@ def test_a_long_history_keeps_its_latest_entries_in_view_and_the_earlier_ones_on
 # --- completing a follow-up records the contact it was -----------------------------------------------------
 
 def test_completing_a_followup_with_a_note_logs_one_interaction_spends_the_budget_and_resets_activity(ctx):
-    secretary = person("secretary")
-    prospect = new_prospect(secretary, at=T0 - timedelta(days=20))
+    secretary = make.user("secretary")
+    prospect = make.prospect(secretary, **CALL, at=T0 - timedelta(days=20))
     Prospect.update(activity_status="dormant").where(Prospect.id == prospect.id).execute()
     before = fresh(prospect)
-    planned = followup(prospect, secretary)
+    planned = make.followup(prospect, secretary, due_at=T0)
     complete_followup(planned, "next_step", secretary, T0, next_type=FollowUpType.get(
         FollowUpType.name == "Envoi de documentation"), next_due_at=T0 + timedelta(days=1),
         note="  Rappeler après 17 h  ")
@@ -172,11 +152,11 @@ def test_completing_a_followup_with_a_note_logs_one_interaction_spends_the_budge
 
 
 def test_not_reached_is_an_attempt_that_spends_the_budget_but_keeps_the_activity_clock(ctx):
-    secretary = person("secretary")
-    prospect = new_prospect(secretary, at=T0 - timedelta(days=20))
+    secretary = make.user("secretary")
+    prospect = make.prospect(secretary, **CALL, at=T0 - timedelta(days=20))
     Prospect.update(activity_status="dormant").where(Prospect.id == prospect.id).execute()
     before = fresh(prospect)
-    complete_followup(followup(prospect, secretary), "not_reached", secretary, T0,
+    complete_followup(make.followup(prospect, secretary, due_at=T0), "not_reached", secretary, T0,
                       reschedule_at=T0 + timedelta(days=1), contact=code("MSG"), note="Messagerie")
     after = fresh(prospect)
     attempt = Interaction.get(Interaction.action_code == code("MSG").id)
@@ -186,10 +166,10 @@ def test_not_reached_is_an_attempt_that_spends_the_budget_but_keeps_the_activity
 
 
 def test_a_missed_appointment_records_no_contact_unless_one_is_chosen(ctx):
-    secretary = person("secretary")
-    prospect = new_prospect(secretary)
+    secretary = make.user("secretary")
+    prospect = make.prospect(secretary, at=T0, **CALL)
     before = fresh(prospect)
-    missed = followup(prospect, secretary, type_name="Rendez-vous")
+    missed = make.followup(prospect, secretary, type_name="Rendez-vous", due_at=T0)
     complete_followup(missed, "not_reached", secretary, T0, reschedule_at=T0 + timedelta(days=2), note="Absente")
     assert FollowUp.get_by_id(missed.id).interaction_id is None
     assert fresh(prospect).interaction_count == before.interaction_count
@@ -202,11 +182,11 @@ def test_a_missed_appointment_records_no_contact_unless_one_is_chosen(ctx):
 
 
 def test_a_refused_or_repeated_completion_logs_no_contact(ctx):
-    secretary = person("secretary")
-    prospect = new_prospect(secretary)
+    secretary = make.user("secretary")
+    prospect = make.prospect(secretary, at=T0, **CALL)
     count = lambda: Interaction.select().where(Interaction.prospect == prospect.id).count()  # noqa: E731
     before = count()
-    planned = followup(prospect, secretary)
+    planned = make.followup(prospect, secretary, due_at=T0)
     with pytest.raises(FollowUpError):
         complete_followup(planned, "not_interested", secretary, T0, note="Sans motif")  # no lost reason
     assert count() == before and fresh(prospect).actions_used == 0
@@ -218,11 +198,12 @@ def test_a_refused_or_repeated_completion_logs_no_contact(ctx):
 
 
 def test_a_call_nobody_answered_is_neither_the_first_answer_nor_an_interaction_for_the_rules(ctx):
-    secretary = person("secretary")
+    secretary = make.user("secretary")
     request = record_contact(ContactInput(first_name="Awa", last_name="Web", email="awa@example.sn",
                                           channel="webform", temperature="hot", owner=secretary),
                              None, now=T0).prospect
-    complete_followup(followup(request, secretary, due_at=T0 + timedelta(hours=2)), "not_reached", secretary,
+    call_back = make.followup(request, secretary, due_at=T0 + timedelta(hours=2))
+    complete_followup(call_back, "not_reached", secretary,
                       T0 + timedelta(hours=3), reschedule_at=T0 + timedelta(days=1))
     assert [a.prospect.id for a in awaiting_answer(T0 + timedelta(hours=4), "Africa/Dakar")] == [request.id]
     first, last, _, last_out, answered = _interaction_facts(request.id, request.id, T0 + timedelta(hours=4))[
@@ -238,7 +219,7 @@ HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 @pytest.fixture
 def secretary_client(app, client):
     with app.test_request_context(), database.connection_context():
-        user = person("secretary")
+        user = make.user("secretary")
     login(client, user)
     client.user = user
     return client
@@ -246,8 +227,9 @@ def secretary_client(app, client):
 
 def _setup(app, owner, type_name="Rappel de qualification"):
     with app.test_request_context(), database.connection_context():
-        prospect = new_prospect(owner, at=utcnow() - timedelta(days=1))
-        return prospect.id, followup(prospect, owner, type_name, due_at=utcnow() - timedelta(hours=1)).id
+        prospect = make.prospect(owner, **CALL, at=utcnow() - timedelta(days=1))
+        followup = make.followup(prospect, owner, type_name=type_name, due_at=utcnow() - timedelta(hours=1))
+        return prospect.id, followup.id
 
 
 def test_the_confirm_form_offers_the_usual_contact_and_a_note(app, secretary_client):

@@ -1,42 +1,34 @@
 """Ma journée: which follow-ups land in which section as of a fixed time, "à faire", and the lead's
 requests awaiting a first answer with the time left."""
-import itertools
 from datetime import datetime, timedelta
 
 import pytest
 
+from tests import factories as make
 from tests.conftest import PASSWORD, login
-from webapp.models import FollowUp, FollowUpType, Prospect, database
+from webapp.models import FollowUp, Prospect, database
 from webapp.rules.worktime import add_calendar_days, add_working_days
 from webapp.services.followups import business_calendar, my_day
-from webapp.services.prospects import ContactInput, add_interaction, record_contact, set_do_not_contact
-from webapp.services.users import create_user
+from webapp.services.prospects import add_interaction, set_do_not_contact
 from webapp.timeutil import utcnow
 
 NOW = datetime(2026, 11, 24, 10, 0)  # Tuesday 10:00 in Dakar (UTC all year); abandoned after 7 days
-_n = itertools.count(1)
-
-
-def person(role="secretary"):
-    n = next(_n)
-    return create_user(f"day-{role}{n}@clinic.test", f"{role.title()} {n}", role, PASSWORD)
 
 
 def prospect(owner, temperature="warm", first_contact=NOW - timedelta(days=1), direction="in", **fields):
-    data = ContactInput(last_name=f"Sarr {next(_n)}", phone=f"77 200 {next(_n):04d}"[:12], owner=owner,
-                        temperature=temperature, direction=direction, occurred_at=first_contact, **fields)
-    return record_contact(data, owner, now=first_contact).prospect
+    """A first contact made at `first_contact` (yesterday unless said)."""
+    return make.prospect(owner, at=first_contact, last_name=f"Sarr {make.number()}", temperature=temperature,
+                         direction=direction, **fields)
 
 
-def followup(p, owner, due_at, type_name="Rappel de qualification", created_at=None):
+def followup(p, owner, due_at, type_name=make.FIRST_STEP, created_at=None):
     """Planned the day before its date (or before NOW), unless said otherwise."""
-    return FollowUp.create(prospect=p, owner=owner, due_at=due_at, value="warm",
-                           type=FollowUpType.get(FollowUpType.name == type_name),
-                           created_at=created_at or min(due_at, NOW) - timedelta(days=1))
+    return make.followup(p, owner, due_at=due_at, type_name=type_name, value="warm",
+                         created_at=created_at or min(due_at, NOW) - timedelta(days=1))
 
 
 def test_a_followup_born_late_is_not_abandoned_by_its_owner_on_its_first_days(ctx):
-    me = person()
+    me = make.user()
     late = followup(prospect(me), me, NOW - timedelta(days=30), created_at=NOW - timedelta(hours=2))
     day = my_day(me, NOW)
     assert [f.id for f in day.overdue] == [late.id] and day.abandoned == []
@@ -53,7 +45,7 @@ def test_a_followup_born_late_is_not_abandoned_by_its_owner_on_its_first_days(ct
     (NOW + timedelta(hours=14), None),              # tomorrow 00:00: not on today's page
 ])
 def test_each_followup_lands_in_the_section_its_state_says(ctx, due_at, section):
-    me = person()
+    me = make.user()
     mine = followup(prospect(me), me, due_at)
     day = my_day(me, NOW)
     found = [name for name in ("overdue", "today", "abandoned") if mine.id in [f.id for f in getattr(day, name)]]
@@ -61,7 +53,7 @@ def test_each_followup_lands_in_the_section_its_state_says(ctx, due_at, section)
 
 
 def test_overdue_come_first_and_only_my_followups_and_unassigned_ones_on_my_prospects(ctx):
-    me, other = person(), person()
+    me, other = make.user(), make.user()
     mine = prospect(me)
     late, later, today = (followup(mine, me, NOW - timedelta(days=d)) for d in (3, 1, 0))
     unassigned = followup(mine, None, NOW + timedelta(hours=1))
@@ -75,7 +67,7 @@ def test_overdue_come_first_and_only_my_followups_and_unassigned_ones_on_my_pros
 
 
 def test_to_do_lists_my_open_prospects_with_nothing_planned(ctx):
-    me, other = person(), person()
+    me, other = make.user(), make.user()
     todo = prospect(me)
     followup(prospect(me), me, NOW + timedelta(days=5))             # planned: not to do
     done = prospect(me)
@@ -89,7 +81,7 @@ def test_to_do_lists_my_open_prospects_with_nothing_planned(ctx):
 
 
 def test_the_lead_sees_requests_awaiting_a_first_answer_with_the_time_left(ctx, app):
-    lead = person("lead")
+    lead = make.user("lead")
     waiting = prospect(None, "hot", first_contact=NOW - timedelta(hours=2))
     late = prospect(None, "warm", first_contact=NOW - timedelta(days=7))  # two working days passed on Thursday
     over = prospect(None, "hot", first_contact=NOW - timedelta(days=16))
@@ -109,14 +101,14 @@ def test_the_lead_sees_requests_awaiting_a_first_answer_with_the_time_left(ctx, 
 
 
 def test_a_secretary_has_no_requests_section(ctx):
-    me = person()
+    me = make.user()
     prospect(None, "hot", first_contact=NOW - timedelta(hours=2))
     assert my_day(me, NOW).awaiting is None
 
 
 def test_my_day_takes_the_same_number_of_queries_for_1_or_20_rows(ctx):
     def queries(rows):
-        me = person("lead")
+        me = make.user("lead")
         for i in range(rows):
             p = prospect(me, "hot", first_contact=NOW - timedelta(hours=3))
             followup(p, me, NOW - timedelta(days=i % 9))
@@ -138,7 +130,7 @@ def test_my_day_takes_the_same_number_of_queries_for_1_or_20_rows(ctx):
 
 def _page(app, client, role):
     with app.app_context(), database.connection_context():
-        user = person(role)
+        user = make.user(role)
         now = utcnow()
         mine = prospect(user, first_contact=now - timedelta(days=10))
         followup(mine, user, now - timedelta(days=2))
@@ -189,7 +181,7 @@ def test_two_clicks_in_the_browser_complete_a_followup_in_place(page, sqlite_url
     from tests.servers import LiveServer
     app = make_app(sqlite_url, WTF_CSRF_ENABLED=True)
     with app.test_request_context(), database.connection_context():
-        user = create_user("awa@clinic.test", "Awa Ndiaye", "secretary", PASSWORD)
+        user = make.user("secretary", email="awa@clinic.test", name="Awa Ndiaye")
         now = utcnow()
         late = followup(prospect(user), user, now - timedelta(days=2))
         followup(prospect(user), user, now - timedelta(days=1))

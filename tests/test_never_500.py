@@ -8,13 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests import factories as make
 from tests.conftest import PASSWORD, login, make_app
 from webapp.models import InboundRequest, Prospect, database
 from webapp.rules.signatures import HEADER, sign
 from webapp.services.prospects import ContactInput, record_contact
 from webapp.services.sources import SourceError, create_source, update_source
 from webapp.services.tokens import create_token
-from webapp.services.users import create_user
 
 HUGE = "99999999999999999999999"
 DEEP = "[" * 100_000 + "]" * 100_000
@@ -181,7 +181,7 @@ def walk(tmp_path_factory):
     clients = {}
     with app.test_request_context(), database.connection_context():
         for role in ("admin", "manager", "lead"):
-            create_user(f"{role}@walk.test", role.title(), role, PASSWORD)
+            make.user(role, email=f"{role}@walk.test", name=role.title())
         record_contact(ContactInput(last_name="Ndiaye", phone="77 123 45 67"), None)
         create_source("site-web", "webform", "Site web")
         _, token = create_token("walk")

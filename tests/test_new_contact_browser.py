@@ -6,12 +6,12 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD, make_app
+from tests import factories as make
+from tests.conftest import make_app
 from tests.servers import LiveServer
 from tests.test_browser import sign_in
 from webapp.models import FollowUp, Interaction, Prospect, database
 from webapp.services.prospects import ContactInput, record_contact
-from webapp.services.users import create_user
 from webapp.timeutil import utcnow
 
 pytestmark = pytest.mark.browser
@@ -22,7 +22,7 @@ def live(sqlite_url):
     # A board poll far away: what appears on the board comes from the answer, not from the poll.
     app = make_app(sqlite_url, WTF_CSRF_ENABLED=True, BOARD_POLL_SECONDS=600)
     with app.test_request_context(), database.connection_context():
-        create_user("codou@clinic.test", "Codou Ndiaye", "secretary", PASSWORD)
+        make.user("secretary", email="codou@clinic.test", name="Codou Ndiaye")
         awa = record_contact(ContactInput(first_name="Awa", last_name="Diagne", phone="77 123 45 67",
                                           note="Premier appel"), None).prospect
     with LiveServer(app) as server:

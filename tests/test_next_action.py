@@ -1,41 +1,30 @@
 """Each prospect's stored next action (migration 0005) stays the earliest planned follow-up whatever
 changes the follow-ups: planning, each outcome, the sweep, do-not-contact, a move to a closed stage;
 and the board orders its cards by it."""
-import itertools
 from datetime import datetime, timedelta
 
 import pytest
 from playhouse.migrations import Runner
 
-from tests.conftest import PASSWORD
+from tests import factories as make
+from tests.factories import followup_type
 from webapp.db import MIGRATIONS_DIR, bind, migrate
-from webapp.models import FollowUp, FollowUpType, LostReason, Prospect, Stage, database
+from webapp.models import FollowUp, LostReason, Prospect, Stage, database
 from webapp.services import board
 from webapp.services.followups import complete_followup, plan_followup
-from webapp.services.prospects import (ContactInput, add_interaction, change_temperature, record_contact,
-                                       set_do_not_contact)
+from webapp.services.prospects import add_interaction, change_temperature, set_do_not_contact
 from webapp.services.search import Criteria
 from webapp.services.sweep import run_sweep
-from webapp.services.users import create_user
 
 NOW = datetime(2026, 11, 24, 10, 0)   # a Tuesday; Dakar is UTC all year
 FIRST = "Rappel de qualification"      # a first step, followed by NEXT
 NEXT = "Envoi de documentation"
-_numbers = itertools.count(100)
-
-
-def kind(name: str) -> FollowUpType:
-    return FollowUpType.get(FollowUpType.name == name)
-
-
-def new_prospect(name: str, owner=None, temperature="warm", at=NOW - timedelta(days=1)) -> Prospect:
-    data = ContactInput(last_name=name, phone=f"77 200 {next(_numbers):04d}"[:12], owner=owner,
-                        temperature=temperature, occurred_at=at)
-    return record_contact(data, owner, now=at).prospect
+YESTERDAY = NOW - timedelta(days=1)
 
 
 def plan(prospect, hours: float, user=None, type_name=FIRST, now=NOW):
-    return plan_followup(prospect, kind(type_name), user, now + timedelta(hours=hours), "warm", "", user, now)
+    return plan_followup(prospect, followup_type(type_name), user, now + timedelta(hours=hours), "warm", "", user,
+                         now)
 
 
 def next_action(prospect):
@@ -49,11 +38,11 @@ def first_column(criteria=None) -> list[str]:
 
 @pytest.fixture
 def user(any_ctx):
-    return create_user(f"codou{next(_numbers)}@clinic.test", "Codou Diop", "secretary", PASSWORD)
+    return make.user("secretary", name="Codou Diop")
 
 
 def test_planning_keeps_the_earliest_planned_due_time(user):
-    prospect = new_prospect("Diop", user)
+    prospect = make.prospect(user, last_name="Diop", at=YESTERDAY)
     assert next_action(prospect) is None
     plan(prospect, 48, user)
     assert next_action(prospect) == NOW + timedelta(hours=48)
@@ -64,7 +53,8 @@ def test_planning_keeps_the_earliest_planned_due_time(user):
 
 
 def test_cards_are_ordered_by_the_stored_next_action_then_to_do(user):
-    later, soon, nothing, also_soon = (new_prospect(n, user) for n in ("Later", "Soon", "Nothing", "AlsoSoon"))
+    later, soon, nothing, also_soon = (make.prospect(user, last_name=n, at=YESTERDAY)
+                                       for n in ("Later", "Soon", "Nothing", "AlsoSoon"))
     plan(later, 72, user)
     plan(soon, 24, user)
     plan(also_soon, 24, user)   # the same time: the older prospect first
@@ -72,10 +62,10 @@ def test_cards_are_ordered_by_the_stored_next_action_then_to_do(user):
 
 
 def test_filtered_columns_keep_the_urgency_order(user):
-    other = create_user(f"awa{next(_numbers)}@clinic.test", "Awa Fall", "secretary", PASSWORD)
+    other = make.user("secretary", name="Awa Fall")
     for name, owner, hours in [("Ndiaye Later", user, 72), ("Ndiaye Soon", user, 24), ("Ndiaye Other", other, 1),
                                ("Sarr Soon", user, 2), ("Ndiaye Nothing", user, None)]:
-        prospect = new_prospect(name, owner)
+        prospect = make.prospect(owner, last_name=name, at=YESTERDAY)
         if hours:
             plan(prospect, hours, user)
     mine_named = Criteria(q="ndiaye", filters={"temperature": "warm"}, owner=user.id)
@@ -84,7 +74,7 @@ def test_filtered_columns_keep_the_urgency_order(user):
 
 
 def test_not_reached_moves_the_next_action_to_the_new_date_and_the_card_down(user):
-    first, second = new_prospect("First", user), new_prospect("Second", user)
+    first, second = (make.prospect(user, last_name=name, at=YESTERDAY) for name in ("First", "Second"))
     followup = plan(first, 1, user)
     plan(second, 5, user)
     assert first_column() == ["First", "Second"]
@@ -94,15 +84,16 @@ def test_not_reached_moves_the_next_action_to_the_new_date_and_the_card_down(use
 
 
 def test_next_step_moves_the_next_action_to_the_following_step(user):
-    prospect = new_prospect("Diop", user)
+    prospect = make.prospect(user, last_name="Diop", at=YESTERDAY)
     followup = plan(prospect, 1, user)
-    complete_followup(followup, "next_step", user, NOW, next_type=kind(NEXT), next_due_at=NOW + timedelta(days=2))
+    complete_followup(followup, "next_step", user, NOW, next_type=followup_type(NEXT),
+                      next_due_at=NOW + timedelta(days=2))
     assert next_action(prospect) == NOW + timedelta(days=2)
     assert board.card(prospect.id, now=NOW)["next_type"] == NEXT
 
 
 def test_completing_the_earliest_makes_the_next_planned_one_the_next_action(user):
-    prospect, other = new_prospect("Done", user), new_prospect("Other", user)
+    prospect, other = (make.prospect(user, last_name=name, at=YESTERDAY) for name in ("Done", "Other"))
     followup = plan(prospect, 1, user)
     later = plan(prospect, 48, user)
     plan(other, 24, user)
@@ -113,7 +104,7 @@ def test_completing_the_earliest_makes_the_next_planned_one_the_next_action(user
 
 @pytest.mark.parametrize("outcome", ["signed_up", "not_interested"])
 def test_an_outcome_that_closes_the_prospect_clears_its_next_action(user, outcome):
-    prospect = new_prospect("Diop", user)
+    prospect = make.prospect(user, last_name="Diop", at=YESTERDAY)
     followup = plan(prospect, 1, user)
     plan(prospect, 48, user)
     reason = LostReason.get(LostReason.code == "not_interested")
@@ -124,7 +115,7 @@ def test_an_outcome_that_closes_the_prospect_clears_its_next_action(user, outcom
 
 @pytest.mark.parametrize("kind_", ["won", "lost"])
 def test_a_move_to_a_closed_stage_clears_the_next_action(user, kind_):
-    prospect = new_prospect("Diop", user)
+    prospect = make.prospect(user, last_name="Diop", at=YESTERDAY)
     plan(prospect, 24, user)
     stage = Stage.get(Stage.kind == kind_)
     reason = LostReason.get(LostReason.code == "not_interested") if kind_ == "lost" else None
@@ -134,7 +125,7 @@ def test_a_move_to_a_closed_stage_clears_the_next_action(user, kind_):
 
 
 def test_do_not_contact_clears_the_next_action_and_the_card_becomes_to_do(user):
-    quiet, other = new_prospect("Quiet", user), new_prospect("Other", user)
+    quiet, other = (make.prospect(user, last_name=name, at=YESTERDAY) for name in ("Quiet", "Other"))
     plan(quiet, 1, user)
     plan(other, 24, user)
     assert first_column() == ["Quiet", "Other"]
@@ -144,7 +135,7 @@ def test_do_not_contact_clears_the_next_action_and_the_card_becomes_to_do(user):
 
 
 def test_saving_a_prospect_loaded_before_a_plan_keeps_the_new_next_action(user):
-    loaded = Prospect.get_by_id(new_prospect("Diop", user).id)
+    loaded = Prospect.get_by_id(make.prospect(user, last_name="Diop", at=YESTERDAY).id)
     plan(loaded, 24, user)
     change_temperature(loaded, "hot", "Rappelle souvent", user, now=NOW)   # saves the stale record
     add_interaction(loaded, channel="phone", direction="in", user=user, occurred_at=NOW, now=NOW)
@@ -153,11 +144,11 @@ def test_saving_a_prospect_loaded_before_a_plan_keeps_the_new_next_action(user):
 
 def test_the_sweep_sets_the_next_action_of_the_prospects_it_plans_for(any_ctx):
     t0 = datetime(2026, 11, 2, 9, 0)   # a Monday morning
-    owner = create_user("codou@clinic.test", "Codou", "secretary", PASSWORD)
-    hot = new_prospect("Hot", owner, temperature="hot", at=t0)
+    owner = make.user("secretary", email="codou@clinic.test", name="Codou")
+    hot = make.prospect(owner, last_name="Hot", temperature="hot", at=t0)
     add_interaction(hot, channel="phone", direction="out", occurred_at=t0 + timedelta(hours=1),
                     now=t0 + timedelta(hours=1))
-    cold = new_prospect("Cold", owner, temperature="cold", at=t0)
+    cold = make.prospect(owner, last_name="Cold", temperature="cold", at=t0)
 
     result = run_sweep(t0 + timedelta(hours=50))
     assert result.followups_created == 1

@@ -1,15 +1,14 @@
 """The staff's prospect pages: list and search, the fast form, the record, edits and their rights."""
 from datetime import timedelta
 
+from tests import factories as make
 from webapp.models import ConsentChange, FollowUp, Prospect, TemperatureChange, database
-from webapp.services.prospects import ContactInput, record_contact
 from webapp.timeutil import utcnow
 
 
 def add(app, **fields):
     with app.test_request_context(), database.connection_context():
-        data = {"last_name": "Diop", "phone": "", "email": None, **fields}
-        return record_contact(ContactInput(**data), None).prospect
+        return make.prospect(**{"last_name": "Diop", "phone_number": fields.pop("phone", ""), **fields})
 
 
 def fast_form(**fields):

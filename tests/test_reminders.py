@@ -3,12 +3,12 @@ from datetime import timedelta
 
 import pytest
 
+from tests import factories as make
 from tests.conftest import make_app
 from tests.servers import SmtpServer
 from webapp.models import FollowUp, database
 from webapp.services.prospects import ContactInput, record_contact
 from webapp.services.reminders import send_reminders
-from webapp.services.users import create_user
 from webapp.timeutil import utcnow
 
 
@@ -26,9 +26,9 @@ def mail_app(sqlite_url, smtp):
 def test_each_person_gets_their_day_and_nobody_with_nothing_gets_mail(mail_app, smtp):
     now = utcnow()
     with mail_app.test_request_context(), database.connection_context():
-        codou = create_user("codou@clinic.test", "Codou Ndiaye", "secretary", "correct-horse-42")
-        create_user("idle@clinic.test", "Idle Person", "secretary", "correct-horse-42")
-        create_user("admin@clinic.test", "Admin", "admin", "correct-horse-42")
+        codou = make.user("secretary", email="codou@clinic.test", name="Codou Ndiaye")
+        make.user("secretary", email="idle@clinic.test", name="Idle Person")
+        make.user("admin", email="admin@clinic.test", name="Admin")
         prospect = record_contact(ContactInput(first_name="<b>Awa</b>", last_name="Diop", phone="77 123 45 67",
                                                owner=codou), codou).prospect
         FollowUp.create(prospect=prospect.id, owner=codou.id, due_at=now - timedelta(days=1),
@@ -51,7 +51,7 @@ def test_without_smtp_configuration_nothing_is_sent(sqlite_url):
 def test_the_lead_gets_a_digest_of_requests_past_their_target(mail_app, smtp):
     now = utcnow()
     with mail_app.test_request_context(), database.connection_context():
-        create_user("fatou@clinic.test", "Fatou Diallo", "lead", "correct-horse-42")
+        make.user("lead", email="fatou@clinic.test", name="Fatou Diallo")
         record_contact(ContactInput(last_name="Sarr", phone="77 222 33 44", temperature="hot", channel="webform",
                                     occurred_at=now - timedelta(days=10)), None)  # two working days passed
         assert send_reminders(now, "digest") == 1

@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from tests import factories as make
 from tests.conftest import PASSWORD, login, make_app
 from webapp.models import AuditEvent, Interaction, Prospect, User, database
 from webapp.services.prospects import ContactInput, record_contact
@@ -33,9 +34,8 @@ def _login_with_csrf(app, user):
 
 
 def _user(app, role="secretary"):
-    from webapp.services.users import create_user
     with app.app_context(), database.connection_context():
-        return create_user(f"{role}@clinic.test", role, role, PASSWORD)
+        return make.user(role, email=f"{role}@clinic.test", name=role)
 
 
 def test_a_form_post_without_csrf_token_is_refused_and_changes_nothing(csrf_app):

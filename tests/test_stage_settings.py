@@ -3,15 +3,14 @@ import re
 
 import pytest
 
+from tests import factories as make
 from tests.conftest import login, make_app
 from webapp.models import AuditEvent, Prospect, Stage, StageChange, database
 from webapp.services import stages as service
-from webapp.services.prospects import ContactInput, record_contact
 
 XSS = "<script>alert(1)</script>"
 DEFAULT_ORDER = ["Nouveau", "En qualification", "RDV programmé", "Devis / proposition envoyée", "Promesse",
                  "Converti", "Perdu"]
-_phones = iter(range(1000, 10000))
 
 
 def stage(db, name) -> Stage:
@@ -30,11 +29,6 @@ def snapshot(db) -> list[tuple]:
 
 def positions_are_dense(db) -> bool:
     return db(lambda: sorted(s.position for s in Stage.select())) == list(range(db(Stage.select().count)))
-
-
-def new_prospect(db, last_name="Diop") -> Prospect:
-    phone = f"77 000 {next(_phones)}"
-    return db(lambda: record_contact(ContactInput(last_name=last_name, phone=phone), None).prospect)
 
 
 def move_prospect(db, prospect: Prospect, to: str) -> None:
@@ -63,8 +57,8 @@ def refused(response) -> str:
 # -- the page -----------------------------------------------------------------------------------
 
 def test_the_manager_sees_the_stages_in_board_order_with_kinds_in_words_and_counts(manager, db):
-    new_prospect(db)
-    new_prospect(db, "Sarr")
+    db(make.prospect)
+    db(lambda: make.prospect(last_name="Sarr"))
     page = manager.get("/settings/stages").get_data(as_text=True)
     names = [n for n in DEFAULT_ORDER if n in page]
     assert names == DEFAULT_ORDER
@@ -200,7 +194,7 @@ def test_new_prospects_land_in_the_first_open_stage_after_a_reorder(manager, db)
     qualification = stage(db, "En qualification")
     manager.post("/settings/stages/move", data={"stage_id": qualification.id, "direction": "up"})
     assert board(db)[:2] == ["En qualification", "Nouveau"]
-    assert new_prospect(db).stage_id == qualification.id
+    assert db(make.prospect).stage_id == qualification.id
 
 
 def test_new_prospects_skip_a_first_stage_that_is_won_or_retired(manager, db):
@@ -209,7 +203,7 @@ def test_new_prospects_skip_a_first_stage_that_is_won_or_retired(manager, db):
         manager.post("/settings/stages/move", data={"stage_id": converti.id, "direction": "up"})
     assert board(db)[0] == "Converti"
     manager.post("/settings/stages/retire", data={"stage_id": stage(db, "Nouveau").id})
-    assert new_prospect(db).stage_id == stage(db, "En qualification").id
+    assert db(make.prospect).stage_id == stage(db, "En qualification").id
     assert [s.name for s in db(service.open_stages)][0] == "En qualification"
 
 
@@ -225,8 +219,8 @@ def test_the_manager_marks_a_stage_won_and_another_lost(manager, db):
 
 
 def test_a_stage_holding_open_prospects_cannot_become_won(manager, db):
-    new_prospect(db)
-    new_prospect(db, "Sarr")
+    db(make.prospect)
+    db(lambda: make.prospect(last_name="Sarr"))
     before = snapshot(db)
     message = refused(manager.post("/settings/stages/kind", data={"stage_id": stage(db, "Nouveau").id,
                                                                   "kind": "won"}))
@@ -284,7 +278,7 @@ def test_the_manager_retires_an_unused_stage_and_restores_it(manager, db):
 
 def test_retiring_a_stage_with_open_prospects_is_refused_with_the_count(manager, db):
     for name in ("Diop", "Sarr", "Fall"):
-        new_prospect(db, name)
+        db(lambda: make.prospect(last_name=name))
     before = snapshot(db)
     message = refused(manager.post("/settings/stages/retire", data={"stage_id": stage(db, "Nouveau").id}))
     assert "3 open prospects" in message and "Nouveau" in message
@@ -292,7 +286,7 @@ def test_retiring_a_stage_with_open_prospects_is_refused_with_the_count(manager,
 
 
 def test_a_stage_holding_prospects_cannot_be_deleted_and_is_still_there_after(manager, db):
-    new_prospect(db)
+    db(make.prospect)
     nouveau = stage(db, "Nouveau")
     page = manager.get("/settings/stages").get_data(as_text=True)
     assert "/settings/stages/delete" not in row(page, nouveau.id)
@@ -305,7 +299,7 @@ def test_a_stage_holding_prospects_cannot_be_deleted_and_is_still_there_after(ma
 
 
 def test_a_stage_whose_prospects_are_all_won_can_be_retired_but_not_deleted(manager, db):
-    prospect = new_prospect(db)
+    prospect = db(make.prospect)
     move_prospect(db, prospect, "Converti")
     manager.post("/settings/stages", data={"name": "Inscrit", "kind": "won"})  # the board still has one
     converti = stage(db, "Converti")
@@ -317,7 +311,7 @@ def test_a_stage_whose_prospects_are_all_won_can_be_retired_but_not_deleted(mana
 
 
 def test_a_stage_prospects_have_passed_through_cannot_be_deleted(manager, db):
-    prospect = new_prospect(db)
+    prospect = db(make.prospect)
     move_prospect(db, prospect, "En qualification")
     move_prospect(db, prospect, "RDV programmé")
     passed = stage(db, "En qualification")
@@ -373,9 +367,8 @@ def test_other_roles_get_403_on_every_settings_action_and_nothing_changes(as_rol
 
 def test_a_settings_post_without_the_csrf_token_is_refused(sqlite_url):
     app = make_app(sqlite_url, WTF_CSRF_ENABLED=True)
-    from webapp.services.users import create_user
     with app.app_context(), database.connection_context():
-        user = create_user("manager@clinic.test", "Manager", "manager", "correct-horse-42")
+        user = make.user("manager", email="manager@clinic.test", name="Manager")
     client = app.test_client()
     token = re.search(rb'name="csrf-token" content="([^"]+)"', client.get("/login").data).group(1).decode()
     client.post("/login", data={"email": user.email, "password": "correct-horse-42", "csrf_token": token})

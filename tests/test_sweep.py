@@ -1,23 +1,20 @@
 """The sweep: activity statuses set-based with history, rule follow-ups planned once, `relance sweep --as-of`."""
-import itertools
 from datetime import datetime, timedelta
 
 import pytest
 
-from webapp.models import ActivityStatusChange, FollowUp, Prospect, Stage, database
+from tests import factories as make
+from webapp.models import ActivityStatusChange, FollowUp, Prospect, database
 from webapp.rules.activity import activity_status
 from webapp.services.defaults import setting
 from webapp.services.next_action import refresh_next_action
-from webapp.services.prospects import ContactInput, add_interaction, record_contact, set_do_not_contact
+from webapp.services.prospects import add_interaction, set_do_not_contact
 from webapp.services.sweep import run_sweep, sweep_activity
 from webapp.services.tokens import create_token
-from webapp.services.users import create_user
 from webapp.reasons import reason_text
 
 AS_OF = datetime(2026, 11, 30, 12, 0)
 T0 = datetime(2026, 11, 2, 9, 0)        # a Monday morning in Dakar (UTC+0)
-_phones = itertools.count(1000)
-
 # seed 000 (DESIGN "Activity status"): days since the last interaction -> status, per temperature.
 BOUNDARIES = [
     ("hot", 14, "normal"), ("hot", 15, "dormant"), ("hot", 30, "dormant"), ("hot", 31, "lost"),
@@ -27,16 +24,14 @@ BOUNDARIES = [
 
 
 def _prospect(temperature, last_interaction_at, **fields) -> Prospect:
-    stage = Stage.select().where(Stage.kind == "open").order_by(Stage.position).first()
-    return Prospect.create(first_name="Awa", last_name="Diop", temperature=temperature, stage=stage,
-                           last_interaction_at=last_interaction_at, created_at=AS_OF - timedelta(days=200),
-                           **fields)
+    """A prospect long known (200 days), whose last interaction was at `last_interaction_at`."""
+    return make.bare_prospect(temperature=temperature, last_interaction_at=last_interaction_at,
+                              created_at=AS_OF - timedelta(days=200), **fields)
 
 
 def _contact(temperature="hot", at=T0, user=None, direction="in", **fields) -> Prospect:
-    data = ContactInput(first_name="Fatou", last_name="Sarr", phone=f"77 100 {next(_phones)} 0",
-                        temperature=temperature, direction=direction, occurred_at=at, **fields)
-    return record_contact(data, user, now=at).prospect
+    return make.prospect(user, at=at, first_name="Fatou", last_name="Sarr", temperature=temperature,
+                         direction=direction, **fields)
 
 
 def _answer(prospect, at):
@@ -110,7 +105,7 @@ def test_a_new_interaction_brings_back_normal_and_the_sweep_keeps_it(any_ctx):
 
 
 def test_a_hot_prospect_silent_for_48_hours_gets_a_call_with_its_reason(any_ctx):
-    owner = create_user("codou@clinic.test", "Codou", "secretary", "correct-horse-42")
+    owner = make.user("secretary", email="codou@clinic.test", name="Codou")
     prospect = _contact("hot", at=T0, user=owner)
     _answer(prospect, T0 + timedelta(hours=1))
 
@@ -160,7 +155,7 @@ def test_a_persons_plan_suppresses_the_rule_and_the_rule_comes_back_when_it_is_c
     from webapp.models import FollowUpType
     from webapp.services.followups import plan_followup
 
-    owner = create_user("aminata@clinic.test", "Aminata", "secretary", "correct-horse-42")
+    owner = make.user("secretary", email="aminata@clinic.test", name="Aminata")
     prospect = _contact("hot", at=T0, user=owner)
     _answer(prospect, T0 + timedelta(hours=1))
     call = FollowUpType.get(FollowUpType.code == "appointment_call")
