@@ -4,11 +4,12 @@ from .admin import ActiveForm, NewUserForm, RoleForm, TokenForm
 from .auth import LoginForm, PasswordForm
 from .base import OnceForm, StaffForm, submission_key, valid_email
 from .duplicates import DecisionForm
+from .followups import CompleteForm, PlanForm
 from .prospects import (ConsentForm, ContactForm, EraseForm, InteractionForm, PersonForm, ProspectForm,
                         TemperatureForm)
 from .settings import NewStageForm, StageForm, TypeForm
 
-__all__ = ["ActiveForm", "ConsentForm", "ContactForm", "DecisionForm", "EraseForm", "InteractionForm",
-           "LoginForm", "NewStageForm", "NewUserForm", "OnceForm", "PasswordForm", "PersonForm", "ProspectForm",
-           "RoleForm", "StaffForm", "StageForm", "TemperatureForm", "TokenForm", "TypeForm",
-           "submission_key", "valid_email"]
+__all__ = ["ActiveForm", "CompleteForm", "ConsentForm", "ContactForm", "DecisionForm", "EraseForm",
+           "InteractionForm", "LoginForm", "NewStageForm", "NewUserForm", "OnceForm", "PasswordForm", "PersonForm",
+           "PlanForm", "ProspectForm", "RoleForm", "StaffForm", "StageForm", "TemperatureForm", "TokenForm",
+           "TypeForm", "submission_key", "valid_email"]

@@ -4,8 +4,10 @@ import secrets
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
+from wtforms.widgets import Select, TextArea, html_params
 
 from ..rules.contact import is_email
 
@@ -24,6 +26,26 @@ def valid_email(form, field):
 def strip(value):
     """Surrounding spaces are a typing accident, never part of a name or an address."""
     return value.strip() if isinstance(value, str) else value
+
+
+class HouseSelect(Select):
+    """A select whose options read `<option value="3" selected>`, as the follow-up pages always wrote
+    them (WTForms sorts the attributes: `selected value=`); the tests read the chosen option so."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        selected = " selected" if choice.selected else ""
+        extra = html_params(**{**(choice.render_kw or {}), **kwargs})
+        return Markup(f'<option value="{escape(choice.value)}"{selected}{" " + extra if extra else ""}>'
+                      f'{escape(choice.label or choice.value)}</option>')
+
+
+class TextBox(TextArea):
+    """A textarea whose text follows its tag directly (WTForms starts it with a line break)."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        return Markup(f"<textarea {html_params(name=field.name, **kwargs)}>{escape(field._value())}</textarea>")
 
 
 def submission_key() -> str:

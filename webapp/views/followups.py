@@ -13,6 +13,8 @@ from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
 from .. import htmx, labels
+from ..forms import CompleteForm, PlanForm
+from ..forms.followups import VALUE_LABELS
 from ..models import ActionCode, FollowUp, FollowUpType, LostReason, Prospect, User
 from ..rules.numbers import parse_id
 from ..security import require
@@ -28,8 +30,6 @@ bp = Blueprint("followups", __name__)
 
 OUTCOME_LABELS = {"not_reached": _l("Not reached"), "signed_up": _l("Signed up"),
                   "next_step": _l("Next step"), "not_interested": _l("Not interested")}
-# The follow-up's value (seed 002) is a temperature; its "lost" is the activity status's "no news".
-VALUE_LABELS = {**labels.TEMPERATURES, "lost": labels.ACTIVITY["lost"]}
 STATE_LABELS = {"planned": _l("Planned"), "overdue": _l("Overdue"), "abandoned": _l("Abandoned"),
                 "done": _l("Done"), "cancelled": _l("Cancelled")}
 ERRORS = {
@@ -73,16 +73,17 @@ def _message(code: str) -> str:
     return str(ERRORS.get(code, _l("This change could not be made.")))
 
 
-def _datetime(name: str) -> datetime | None:
-    text = request.form.get(name, "").strip()
+def _datetime(text: str | None) -> datetime | None:
+    """A date typed in the clinic's local time, in UTC (None when empty or unreadable)."""
+    text = (text or "").strip()
     try:
         return parse_iso_datetime(text, current_app.config["TIMEZONE"]) if text else None
     except ValueError:
         return None
 
 
-def _by_id(model, name: str):
-    value = parse_id(request.form.get(name))
+def _by_id(model, text: str | None):
+    value = parse_id(text)
     return model.get_or_none(model.id == value) if value else None
 
 
@@ -102,26 +103,40 @@ def _lost_reasons():
 
 
 def _row_context(followup: FollowUp, confirm: str | None = None, error: str | None = None,
-                 origin: str = "myday") -> dict:
+                 origin: str = "myday", posted: CompleteForm | None = None) -> dict:
     now = utcnow()
     followup.day_state = service.followup_state(
         followup.due_at, followup.done_at, now, int(service.setting("abandon_after_days")),
         tz=current_app.config["TIMEZONE"], planned_at=followup.created_at) if followup.state == "planned" \
         else followup.state
     context = {"followup": followup, "confirm": confirm, "error": error, "origin": origin, "now": now}
-    if confirm == "next_step":
-        context["next_types"] = service.next_types(followup.type)
-    if confirm == "not_interested":
-        context["lost_reasons"] = _lost_reasons()
-    if confirm:
-        context["contact_codes"] = service.contact_codes()
-        usual = service.usual_contact(followup.type, confirm)
-        # A refused confirmation (a past date…) comes back with what the person had chosen and written.
-        posted = request.method == "POST" and "action_code" in request.form
-        context["contact_choice"] = request.form.get("action_code", "") if posted else str(usual.id if usual else "")
-        context["outcome_note"] = request.form.get("note", "") if posted else ""
     context["default_due"] = service.default_due(now, current_app.config["TIMEZONE"])
+    if confirm:
+        context["confirm_form"] = _confirm_form(followup, confirm, origin, context["default_due"], posted)
+        context["next_types"] = context["confirm_form"].next_type.choices
     return context
+
+
+def _confirm_form(followup: FollowUp, confirm: str, origin: str, default_due: datetime,
+                  posted: CompleteForm | None) -> CompleteForm:
+    """The confirm form for this outcome. A refused confirmation (a past date…) comes back with the
+    contact and the note the person had chosen and written; the dates offered again are the defaults."""
+    if posted is not None and posted.action_code.raw_data:
+        form = posted
+    else:
+        usual = service.usual_contact(followup.type, confirm)
+        form = CompleteForm(formdata=None, action_code=str(usual.id if usual else ""))
+    form.outcome.data, form.origin.data = confirm, origin
+    form.reschedule_at.data = form.next_due_at.data = local_input(default_due)
+    form.next_type.data = None  # the first step offered, as before anything was chosen
+    form.next_type.choices = [(str(t.id), t.name) for t in service.next_types(followup.type)] \
+        if confirm == "next_step" else []
+    reasons = _lost_reasons() if confirm == "not_interested" else []
+    form.lost_reason.choices = [("", "—")] + [(str(r.id), r.label) for r in reasons]
+    form.lost_reason.data = next((str(r.id) for r in reasons if r.code == "not_interested"), "")
+    form.action_code.choices = [("", _("No contact to record"))] + [
+        (str(code.id), f"{code.code} — {code.label}") for code in service.contact_codes()]
+    return form
 
 
 def _origin() -> str:
@@ -158,16 +173,17 @@ def complete(followup_id):
     """Second click: confirm. The row says what happened, the counts follow (out-of-band)."""
     followup = _get_followup(followup_id)
     _check_owner(followup)
-    outcome = request.form.get("outcome", "")
+    form = CompleteForm()
+    outcome = form.outcome.data or ""
     user = current_user._get_current_object()
     try:
         following = service.complete_followup(
-            followup, outcome, user, utcnow(), reschedule_at=_datetime("reschedule_at"),
-            next_type=_by_id(FollowUpType, "next_type"), next_due_at=_datetime("next_due_at"),
-            lost_reason=_by_id(LostReason, "lost_reason"), contact=_contact(),
-            note=request.form.get("note", "")[:2000])
+            followup, outcome, user, utcnow(), reschedule_at=_datetime(form.reschedule_at.data),
+            next_type=_by_id(FollowUpType, form.next_type.data), next_due_at=_datetime(form.next_due_at.data),
+            lost_reason=_by_id(LostReason, form.lost_reason.data), contact=_contact(form),
+            note=(form.note.data or "")[:2000])
     except service.FollowUpError as refusal:
-        return _refused(followup, refusal.code, outcome if outcome in service.OUTCOMES else None)
+        return _refused(followup, refusal.code, outcome if outcome in service.OUTCOMES else None, form)
     followup = FollowUp.get_by_id(followup.id)
     message = _done_message(followup, following)
     origin = _origin()
@@ -180,11 +196,11 @@ def complete(followup_id):
     return day_changes(followup, following, message)
 
 
-def _contact():
+def _contact(form: CompleteForm):
     """The contact chosen on the confirm form: an action code, none (""), or the usual one if not asked."""
-    if "action_code" not in request.form:
+    if not form.action_code.raw_data:
         return service.USUAL
-    return _by_id(ActionCode, "action_code")
+    return _by_id(ActionCode, form.action_code.data)
 
 
 def _back(followup: FollowUp) -> str:
@@ -205,7 +221,7 @@ def _done_message(followup: FollowUp, following: FollowUp | None) -> str:
              outcome=OUTCOME_LABELS[followup.outcome])
 
 
-def _refused(followup: FollowUp, code: str, outcome: str | None = None):
+def _refused(followup: FollowUp, code: str, outcome: str | None = None, posted: CompleteForm | None = None):
     status = ERROR_STATUS.get(code, 422)
     if status == 403:
         abort(403)
@@ -215,11 +231,12 @@ def _refused(followup: FollowUp, code: str, outcome: str | None = None):
             flash(message, "error")
             return redirect(_back(followup))
         return htmx.render("followups/complete.html", "followups/_row.html",
-                           **_row_context(followup, confirm=outcome, error=message, origin=_origin())), status
+                           **_row_context(followup, confirm=outcome, error=message, origin=_origin(),
+                                          posted=posted)), status
     followup = FollowUp.get_by_id(followup.id)
     response = make_response(render_template(
         "followups/_row.html", **_row_context(followup, confirm=outcome if code != "already_done" else None,
-                                              error=message, origin=_origin())), status)
+                                              error=message, origin=_origin(), posted=posted)), status)
     return htmx.vary(response)
 
 
@@ -242,17 +259,16 @@ def _prospect_section(prospect: Prospect, status: int = 200, *, history: bool = 
 @require("prospects.edit")
 def plan(prospect_id):
     prospect = get_prospect(prospect_id)
-    values = {key: request.form.get(key, "") for key in ("type", "owner", "due_at", "value", "comment")}
-    owner = _by_id(User, "owner")
+    form = PlanForm()
     try:
-        service.plan_followup(prospect, _by_id(FollowUpType, "type"), owner,
-                              _datetime("due_at"), values["value"], values["comment"][:2000],
+        service.plan_followup(prospect, _by_id(FollowUpType, form.type.data), _by_id(User, form.owner.data),
+                              _datetime(form.due_at.data), form.value.data or "", (form.comment.data or "")[:2000],
                               current_user._get_current_object(), utcnow())
     except service.FollowUpError as refusal:
         if htmx.wants_fragment():
-            return _prospect_section(prospect, 422, errors=_message(refusal.code), values=values)
+            return _prospect_section(prospect, 422, errors=_message(refusal.code), form=form)
         context = record_context(prospect)
-        context["followups"] = followups_section(prospect, errors=_message(refusal.code), values=values)
+        context["followups"] = followups_section(prospect, errors=_message(refusal.code), form=form)
         return render_template("prospects/show.html", prospect=prospect, **context), 422
     message = _("Follow-up planned.")
     if htmx.wants_fragment():

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
-from ..forms import ConsentForm, InteractionForm, TemperatureForm
+from ..forms import ConsentForm, InteractionForm, PlanForm, TemperatureForm
 from ..models import ActionCode, Prospect
 from ..services import followups as followup_service
 from ..services import search as search_service
@@ -37,9 +37,10 @@ def local_input(moment: datetime | None) -> str:
     return to_local(moment, current_app.config["TIMEZONE"]).strftime("%Y-%m-%dT%H:%M")
 
 
-def followups_section(prospect: Prospect, *, errors: str | None = None, values: dict | None = None,
+def followups_section(prospect: Prospect, *, errors: str | None = None, form: PlanForm | None = None,
                       message: str | None = None) -> dict:
-    """What templates/followups/_prospect_followups.html needs (the record's `followups` key)."""
+    """What templates/followups/_prospect_followups.html needs (the record's `followups` key); `form` is
+    the plan form as posted, when it was refused."""
     data = followup_service.prospect_followups(prospect)
     now = utcnow()
     tz = current_app.config["TIMEZONE"]
@@ -49,12 +50,14 @@ def followups_section(prospect: Prospect, *, errors: str | None = None, values: 
                                                              planned_at=followup.created_at)
     user = current_user._get_current_object()
     staff = active_staff() if may_assign_to_others(user) else [user]
-    # The prospect's owner when the person may give her the work, else the person herself.
-    owner = prospect.owner_id if prospect.owner_id in {member.id for member in staff} else user.id
-    defaults = {"owner": str(owner), "value": prospect.temperature,
-                "due_at": local_input(followup_service.default_due(now, tz)), "type": "", "comment": ""}
-    return {**data, "staff": staff, "errors": errors, "message": message, "now": now,
-            "values": {**defaults, **(values or {})}}
+    if form is None:
+        # The prospect's owner when the person may give her the work, else the person herself.
+        owner = prospect.owner_id if prospect.owner_id in {member.id for member in staff} else user.id
+        form = PlanForm(formdata=None, owner=str(owner), value=prospect.temperature,
+                        due_at=local_input(followup_service.default_due(now, tz)))
+    form.type.choices = [("", "—")] + [(str(t.id), t.name) for t in data["types"]]
+    form.owner.choices = [("", _("Unassigned"))] + [(str(member.id), member.name) for member in staff]
+    return {**data, "staff": staff, "errors": errors, "message": message, "now": now, "form": form}
 
 
 def record_context(prospect: Prospect, interaction_form=None) -> dict:
