@@ -3,6 +3,7 @@ place, rendered by the shared macros of templates/macros.html. `from webapp.form
 from .admin import ActiveForm, NewUserForm, RoleForm, TokenForm
 from .auth import LoginForm, PasswordForm
 from .base import OnceForm, StaffForm, submission_key, valid_email
+from .board import MoveForm
 from .duplicates import DecisionForm
 from .followups import CompleteForm, PlanForm
 from .prospects import (ConsentForm, ContactForm, EraseForm, InteractionForm, PersonForm, ProspectForm,
@@ -10,6 +11,6 @@ from .prospects import (ConsentForm, ContactForm, EraseForm, InteractionForm, Pe
 from .settings import NewStageForm, StageForm, TypeForm
 
 __all__ = ["ActiveForm", "CompleteForm", "ConsentForm", "ContactForm", "DecisionForm", "EraseForm",
-           "InteractionForm", "LoginForm", "NewStageForm", "NewUserForm", "OnceForm", "PasswordForm", "PersonForm",
-           "PlanForm", "ProspectForm", "RoleForm", "StaffForm", "StageForm", "TemperatureForm", "TokenForm",
-           "TypeForm", "submission_key", "valid_email"]
+           "InteractionForm", "LoginForm", "MoveForm", "NewStageForm", "NewUserForm",
+           "OnceForm", "PasswordForm", "PersonForm", "PlanForm", "ProspectForm", "RoleForm", "StaffForm",
+           "StageForm", "TemperatureForm", "TokenForm", "TypeForm", "submission_key", "valid_email"]

@@ -5,7 +5,7 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from wtforms import HiddenField
+from wtforms import BooleanField, HiddenField
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select, TextArea, html_params
 
@@ -46,6 +46,17 @@ class TextBox(TextArea):
     def __call__(self, field, **kwargs):
         kwargs.setdefault("id", field.id)
         return Markup(f"<textarea {html_params(name=field.name, **kwargs)}>{escape(field._value())}</textarea>")
+
+
+class TickField(BooleanField):
+    """A box that counts as ticked only when it sends "1", what the pages and board.js send."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("render_kw", {"value": "1"})
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.data = bool(valuelist) and valuelist[0] == "1"
 
 
 def submission_key() -> str:

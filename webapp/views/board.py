@@ -9,6 +9,7 @@ from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
 from .. import htmx, labels
+from ..forms import MoveForm
 from ..models import LostReason, Prospect, Stage
 from ..rules.numbers import MAX_ID, parse_count, parse_id
 from ..security import can, require
@@ -135,27 +136,28 @@ def changes():
 @require("prospects.edit")
 def move_form(prospect_id):
     prospect = get_object_or_404(Prospect, Prospect.id == prospect_id)
-    return htmx.render("board/move.html", "board/_move_form.html", prospect=prospect,
-                       stages=service.stages(), lost_reasons=_lost_reasons(),
-                       query=urlencode(_filters(request.args)))
+    form = MoveForm(formdata=None)
+    form.lost_reason.choices = [("", "—")] + [(str(reason.id), reason.label) for reason in _lost_reasons()]
+    return htmx.render("board/move.html", "board/_move_form.html", prospect=prospect, form=form,
+                       stages=service.stages(), query=urlencode(_filters(request.args)))
 
 
 @bp.post("/move")
 @require("prospects.edit")
 def move():
-    prospect_id = parse_id(request.form.get("prospect_id"))
-    stage = Stage.get_or_none(Stage.id == parse_id(request.form.get("stage_id")))
-    version = parse_count(request.form.get("version"), None, highest=MAX_ID)
+    form = MoveForm()
+    prospect_id = parse_id(form.prospect_id.data)
+    stage = Stage.get_or_none(Stage.id == parse_id(form.stage_id.data))
+    version = parse_count(form.version.data, None, highest=MAX_ID)
     if prospect_id is None or stage is None or version is None:
         abort(400)
-    reason_id = parse_id(request.form.get("lost_reason"))
+    reason_id = parse_id(form.lost_reason.data)
     reason = LostReason.get_or_none(LostReason.id == reason_id) if reason_id else None
     before = Prospect.get_or_none(Prospect.id == prospect_id)
     try:
         moved = service.move(prospect_id, stage, current_user._get_current_object(), version=version,
-                             lost_reason=reason, confirmed=request.form.get("confirm") == "1",
-                             may_reopen=can("prospects.classify"),
-                             reopen_confirmed=request.form.get("reopen") == "1")
+                             lost_reason=reason, confirmed=form.confirm.data,
+                             may_reopen=can("prospects.classify"), reopen_confirmed=form.reopen.data)
     except service.MoveRefused as refusal:
         return _refused(refusal.code, prospect_id)
     if not htmx.is_htmx():
