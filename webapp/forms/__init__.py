@@ -6,11 +6,11 @@ from .base import OnceForm, StaffForm, submission_key, valid_email
 from .board import MoveForm
 from .duplicates import DecisionForm
 from .followups import CompleteForm, PlanForm
-from .prospects import (ConsentForm, ContactForm, EraseForm, InteractionForm, PersonForm, ProspectForm,
-                        TemperatureForm)
+from .prospects import (ConsentForm, ContactForm, EraseForm, InteractionForm, KnownCallForm, PersonForm,
+                        ProspectForm, TemperatureForm)
 from .settings import NewStageForm, StageForm, TypeForm
 
 __all__ = ["ActiveForm", "CompleteForm", "ConsentForm", "ContactForm", "DecisionForm", "EraseForm",
-           "InteractionForm", "LoginForm", "MoveForm", "NewStageForm", "NewUserForm",
+           "InteractionForm", "KnownCallForm", "LoginForm", "MoveForm", "NewStageForm", "NewUserForm",
            "OnceForm", "PasswordForm", "PersonForm", "PlanForm", "ProspectForm", "RoleForm", "StaffForm",
            "StageForm", "TemperatureForm", "TokenForm", "TypeForm", "submission_key", "valid_email"]

@@ -79,3 +79,14 @@ class EraseForm(StaffForm):
     confirm = BooleanField(_l("I confirm: erase this person's names, phone, email, notes and requests. "
                               "This cannot be undone."),
                            validators=[DataRequired(_l("Tick the box to confirm the erasure."))])
+
+
+class KnownCallForm(StaffForm):
+    """"Log the call on this record": the new-contact form's fields as typed so far, and the record the
+    caller lookup offered (`record`, "prospect:12" or "patient:3"), which the caller service re-finds."""
+    record = StringField()
+    phone = StringField()
+    email = StringField()
+    channel = SelectField(choices=labels.choices(labels.CHANNELS), default="phone", validate_choice=False)
+    note = TextAreaField()
+

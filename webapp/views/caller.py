@@ -5,6 +5,7 @@ from flask import Blueprint, abort, make_response, render_template, request, url
 from flask_login import current_user
 
 from .. import htmx
+from ..forms import KnownCallForm
 from ..models.prospects import CHANNELS
 from ..security import require
 from ..services import caller as service
@@ -37,13 +38,13 @@ def lookup():
 @require("prospects.edit")
 def log_call():
     """"Noter l'appel sur sa fiche": the record must be one the lookup finds for what was typed."""
-    found = service.find_caller(request.form.get("record", ""), request.form.get("phone", ""),
-                                request.form.get("email", ""))
+    form = KnownCallForm()
+    found = service.find_caller(form.record.data or "", form.phone.data or "", form.email.data or "")
     if found is None:
         abort(409)
-    channel = request.form.get("channel", "phone")
+    channel = form.channel.data or "phone"
     outcome = service.log_call(found, channel=channel if channel in CHANNELS else "phone",
-                               note=request.form.get("note", "")[:5000],
+                               note=(form.note.data or "")[:5000],
                                user=current_user._get_current_object())
     response = htmx.render("prospects/created.html", "prospects/_created.html", outcome=outcome)
     return htmx.set_headers(response, trigger=BOARD_CHANGED)
