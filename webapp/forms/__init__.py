@@ -1,7 +1,7 @@
 """Staff forms (WTForms through Flask-WTF), one module per area: validation and French messages in one
 place, rendered by the shared macros of templates/macros.html. `from webapp.forms import X` finds them all."""
 from .admin import ActiveForm, NewUserForm, RoleForm, TokenForm
-from .auth import LoginForm, PasswordForm
+from .auth import LanguageForm, LoginForm, PasswordForm
 from .base import OnceForm, StaffForm, submission_key, valid_email
 from .board import MoveForm
 from .duplicates import DecisionForm
@@ -11,6 +11,6 @@ from .prospects import (ConsentForm, ContactForm, EraseForm, InteractionForm, Kn
 from .settings import NewStageForm, StageForm, TypeForm
 
 __all__ = ["ActiveForm", "CompleteForm", "ConsentForm", "ContactForm", "DecisionForm", "EraseForm",
-           "InteractionForm", "KnownCallForm", "LoginForm", "MoveForm", "NewStageForm", "NewUserForm",
+           "InteractionForm", "KnownCallForm", "LanguageForm", "LoginForm", "MoveForm", "NewStageForm", "NewUserForm",
            "OnceForm", "PasswordForm", "PersonForm", "PlanForm", "ProspectForm", "RoleForm", "StaffForm",
            "StageForm", "TemperatureForm", "TokenForm", "TypeForm", "submission_key", "valid_email"]

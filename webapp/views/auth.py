@@ -7,8 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
-from ..forms import LoginForm, PasswordForm
-from ..i18n import LOCALES
+from ..forms import LanguageForm, LoginForm, PasswordForm
 from .. import ratelimit
 from ..services import users as user_service
 from ..services.audit import record as audit
@@ -96,11 +95,12 @@ def password():
 
 @bp.post("/language")
 def language():
-    choice = request.form.get("locale")
-    if choice not in LOCALES:
+    form = LanguageForm()
+    if not form.validate():
         abort(400)
+    choice = form.locale.data
     session["locale"] = choice
     if current_user.is_authenticated:
         current_user.locale = choice
         current_user.save()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(_safe_next(form.next.data))
