@@ -14,7 +14,8 @@ hookimpl = pluggy.HookimplMarker("relance")
 
 @hookspec
 def source_types():
-    """Return a list of source type names this plugin handles (e.g. ["webform"])."""
+    """Return a list of the source types this plugin handles: names (e.g. ["webform"]) or
+    `integrations.contract.SourceType` instances, which also describe and validate their settings."""
 
 
 @hookspec(firstresult=True)
@@ -29,8 +30,9 @@ def parse_request(source, content_type, headers, body):
 
 
 @hookspec(firstresult=True)
-def parse_message(source, message):
-    """Turn a mail (an `email.message.EmailMessage`) from a polled mailbox into contact fields, as above."""
+def parse_message(source, raw):
+    """Turn a stored mail from a polled mailbox (its raw RFC 822 bytes) into an
+    `integrations.contract.Inbound`, or None when the source is not this plugin's."""
 
 
 @hookspec(firstresult=True)

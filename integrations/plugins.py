@@ -1,10 +1,11 @@
 """The plugin manager: built-in plugins plus those installed under the `relance.integrations` entry point."""
 import pluggy
 
-from . import hookspecs, webform
+from . import hookspecs, imap, webform
+from .contract import SourceType
 
 ENTRY_POINT_GROUP = "relance.integrations"
-BUILT_IN = (webform,)
+BUILT_IN = (webform, imap)
 
 _manager: pluggy.PluginManager | None = None
 
@@ -27,9 +28,22 @@ def plugin_manager() -> pluggy.PluginManager:
     return _manager
 
 
+def _declared() -> list[str | SourceType]:
+    """What the plugins declared, built-in ones first: a name, or a `SourceType` with its settings."""
+    return [entry for entries in reversed(plugin_manager().hook.source_types()) for entry in entries]
+
+
 def source_types() -> list[str]:
     """Every source type some plugin handles, built-in ones first."""
     seen: list[str] = []
-    for names in reversed(plugin_manager().hook.source_types()):
-        seen.extend(name for name in names if name not in seen)
+    for entry in _declared():
+        name = entry.name if isinstance(entry, SourceType) else entry
+        if name not in seen:
+            seen.append(name)
     return seen
+
+
+def source_type(name: str) -> SourceType | None:
+    """The declared `SourceType` of this name (its settings, its validation), or None for a type
+    declared by name alone (such as the web form, whose settings the core knows)."""
+    return next((entry for entry in _declared() if isinstance(entry, SourceType) and entry.name == name), None)

@@ -204,7 +204,15 @@ def _failed(request_id: int, error: str, final: bool) -> str:
         return request.state
 
 
+MAIL_CONTENT_TYPE = "message/rfc822"   # a mail stored raw by a mailbox poll (services/mailbox.py)
+
+
 def _parse(source: Source, content_type: str, headers: dict, body: bytes) -> dict:
+    if content_type == MAIL_CONTENT_TYPE:
+        inbound = plugin_manager().hook.parse_message(source=source, raw=body)
+        if inbound is None:
+            raise IntakeError("no_plugin_for_source_type", 422)
+        return inbound.as_dict() if hasattr(inbound, "as_dict") else dict(inbound)
     fields = plugin_manager().hook.parse_request(source=source, content_type=content_type,
                                                  headers=headers, body=body)
     if fields is None:
@@ -267,7 +275,8 @@ def contact_input(request: InboundRequest, fields: dict, owner: User | None) -> 
     return ContactInput(
         first_name=fields.get("first_name", ""), last_name=fields.get("last_name", ""),
         phone=fields.get("phone", ""), email=fields.get("email"),
-        birth_date=date.fromisoformat(birth) if birth else None, channel="webform", direction="in",
+        birth_date=date.fromisoformat(birth) if birth else None, channel=fields.get("channel") or "webform",
+        direction="in",
         qualification=fields.get("qualification"), note="\n".join(note_lines),
         origin_detail=(fields.get("origin") or request.source.name or request.source.slug)[:200],
         owner=owner, occurred_at=request.received_at)
@@ -400,11 +409,11 @@ def attach(request_id: int, user: User, *, prospect: Prospect | None = None, pat
         request = _waiting(request_id)
         data = contact_input(request, request.parsed or {}, None)
         if prospect is not None:
-            interaction = add_interaction(prospect, channel="webform", direction="in", note=data.note, user=user,
+            interaction = add_interaction(prospect, channel=data.channel, direction="in", note=data.note, user=user,
                                           occurred_at=data.occurred_at, now=now)
             request.prospect = prospect
         else:
-            interaction = Interaction.create(patient=patient, channel="webform", direction="in", note=data.note,
+            interaction = Interaction.create(patient=patient, channel=data.channel, direction="in", note=data.note,
                                              user=user, occurred_at=data.occurred_at, created_at=now)
             request.patient = patient
         request.save()

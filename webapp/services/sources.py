@@ -2,6 +2,11 @@
 
 One validation for both: a bad value is a `SourceError` with a stable code the page translates.
 The HMAC secret is write-only: it can be set, replaced or cleared, never read back (SECURITY.md).
+
+A type a plugin declares with a `SourceType` (the mailbox) validates its own settings; the core adds the
+request mode and owner every source has. Its "secret" setting (a mailbox password) is encrypted with
+`webapp.secrets` into the write-only `Source.secret` column, never into the config: an empty value
+keeps the stored one.
 """
 import re
 from urllib.parse import urlparse
@@ -9,12 +14,14 @@ from urllib.parse import urlparse
 from limits import parse as parse_limit
 from markupsafe import escape
 
-from integrations.plugins import source_types
+from integrations.contract import PluginError, SourceType
+from integrations.plugins import source_type, source_types
 from integrations.webform import PRESET_NAMES, TARGETS, mapping_for
 
 from ..models import Source, User, database
 from ..rules.numbers import parse_id
 from ..rules.text import fold
+from ..secrets import SecretsUnavailable, seal
 from .audit import record as audit
 from .intake import DEFAULT_CONFIG, MODES, OWNER_POLICIES, config_of
 from .intake_store import forget_sources
@@ -37,9 +44,9 @@ _RATE = re.compile(r"(\d+)\s*(?:[a-z]+\s+)??(?:(?:/|per|par|a la|a l'|an|every|c
 
 
 class SourceError(ValueError):
-    def __init__(self, code: str):
+    def __init__(self, code: str, field: str | None = None):
         super().__init__(code)
-        self.code = code
+        self.code, self.field = code, field
 
 
 def is_web_url(value: str) -> bool:
@@ -125,6 +132,56 @@ def clean_config(data: dict) -> dict:
     return config
 
 
+MAX_PLUGIN_SECRET = 500
+
+
+def secret_setting(kind: SourceType | None):
+    """The type's write-only setting (a mailbox password), if it has one."""
+    return next((s for s in kind.settings if s.kind == "secret"), None) if kind else None
+
+
+def clean_plugin_config(kind: SourceType, data: dict) -> dict:
+    """A plugin-declared type's settings, validated by the type itself, plus the core's mode and owner.
+    Its secret setting is left out: it never goes into the config."""
+    secret = secret_setting(kind)
+    values = {key: value for key, value in data.items() if not secret or key != secret.name}
+    cleaned = {"mode": DEFAULT_CONFIG["mode"], "owner": DEFAULT_CONFIG["owner"]}
+    mode = str(data.get("mode") or cleaned["mode"]).strip()
+    if mode not in MODES:
+        raise SourceError("unknown_mode", "mode")
+    owner = str(data.get("owner") or cleaned["owner"]).strip()
+    if owner not in OWNER_POLICIES:
+        if not parse_id(owner) or not may_own_work(User.get_or_none(User.id == parse_id(owner))):
+            raise SourceError("unknown_owner", "owner")
+    if secret is not None:  # checked on its own (create: required; update: empty keeps it)
+        values[secret.name] = "*"
+    try:
+        settings = kind.validate(values)
+    except PluginError as refusal:
+        raise SourceError(refusal.code, refusal.field) from None
+    if secret is not None:
+        settings.pop(secret.name, None)
+    return {**settings, "mode": mode, "owner": owner}
+
+
+def _sealed(value: str | None) -> str | None:
+    """A plugin secret encrypted for storage; SourceError when it cannot be stored."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > MAX_PLUGIN_SECRET:
+        raise SourceError("secret_too_long", "secret")
+    try:
+        return seal(value)
+    except SecretsUnavailable as missing:
+        raise SourceError(missing.code, "secret") from None
+
+
+def _config_for(type_: str, config: dict | None) -> dict:
+    kind = source_type(type_)
+    return clean_plugin_config(kind, config or {}) if kind is not None else clean_config(config or {})
+
+
 def create_source(slug: str, type: str, name: str = "", config: dict | None = None,
                   secret: str | None = None, actor=None) -> Source:
     slug = (slug or "").strip().lower()
@@ -132,11 +189,21 @@ def create_source(slug: str, type: str, name: str = "", config: dict | None = No
         raise SourceError("invalid_slug")
     if type not in source_types():
         raise SourceError("unknown_type")
+    kind = source_type(type)
+    cleaned = _config_for(type, config)
+    secret_field = secret_setting(kind)
+    if secret_field is not None:
+        secret = secret or (config or {}).get(secret_field.name)
+        if secret_field.required and not (secret or "").strip():
+            raise SourceError("setting_required", secret_field.name)
+        stored_secret = _sealed(secret)
+    else:
+        stored_secret = (secret or "").strip() or None
     with database.atomic():
         if Source.select().where(Source.slug == slug).exists():
             raise SourceError("slug_taken")
         source = Source.create(slug=slug, type=type, name=(name or slug).strip()[:100],
-                               config=clean_config(config or {}), secret=(secret or "").strip() or None)
+                               config=cleaned, secret=stored_secret)
         audit("source.create", "source", source.id, detail=f"type={type}", actor=actor)
     forget_sources()
     return source
@@ -146,14 +213,18 @@ def update_source(source: Source, *, name: str | None = None, config: dict | Non
                   secret: str | None = None, clear_secret: bool = False, active: bool | None = None,
                   actor=None) -> Source:
     """Change what is given; an empty secret leaves the stored one as it is."""
+    kind = source_type(source.type)
+    secret_field = secret_setting(kind)
+    if secret_field is not None and config is not None and not secret:
+        secret = config.get(secret_field.name)
     if name is not None:
         source.name = name.strip()[:100] or source.slug
     if config is not None:
-        source.config = clean_config(config)
+        source.config = _config_for(source.type, config)
     if clear_secret:
         source.secret = None
     elif secret and secret.strip():
-        source.secret = secret.strip()
+        source.secret = _sealed(secret) if secret_field is not None else secret.strip()
     if active is not None:
         source.active = active
     source.save()
