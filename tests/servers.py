@@ -483,7 +483,11 @@ class SmtpServer(_Server):
 
 class DovecotServer(_Server):
     """A throwaway IMAP server: Debian's dovecot from a config in a temporary directory, on a loopback
-    port, plain IMAP (``ssl = no``), users in a passwd file, Maildir mailboxes (NOTES.md's recipe).
+    port, plain IMAP (``ssl = no``), Maildir mailboxes (NOTES.md's recipe).
+
+    Every user name logs in with the server's one ``password`` (a static passdb, not NOTES.md's passwd
+    file: dovecot re-reads that file at most once a second, so a user added just then could not log in),
+    so a test makes a mailbox of its own by using a new name, and a wrong password still fails.
 
     As root, dovecot runs as the package's ``dovecot`` user (``setpriv``), which then owns the directory.
     Starting takes a fraction of a second, stopping about 3 s: one server per test session.
@@ -496,8 +500,8 @@ class DovecotServer(_Server):
 
     binary = "/usr/sbin/dovecot"
 
-    def __init__(self, host: str = "127.0.0.1"):
-        self.host = host
+    def __init__(self, host: str = "127.0.0.1", password: str = "Mot2passe-Accueil!"):
+        self.host, self.password = host, password
         self.port: int | None = None
         self.tmpdir: Path | None = None
         self.proc: subprocess.Popen | None = None
@@ -532,13 +536,16 @@ listen = {self.host}
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# a test logs in with a wrong password on purpose: no growing delay for the next tests' logins
+auth_failure_delay = 0
+login_trusted_networks = 127.0.0.0/8 ::1
 default_internal_user = {user}
 default_login_user = {user}
 first_valid_uid = 100
 mail_location = maildir:{d}/mail/%u
 passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {d}/passwd
+  driver = static
+  args = password={self.password}
 }}
 userdb {{
   driver = static
@@ -571,10 +578,9 @@ service stats {{
         if not self.available():
             raise RuntimeError("dovecot is not installed (scripts/install-system-deps installs it)")
         self.tmpdir = Path(tempfile.mkdtemp(prefix="relance-imap-"))
-        os.chmod(self.tmpdir, 0o755)   # a 0700 temp dir hides the passwd file from the dovecot user
+        os.chmod(self.tmpdir, 0o755)   # a 0700 temp dir would hide the config from the dovecot user
         for sub in ("run", "state", "mail"):
             (self.tmpdir / sub).mkdir()
-        (self.tmpdir / "passwd").write_text("")
         (self.tmpdir / "dovecot.log").write_text("")
         user = self._run_as()
         if user:
@@ -641,22 +647,27 @@ service stats {{
 
     # -- use
 
-    def add_user(self, name: str, password: str) -> None:
-        """A mailbox user (passwd-file: read at each login, no reload needed)."""
-        self.users[name] = password
-        (self.tmpdir / "passwd").write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in self.users.items()))
+    def add_user(self, name: str, password: str | None = None) -> None:
+        """A mailbox user: any name logs in with the server's password (its mailbox is made then)."""
+        if password is not None and password != self.password:
+            raise ValueError("every user of this server has the server's password")
+        self.users[name] = self.password
 
     def client(self, user: str):
         """A logged-in imaplib client for this user (the caller logs out)."""
         import imaplib
 
         client = imaplib.IMAP4(self.host, self.port, timeout=10)
-        client.login(user, self.users[user])
+        client.login(user, self.password)
         return client
 
     @staticmethod
     def quoted(folder: str) -> str:
-        return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        """A folder name as an IMAP quoted string, non-ASCII in modified UTF-7."""
+        from imap_tools.imap_utf7 import utf7_encode
+
+        name = folder if folder.isascii() else utf7_encode(folder).decode("ascii")
+        return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
     def append(self, user: str, raw: bytes, folder: str = "INBOX", flags: str = "") -> None:
         """Deliver one mail with IMAP APPEND, line endings made CRLF."""
