@@ -327,3 +327,92 @@ def test_the_periodic_poll_waits_for_each_sources_interval(ctx, dovecot, mailbox
     assert [len(r.stored) for r in mailbox.poll_due(now + timedelta(minutes=10), dispatch=None)] == [1]
     update_source(Source.get_by_id(source.id), active=False)
     assert mailbox.poll_due(now + timedelta(minutes=30), dispatch=None) == []
+
+
+# --- the settings page and the command line --------------------------------------------------------
+
+@pytest.fixture
+def admin(as_role):
+    client = as_role("admin")
+    client.post("/language", data={"locale": "en"})
+    return client
+
+
+def test_the_settings_page_edits_a_mailbox_and_never_shows_its_password(app, admin, db, dovecot, mailbox_user):
+    answer = admin.post("/admin/sources", data={
+        "slug": "boite", "type": "imap", "name": "Boîte de l'accueil", "imap__host": "127.0.0.1",
+        "imap__port": str(dovecot.port), "imap__security": "plain", "imap__user": mailbox_user,
+        "imap__password": PASSWORD, "imap__folder": "INBOX", "imap__interval_minutes": "5", "mode": "triage",
+        "owner": "none"})
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
+    source = db(lambda: Source.get(Source.slug == "boite"))
+    assert source.config["user"] == mailbox_user and source.secret.startswith(PREFIX)
+    page = admin.get(f"/admin/sources/{source.id}").get_data(as_text=True)
+    assert "Password saved — leave empty to keep it." in page and "Not checked yet." in page
+    assert PASSWORD not in page and source.secret not in page and "fernet:" not in page
+    assert mailbox_user in page and "Signing secret" not in page
+
+    form = {"name": "Accueil", "setting_host": "127.0.0.1", "setting_port": str(dovecot.port),
+            "setting_security": "plain", "setting_user": mailbox_user, "setting_password": "",
+            "setting_folder": "INBOX", "setting_interval_minutes": "10", "mode": "triage", "owner": "none"}
+    assert admin.post(f"/admin/sources/{source.id}", data=form).status_code == 302
+    after = db(lambda: Source.get_by_id(source.id))
+    assert after.secret == source.secret and after.config["interval_minutes"] == 10
+
+    refused = admin.post(f"/admin/sources/{source.id}", data={**form, "setting_host": "mail.example.sn"})
+    assert refused.status_code == 400
+    text = refused.get_data(as_text=True)
+    assert "Without encryption, the password would cross the network in clear" in text
+    assert db(lambda: Source.get_by_id(source.id)).config["host"] == "127.0.0.1"
+
+    db(lambda: mailbox.poll_source(Source.get_by_id(source.id), dispatch=None))
+    assert "Last check:" in admin.get(f"/admin/sources/{source.id}").get_data(as_text=True)
+    wrong = {**form, "setting_password": "Faux-Mot-De-Passe-9"}
+    assert admin.post(f"/admin/sources/{source.id}", data=wrong).status_code == 302
+    db(lambda: mailbox.poll_source(Source.get_by_id(source.id), dispatch=None))
+    page = admin.get(f"/admin/sources/{source.id}").get_data(as_text=True)
+    assert "error: the server refused the user name or the password" in page
+    assert "Faux-Mot-De-Passe-9" not in page
+
+
+def test_the_settings_page_refuses_a_password_without_an_encryption_key(app, admin, db):
+    app.config.update(TESTING=False, SECRETS_KEY="")
+    try:
+        answer = admin.post("/admin/sources", data={
+            "slug": "boite", "type": "imap", "imap__host": "imap.example.sn", "imap__user": "contact@nest.sn",
+            "imap__password": "secret", "mode": "triage", "owner": "none"})
+    finally:
+        app.config["TESTING"] = True
+    assert answer.status_code == 400
+    assert "no encryption key is configured" in answer.get_data(as_text=True)
+    assert "secret" not in answer.get_data(as_text=True).split("imap__password")[1][:120]
+    assert db(lambda: Source.select().count()) == 0
+
+
+def test_the_command_line_adds_a_mailbox_and_polls_it(app, runner, db, dovecot, mailbox_user, caplog):
+    added = runner.invoke(args=["add-source", "boite", "--type", "imap", "--host", "127.0.0.1",
+                                "--port", str(dovecot.port), "--security", "plain", "--user", mailbox_user,
+                                "--folder", "INBOX", "--password-stdin"], input=PASSWORD + "\n")
+    assert added.exit_code == 0, added.output
+    assert "added imap source boite" in added.output and PASSWORD not in added.output
+    assert unseal_in(app, db(lambda: Source.get(Source.slug == "boite")).secret) == PASSWORD
+
+    refused = runner.invoke(args=["add-source", "autre", "--type", "imap", "--host", "127.0.0.1",
+                                  "--user", "u", "--password", PASSWORD])
+    assert refused.exit_code != 0 and "--password-stdin" in refused.output
+
+    dovecot.append(mailbox_user, french_mail(1))
+    dovecot.append(mailbox_user, french_mail(2))
+    with caplog.at_level(logging.DEBUG):
+        polled = runner.invoke(args=["poll-inbox", "--source", "boite", "--process"])
+    assert polled.exit_code == 0, polled.output
+    assert "boite: 2 mail(s) read, 2 new request(s)" in polled.output and "processed: 2" in polled.output
+    again = runner.invoke(args=["poll-inbox"])
+    assert "boite: 0 mail(s) read, 0 new request(s)" in again.output
+    assert PASSWORD not in caplog.text
+    assert db(lambda: InboundRequest.select().where(InboundRequest.state == "processed").count()) == 2
+
+
+def unseal_in(app, sealed):
+    with app.app_context():
+        return unseal(sealed)
