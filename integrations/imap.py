@@ -6,34 +6,23 @@ a network, and reads a stored mail (the raw RFC 822 bytes) into `Inbound` fields
 (connect, EXAMINE, UIDs after the cursor, `BODY.PEEK[]`, store-first) is the core's:
 `webapp/services/mailbox.py`.
 """
-import ipaddress
 from email import policy
 from email.parser import BytesParser
 from email.utils import getaddresses
 
-from .contract import Inbound, PluginError, Setting, SourceType
+from webapp.rules.web import is_loopback
+
+from .contract import MODE_SETTING, OWNER_SETTING, Inbound, PluginError, Setting, SourceType
 from .hookspecs import hookimpl
 
 SOURCE_TYPE = "imap"
 SECURITY = ("tls", "starttls", "plain")
 DEFAULT_PORTS = {"tls": 993, "starttls": 143, "plain": 143}
-LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
 
 
 def N_(text: str) -> str:
     """Marks an English msgid for extraction; the core translates it where it shows it."""
     return text
-
-
-def is_loopback(host: str) -> bool:
-    """This machine, by name or address, without asking any DNS (a name could be made to point anywhere)."""
-    host = (host or "").strip().strip("[]").lower().rstrip(".")
-    if host in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _control_free(value: str) -> bool:
@@ -59,6 +48,8 @@ class ImapSourceType(SourceType):
         Setting("folder", N_("Folder"), default="INBOX",
                 help=N_("The folder read; nothing in it is deleted, moved or marked as read.")),
         Setting("interval_minutes", N_("Check every (minutes)"), kind="int", default=5),
+        MODE_SETTING,
+        OWNER_SETTING,
     )
 
     def validate(self, values: dict) -> dict:

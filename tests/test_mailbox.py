@@ -11,7 +11,8 @@ import threading
 import pytest
 
 from integrations.contract import PluginError
-from integrations.imap import IMAP, is_loopback
+from integrations.imap import IMAP
+from webapp.rules.web import is_loopback
 from webapp.models import InboundRequest, Interaction, Prospect, Source, SourceCursor, database
 from webapp.secrets import PREFIX, SecretsUnavailable, seal, unseal
 from webapp.services import intake, mailbox

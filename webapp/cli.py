@@ -136,7 +136,8 @@ def add_source_command(ctx, slug, type_, name, preset, mode, thank_you_url, orig
     from integrations.plugins import source_type
     from .services.sources import SourceError, create_source, embed_snippet
 
-    kind = source_type(type_)
+    # The web form has options of its own (above); another type takes its settings as options.
+    kind = source_type(type_) if type_ != "webform" else None
     if kind is None and ctx.args:
         raise click.UsageError(f"unknown option(s) for a {type_} source: {' '.join(ctx.args)}")
     secret = sys.stdin.readline().rstrip("\r\n") if secret_stdin else None
@@ -154,11 +155,13 @@ def add_source_command(ctx, slug, type_, name, preset, mode, thank_you_url, orig
         settings = ", ".join(f"{key}={value}" for key, value in source.config.items())
         click.echo(f"added {source.type} source {source.slug}: {settings}"
                    + (" (secret stored encrypted)" if source.secret else ""))
-        return
+        if kind.channel == "email":   # a mailbox is polled: nothing posts to it
+            return
     url = f"{base_url.rstrip('/')}/intake/{source.slug}"
     click.echo(f"added {source.type} source {source.slug}: POST {url}")
-    if source.type == "webform":
-        click.echo(embed_snippet(source, url))
+    snippet = embed_snippet(source, url)   # the source type's form to paste, if it has one
+    if snippet:
+        click.echo(snippet)
 
 
 def _setting_options(kind, args: list[str]) -> dict:

@@ -38,17 +38,20 @@ from email.policy import compat32
 
 from peewee import IntegrityError
 
-from integrations.contract import PluginError
-from integrations.imap import IMAP, SOURCE_TYPE, is_loopback
+from integrations.contract import MAIL_CONTENT_TYPE, PluginError
+from integrations.plugins import source_type
 
 from ..models import InboundRequest, Source, SourceCursor, database
+from ..rules.web import is_loopback
 from ..secrets import SecretsUnavailable, unseal
 from ..timeutil import utcnow
 from .intake_store import Pending, write, writers_queue
 
 log = logging.getLogger(__name__)
 
-MAIL_CONTENT_TYPE = "message/rfc822"
+MAILBOX_TYPE = "imap"            # the built-in plugin's type (integrations/imap.py): its settings, this poll
+DEFAULT_INTERVAL_MINUTES = 5
+
 STATUS_KEY = "@poll"             # the last poll's outcome (a folder key always holds a colon after it)
 STARTED_KEY = "@poll-started"    # when a poll last started (ISO, UTC): the periodic task's claim
 BATCH_MESSAGES = 100
@@ -350,8 +353,11 @@ def poll_source(source: Source, dispatch=dispatch_to_worker, now: datetime | Non
     password = None
     connection = None
     try:
+        kind = source_type(source.type)
+        if kind is None:
+            raise PollError("settings_invalid", "unknown_type")
         try:
-            config = IMAP.validate(dict(source.config or {}, password="*"))
+            config = kind.validate(dict(source.config or {}, password="*"))
         except PluginError as refusal:
             raise PollError("settings_invalid", refusal.code) from None
         try:
@@ -399,16 +405,16 @@ def poll_source(source: Source, dispatch=dispatch_to_worker, now: datetime | Non
 
 
 def mailbox_sources(slug: str | None = None) -> list[Source]:
-    query = Source.select().where((Source.type == SOURCE_TYPE) & Source.active)
+    query = Source.select().where((Source.type == MAILBOX_TYPE) & Source.active)
     if slug:
-        query = Source.select().where((Source.type == SOURCE_TYPE) & (Source.slug == slug))
+        query = Source.select().where((Source.type == MAILBOX_TYPE) & (Source.slug == slug))
     return list(query.order_by(Source.id))
 
 
 def claim_due(source: Source, now: datetime) -> bool:
     """Take this source's poll if its interval has passed since the last one started (one poller
     wins when several workers' periodic tasks run at once)."""
-    minutes = int((source.config or {}).get("interval_minutes") or IMAP.defaults()["interval_minutes"])
+    minutes = int((source.config or {}).get("interval_minutes") or DEFAULT_INTERVAL_MINUTES)
     stamp, due_before = now.isoformat(), (now - timedelta(minutes=minutes) + timedelta(seconds=5)).isoformat()
     with database.atomic():
         SourceCursor.insert(source=source.id, key=STARTED_KEY, value="", updated_at=now).on_conflict_ignore().execute()

@@ -4,10 +4,10 @@ secret, activation; the intake URL and the form to paste on the website.
 Validation is `services.sources`'; a refusal re-renders the form (400) with the values typed, except the
 secret, which is write-only: never rendered, only "set" or "not set" (SECURITY.md).
 
-A type a plugin declares with its settings (the mailbox, `integrations.imap`) gets its fields rendered
-from its `SourceType.settings`, named `setting_<name>` on the edit page and `<type>__<name>` in the
-create form (one fieldset per type); its secret setting (the password) is a write-only field, left
-empty to keep the stored one. A mailbox's page also says how its last check went.
+Any other source type (the mailbox, `integrations.imap`) gets its fields rendered from its
+`SourceType.settings`, named `setting_<name>` on the edit page and `<type>__<name>` in the create form
+(one fieldset per type); its secret setting (the password) is a write-only field, left empty to keep
+the stored one. A mailbox's page also says how its last check went.
 """
 import re
 
@@ -16,8 +16,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from integrations.contract import INTAKE_MODES as MODES
 from integrations.plugins import source_type, source_types
-from integrations.webform import PRESETS, SOURCE_TYPE as WEBFORM, TARGETS
 from playhouse.flask_utils import get_object_or_404
 
 from ..models import Source
@@ -25,7 +25,7 @@ from ..rules.signatures import HEADER as SIGNATURE_HEADER
 from ..rules.signatures import TOLERANCE_SECONDS
 from ..security import require
 from ..services import sources as service
-from ..services.intake import MODES, config_of
+from ..services.intake import config_of
 from ..services.mailbox import status_of
 from ..services.request_queues import source_counts
 from ..services.users import active_staff
@@ -44,10 +44,6 @@ TARGET_LABELS = {"full_name": _l("Full name"), "first_name": _l("First name"), "
                  "phone": _l("Phone"), "email": _l("Email"), "birth_date": _l("Birth date"),
                  "request": _l("Request (appointment, quote, programme)"), "message": _l("Message"),
                  "origin": _l("Origin (campaign)")}
-
-# The words for a plugin setting's choices (a value not listed here is shown as it is).
-CHOICE_LABELS = {"tls": _l("TLS (encrypted)"), "starttls": _l("STARTTLS (encrypted after connecting)"),
-                 "plain": _l("None: only to a server on this machine")}
 
 RATE_UNITS = {"second": (_l("second"), _l("seconds")), "minute": (_l("minute"), _l("minutes")),
               "hour": (_l("hour"), _l("hours")), "day": (_l("day"), _l("days"))}
@@ -69,6 +65,11 @@ def rate_limit_text(limit: str | None) -> str:
     return _("%(count)s per %(unit)s", count=count, unit=RATE_UNITS[unit][0])
 
 
+# The words for a setting's choices (a value not listed here is shown as it is).
+CHOICE_LABELS = {"tls": _l("TLS (encrypted)"), "starttls": _l("STARTTLS (encrypted after connecting)"),
+                 "plain": _l("None: only to a server on this machine")}
+# Settings every request-bringing type has, rendered by the page itself (a list of staff for the owner).
+CORE_SETTINGS = ("mode", "owner")
 POLL_ERRORS = {
     "auth_failed": _l("the server refused the user name or the password"),
     "unreachable": _l("the server could not be reached"),
@@ -83,7 +84,7 @@ POLL_ERRORS = {
 }
 
 
-def poll_status_text(source: Source) -> tuple[str, bool] | None:
+def poll_status_text(source: Source) -> tuple[str, bool]:
     """How a mailbox's last check went, in the reader's words, and whether it failed."""
     from ..i18n import short_datetime
 
@@ -98,7 +99,7 @@ def poll_status_text(source: Source) -> tuple[str, bool] | None:
 
 
 def error_message(code: str, field: str | None = None) -> str:
-    """A refused setting in the reader's words (a plugin setting's refusal names the setting)."""
+    """A refused setting in the reader's words (a source type's refusal names the setting)."""
     text = _error(code)
     label = _setting_label(field) if field else None
     return _("%(setting)s: %(error)s", setting=label, error=text) if label else text
@@ -108,7 +109,7 @@ def _setting_label(name: str) -> str | None:
     for type_name in source_types():
         kind = source_type(type_name)
         for setting in kind.settings if kind else ():
-            if setting.name == name:
+            if setting.name == name and setting.name not in CORE_SETTINGS:
                 return _(setting.label)
     return None
 
@@ -129,11 +130,12 @@ def _error(code: str) -> str:
         "invalid_fields": _l("A field's list of names is too long."),
         "invalid_thank_you_url": _l("The thank-you page is a full address starting with https:// (or "
                                     "empty for ours)."),
+        "setting_required": _l("Fill in every required setting."),
+        "setting_not_a_number": _l("A setting that takes a number has something else."),
+        "setting_not_a_choice": _l("Choose each setting from its list."),
+        "setting_not_a_mapping": _l("A list of field names could not be read."),
         "secret_too_long": _l("The secret is too long (200 characters at most)."),
-        "setting_required": _l("This setting is required."),
         "setting_invalid": _l("This value is not valid."),
-        "setting_not_a_number": _l("Write a whole number."),
-        "setting_not_a_choice": _l("Choose a value from the list."),
         "plain_needs_loopback": _l("Without encryption, the password would cross the network in clear: "
                                    "choose TLS or STARTTLS (plain is only allowed to a server on this "
                                    "machine)."),
@@ -150,10 +152,17 @@ def _get(source_id: int) -> Source:
     return get_object_or_404(Source, Source.id == source_id)
 
 
-def _form_values() -> dict:
+def _targets(type_name: str) -> tuple[str, ...]:
+    """The names the source type's field mapping takes (a web form's fields), if it has one."""
+    kind = source_type(type_name)
+    mapping = next((s for s in kind.settings if s.kind == "mapping"), None) if kind else None
+    return mapping.choices if mapping else ()
+
+
+def _form_values(type_name: str) -> dict:
     """The settings typed in the form, as `clean_config` reads them (the mapping under `fields`)."""
     values = {key: request.form.get(key, "") for key in CONFIG_KEYS}
-    values["fields"] = {target: request.form.get(f"field_{target}", "").strip() for target in TARGETS}
+    values["fields"] = {target: request.form.get(f"field_{target}", "").strip() for target in _targets(type_name)}
     return values
 
 
@@ -164,15 +173,25 @@ def _shown(config: dict) -> dict:
             "fields": dict(config.get("fields") or {})}
 
 
+def _generic(type_name: str) -> bool:
+    """A type whose page is built from its settings (every one but the web form's own page)."""
+    return type_name != service.DEFAULT_TYPE and source_type(type_name) is not None
+
+
 def _kinds() -> dict:
-    """The types a plugin declared with their settings, by name."""
-    return {name: kind for name in source_types() if (kind := source_type(name)) is not None}
+    """The types whose settings the create form renders, by name."""
+    return {name: source_type(name) for name in source_types() if _generic(name)}
+
+
+def _fields(kind) -> tuple:
+    """The settings a type's form renders itself (mode and owner are the page's own selects)."""
+    return tuple(s for s in kind.settings if s.name not in CORE_SETTINGS)
 
 
 def _plugin_values(kind, prefix: str) -> dict:
-    """A plugin type's settings typed in the form (fields `<prefix><name>`), plus mode and owner."""
-    values = {setting.name: request.form.get(prefix + setting.name, "") for setting in kind.settings}
-    for setting in kind.settings:
+    """A type's settings typed in the form (fields `<prefix><name>`), plus mode and owner."""
+    values = {setting.name: request.form.get(prefix + setting.name, "") for setting in _fields(kind)}
+    for setting in _fields(kind):
         if setting.kind == "bool":
             values[setting.name] = "1" if request.form.get(prefix + setting.name) else "0"
     values["mode"] = request.form.get("mode", "")
@@ -181,26 +200,30 @@ def _plugin_values(kind, prefix: str) -> dict:
 
 
 def _plugin_shown(kind, config: dict) -> dict:
-    """A plugin source's stored settings as its form shows them (never the secret)."""
-    shown = {setting.name: config.get(setting.name, setting.default) for setting in kind.settings
-             if setting.kind != "secret"}
-    for setting in kind.settings:
+    """A source's stored settings as its form shows them (never the secret)."""
+    shown = {}
+    for setting in _fields(kind):
+        if setting.kind == "secret":
+            continue
+        value = config.get(setting.name, setting.default)
         if setting.kind == "list":
-            shown[setting.name] = ", ".join(config.get(setting.name) or [])
-        if shown.get(setting.name) is None:
-            shown[setting.name] = ""
+            value = ", ".join(value or [])
+        shown[setting.name] = "" if value is None else value
     return shown
 
 
-def _choices() -> dict:
-    return {"types": source_types(), "presets": PRESETS, "preset_labels": PRESET_LABELS, "modes": MODES,
-            "mode_labels": MODE_LABELS, "owner_labels": OWNER_LABELS, "staff": active_staff(),
-            "targets": TARGETS, "target_labels": TARGET_LABELS, "kinds": _kinds(), "choice_labels": CHOICE_LABELS}
+def _choices(type_name: str = service.DEFAULT_TYPE) -> dict:
+    kind = source_type(type_name)
+    return {"types": source_types(), "presets": getattr(kind, "presets", {}), "preset_labels": PRESET_LABELS,
+            "modes": MODES, "mode_labels": MODE_LABELS, "owner_labels": OWNER_LABELS, "staff": active_staff(),
+            "targets": _targets(type_name), "target_labels": TARGET_LABELS, "kinds": _kinds(),
+            "kind_fields": {name: _fields(kind) for name, kind in _kinds().items()},
+            "choice_labels": CHOICE_LABELS}
 
 
 def _list_page(form: dict | None = None, error: str | None = None, status: int = 200):
     sources = list(Source.select().order_by(Source.active.desc(), Source.slug))
-    defaults = {"type": WEBFORM, "slug": "", "name": "", **_shown(service.clean_config({}))}
+    defaults = {"type": service.DEFAULT_TYPE, "slug": "", "name": "", **_shown(service.clean_config({}))}
     return render_template("sources/index.html", sources=sources, counts=source_counts(),
                            configs={s.id: config_of(s) for s in sources}, form=form or defaults,
                            error=error, **_choices()), status
@@ -208,21 +231,21 @@ def _list_page(form: dict | None = None, error: str | None = None, status: int =
 
 def _edit_page(source: Source, form: dict | None = None, error: str | None = None, status: int = 200,
                error_field: str | None = None):
-    kind = source_type(source.type)
-    if kind is not None:
+    if _generic(source.type):
+        kind = source_type(source.type)
         config = config_of(source)
-        form = form or {"name": source.name, "mode": config["mode"], "owner": config["owner"],
-                        "settings": _plugin_shown(kind, source.config or {})}
-        poll = poll_status_text(source) if source.type == "imap" else None
-        return render_template("sources/edit.html", source=source, kind=kind, form=form, error=error,
-                               error_field=error_field, poll=poll, counts=source_counts().get(source.id, {}),
-                               **_choices()), status
+        form = form or {"name": source.name, "mode": config.get("mode", "triage"),
+                        "owner": config.get("owner", "round_robin"), "settings": _plugin_shown(kind, config)}
+        poll = poll_status_text(source) if kind.channel == "email" else None
+        return render_template("sources/edit.html", source=source, kind=kind, fields=_fields(kind), form=form,
+                               error=error, error_field=error_field, poll=poll,
+                               counts=source_counts().get(source.id, {}), **_choices(source.type)), status
     action_url = url_for("intake.receive", slug=source.slug, _external=True)
-    snippet = service.embed_snippet(source, action_url) if source.type == WEBFORM else None
-    return render_template("sources/edit.html", source=source, kind=None, form=form or {
-        "name": source.name, **_shown(config_of(source))}, error=error, action_url=action_url,
+    snippet = service.embed_snippet(source, action_url)
+    return render_template("sources/edit.html", source=source, form=form or {
+        "name": source.name, **_shown(config_of(source))}, kind=None, error=error, action_url=action_url,
         snippet=snippet, counts=source_counts().get(source.id, {}), signature_header=SIGNATURE_HEADER,
-        tolerance_minutes=TOLERANCE_SECONDS // 60, **_choices()), status
+        tolerance_minutes=TOLERANCE_SECONDS // 60, **_choices(source.type)), status
 
 
 @bp.get("")
@@ -234,14 +257,18 @@ def index():
 @bp.post("")
 @require("admin.sources")
 def create():
-    form = {"slug": request.form.get("slug", "").strip(), "type": request.form.get("type", ""),
-            "name": request.form.get("name", "").strip(), **_form_values()}
-    kind = source_type(form["type"])
-    secret = request.form.get("secret", "") if kind is None else None
-    config = _form_values() if kind is None else _plugin_values(kind, f"{kind.name}__")
-    if kind is not None:   # what was typed, shown again on a refusal (never the secret)
-        form["plugin_settings"] = {kind.name: {k: v for k, v in config.items()
-                                               if k != getattr(service.secret_setting(kind), "name", None)}}
+    type_name = request.form.get("type", "")
+    form = {"slug": request.form.get("slug", "").strip(), "type": type_name,
+            "name": request.form.get("name", "").strip(), **_form_values(type_name)}
+    generic = _generic(type_name)
+    if generic:
+        kind = source_type(type_name)
+        config, secret = _plugin_values(kind, f"{kind.name}__"), None
+        hidden = getattr(service.secret_setting(kind), "name", None)
+        # what was typed, shown again on a refusal (never the secret)
+        form["plugin_settings"] = {kind.name: {k: v for k, v in config.items() if k != hidden}}
+    else:
+        config, secret = _form_values(type_name), request.form.get("secret", "")
     try:
         if secret and len(secret) > MAX_SECRET:
             raise service.SourceError("secret_too_long")
@@ -249,7 +276,7 @@ def create():
                                        actor=current_user._get_current_object())
     except service.SourceError as refusal:
         return _list_page(form=form, error=error_message(refusal.code, refusal.field), status=400)
-    if kind is not None:
+    if generic:
         flash(_("Source “%(name)s” created.", name=source.name), "success")
         return redirect(url_for("sources.edit", source_id=source.id))
     flash(_("Source “%(name)s” created. Paste the form below on the website, or give the address to "
@@ -267,12 +294,12 @@ def edit(source_id):
 @require("admin.sources")
 def update(source_id):
     source = _get(source_id)
-    kind = source_type(source.type)
-    if kind is not None:
+    if _generic(source.type):
+        kind = source_type(source.type)
         values = _plugin_values(kind, "setting_")
-        secret = service.secret_setting(kind)
+        hidden = getattr(service.secret_setting(kind), "name", None)
         form = {"name": request.form.get("name", "").strip(), "mode": values["mode"], "owner": values["owner"],
-                "settings": {k: v for k, v in values.items() if not secret or k != secret.name}}
+                "settings": {k: v for k, v in values.items() if k != hidden}}
         try:
             service.update_source(source, name=form["name"], config=values,
                                   actor=current_user._get_current_object())
@@ -281,9 +308,9 @@ def update(source_id):
                               error_field=refusal.field, status=400)
         flash(_("Settings saved."), "success")
         return redirect(url_for("sources.edit", source_id=source.id))
-    form = {"name": request.form.get("name", "").strip(), **_form_values()}
+    form = {"name": request.form.get("name", "").strip(), **_form_values(source.type)}
     try:
-        service.update_source(source, name=form["name"], config=_form_values(),
+        service.update_source(source, name=form["name"], config=_form_values(source.type),
                               actor=current_user._get_current_object())
     except service.SourceError as refusal:
         return _edit_page(_get(source_id), form=form, error=_error(refusal.code), status=400)
@@ -328,7 +355,8 @@ def poll_now(source_id):
     from ..queue import poll_mailbox
 
     source = _get(source_id)
-    if source.type != "imap":
+    kind = source_type(source.type)
+    if kind is None or kind.channel != "email":
         abort(404)
     poll_mailbox(source.id)
     flash(_("The mailbox will be checked in a moment: reload the page to see the result."), "success")
