@@ -21,6 +21,9 @@ _FORWARD = re.compile(r"^[\s>]*(?:début du message réexpédié|debut du messag
                       r"message transféré)\s*:?\s*$", re.I)
 _RULE = re.compile(r"^[\s>]*[-_=*~]{3,}[\s\-_=*~]*$")
 _FRENCH = re.compile(r"^\s*le\s.{4,380}?\ba\s+[ée]crit\s*:\s*$", re.I | re.S)
+# Yahoo writes the attribution and the first quoted line on one line: an address must name the author.
+_FRENCH_INLINE = re.compile(r"^\s*le\s[^\n]{4,300}?@[^\n]{1,200}?\ba\s+[ée]crit\s*:\s*\S", re.I)
+_ENGLISH_INLINE = re.compile(r"^\s*on\s[^\n]{4,300}?@[^\n]{1,200}?\bwrote\s*:\s*\S", re.I)
 _ENGLISH = re.compile(r"^\s*on\s.{4,380}?\bwrote\s*:\s*$", re.I | re.S)
 # Any language: a line or two ending with a colon, naming an address or a date, above a quote.
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -115,6 +118,8 @@ def _history_start(lines: list[str], index: int) -> tuple[str, int] | None:
         following = _next_filled(lines, index + 1)
         if following is not None and following - index <= 2 and _is_header_block(lines, following):
             return "cut", index
+    if _FRENCH_INLINE.match(line) or _ENGLISH_INLINE.match(line):
+        return "cut", index
     end = _attribution_end(lines, index)
     if end is not None:
         following = _next_filled(lines, end)

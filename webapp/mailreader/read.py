@@ -1,5 +1,6 @@
 """`read_mail(raw)`: everything Relance reads in one raw mail, as a `MailReading`. Never raises: a message
 the parser cannot make sense of gives a best-effort reading of its bytes as text."""
+import re
 from dataclasses import dataclass
 
 from integrations.contract import Inbound
@@ -12,6 +13,8 @@ from . import automated, message
 from .html import html_to_text
 from .message import Attachment, clean, decode_bytes
 from .quotes import split_reply
+
+_REPLY_PREFIX = re.compile(r"^\s*(?:re|ré|réf|ref|tr|fw|fwd|aw|wg|sv|vs)\s*(?:\[\d+\])?\s*:", re.I)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,11 @@ def _bodies(parts: message.Parts) -> tuple[str, str]:
     return html_to_text(parts.html), html_to_text(parts.html, mark_quotes=True)
 
 
+def _own_words(subject: str, new_text: str) -> str:
+    """The words the sender chose: a reply's subject ("Re: Votre demande") is ours, not theirs."""
+    return new_text if _REPLY_PREFIX.match(subject) else subject + "\n" + new_text
+
+
 def _read(raw: bytes, region: str, keywords: dict | None) -> MailReading:
     msg = message.parse(raw)
     subject = message.header(msg, "Subject")
@@ -86,7 +94,7 @@ def _read(raw: bytes, region: str, keywords: dict | None) -> MailReading:
         automated=kind, bounce_recipients=tuple(clean(a).lower() for a in bounced),
         text=clean(text).strip("\n"), new_text=clean(reply.new_text),
         phones=tuple(phones_in_text(own_text, region)),
-        qualification=read_qualification(subject, reply.new_text, keywords),
+        qualification=None if kind else read_qualification(None, _own_words(subject, reply.new_text), keywords),
         attachments=tuple(Attachment(clean(a.filename), a.content_type, a.size) for a in parts.attachments),
         html=clean(parts.html) or None)
 
