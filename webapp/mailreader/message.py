@@ -16,6 +16,7 @@ from email.utils import getaddresses, parseaddr
 _MAX_DEPTH = 30                     # MIME nesting deeper than this is not a person's mail
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?]*\?=")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
+_SPACES = re.compile(r"[ \t\r\n]+")          # not the non-breaking space: "Réponse automatique\u00a0:"
 _MSG_ID = re.compile(r"<[^<>\s]+>")
 # Labels that mean Windows-1252 in practice (as browsers read them): ISO-8859-1 mail is written by
 # Windows software, and 1252 only adds printable characters (€, œ, ’, …) where 8859-1 has controls.
@@ -111,7 +112,7 @@ def _decode_words(text: str) -> str:
 def header(msg: Message, name: str) -> str:
     """An unstructured header (Subject) as a person reads it: encoded words and 8-bit bytes decoded."""
     value = raw_header(msg, name)
-    return " ".join(_decode_words(value).split()) if value else ""
+    return _SPACES.sub(" ", _decode_words(value)).strip() if value else ""
 
 
 def address(msg: Message, name: str = "From") -> tuple[str, str]:
@@ -123,7 +124,7 @@ def address(msg: Message, name: str = "From") -> tuple[str, str]:
     display, addr = parseaddr(value)
     if not addr and "@" not in value:
         display = value
-    display = " ".join(_decode_words(display).split()).strip('"\' ')
+    display = _SPACES.sub(" ", _decode_words(display)).strip('"\' ')
     return display, addr.strip()
 
 

@@ -20,6 +20,8 @@ DEFAULT_KEYWORDS: dict[str, list[str]] = {
                   "documentation", "plaquette", "details"],
 }
 
+_RANK = {code: rank for rank, code in enumerate(DEFAULT_KEYWORDS)}
+
 
 @lru_cache(maxsize=32)
 def _compile(keywords: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[str, re.Pattern], ...]:
@@ -37,12 +39,16 @@ def _compile(keywords: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[s
 
 def _patterns(keywords: dict | None) -> tuple[tuple[str, re.Pattern], ...]:
     keywords = keywords if keywords else DEFAULT_KEYWORDS
-    return _compile(tuple((str(code), tuple(str(w) for w in (words or ()))) for code, words in keywords.items()))
+    # The seed's order of strength whatever the order of the mapping (settings store JSON keys sorted);
+    # codes a business adds come after, in their own order.
+    ranked = sorted(keywords, key=lambda code: _RANK.get(code, len(_RANK)))
+    return _compile(tuple((str(code), tuple(str(w) for w in (keywords[code] or ()))) for code in ranked))
 
 
 def read_qualification(choice: str | None, text: str | None, keywords: dict | None = None) -> str | None:
     """A qualification code (`appointment`, `quote`, `programme` by default) or None. A choice that names
-    one wins over the text. `keywords` maps each code to its words, strongest intent first."""
+    one wins over the text. `keywords` maps each code to its words (the setting `qualification_keywords`);
+    the seed's codes are tried strongest first, other codes after them."""
     patterns = _patterns(keywords)
     folded_choice = fold(choice)
     if folded_choice in {code for code, _ in patterns}:
