@@ -16,6 +16,8 @@ from email.utils import getaddresses, parseaddr
 _MAX_DEPTH = 30                     # MIME nesting deeper than this is not a person's mail
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?]*\?=")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
+_ESCAPED = re.compile("[\udc80-\udcff]")       # raw bytes the parser kept as surrogate escapes
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t\r\n]+")          # not the non-breaking space: "Réponse automatique\u00a0:"
 _MSG_ID = re.compile(r"<[^<>\s]+>")
 # Labels that mean Windows-1252 in practice (as browsers read them): ISO-8859-1 mail is written by
@@ -77,7 +79,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
 
 def recover(text: str) -> str:
     """A string the parser decoded with surrogate escapes (raw 8-bit bytes) decoded properly."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in text):
+    if not _ESCAPED.search(text):
         return text
     return decode_bytes(text.encode("utf-8", "surrogateescape"))
 
@@ -85,8 +87,7 @@ def recover(text: str) -> str:
 def clean(text: str | None) -> str:
     """No lone surrogates left (JSON and the database refuse them)."""
     text = recover(text or "")
-    return text.encode("utf-8", "replace").decode("utf-8") if any(
-        "\ud800" <= ch <= "\udfff" for ch in text) else text
+    return text.encode("utf-8", "replace").decode("utf-8") if _SURROGATE.search(text) else text
 
 
 # ---- headers --------------------------------------------------------------------------------------

@@ -118,7 +118,8 @@ def _history_start(lines: list[str], index: int) -> tuple[str, int] | None:
         following = _next_filled(lines, index + 1)
         if following is not None and following - index <= 2 and _is_header_block(lines, following):
             return "cut", index
-    if _FRENCH_INLINE.match(line) or _ENGLISH_INLINE.match(line):
+    lowered = line.lower()
+    if ("crit" in lowered or "wrote" in lowered) and (_FRENCH_INLINE.match(line) or _ENGLISH_INLINE.match(line)):
         return "cut", index
     end = _attribution_end(lines, index)
     if end is not None:

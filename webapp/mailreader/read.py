@@ -16,6 +16,8 @@ from .quotes import split_reply
 
 _REPLY_PREFIX = re.compile(r"^\s*(?:re|ré|réf|ref|tr|fw|fwd|aw|wg|sv|vs)\s*(?:\[\d+\])?\s*:", re.I)
 
+_QUALIFICATION_CHARS = 5000
+
 
 @dataclass(frozen=True)
 class MailReading:
@@ -70,8 +72,10 @@ def _bodies(parts: message.Parts) -> tuple[str, str]:
 
 
 def _own_words(subject: str, new_text: str) -> str:
-    """The words the sender chose: a reply's subject ("Re: Votre demande") is ours, not theirs."""
-    return new_text if _REPLY_PREFIX.match(subject) else subject + "\n" + new_text
+    """The words the sender chose: a reply's subject ("Re: Votre demande") is ours, not theirs. A request
+    says what it wants early: the qualification reads the first few thousand characters."""
+    words = new_text if _REPLY_PREFIX.match(subject) else subject + "\n" + new_text
+    return words[:_QUALIFICATION_CHARS]
 
 
 def _read(raw: bytes, region: str, keywords: dict | None) -> MailReading:

@@ -64,10 +64,13 @@ def display_phone(e164: str | None, region: str) -> str:
 _PHONE_CANDIDATE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d(?:[ \t\u00a0.\-/()]{0,2}\d){6,14}(?!\w)")
 
 
-def phones_in_text(text: str | None, region: str) -> list[str]:
-    """The valid phone numbers written in a text, E.164, in order of appearance, each once."""
+def phones_in_text(text: str | None, region: str, limit: int = 50) -> list[str]:
+    """The valid phone numbers written in a text, E.164, in order of appearance, each once. Only the
+    first `limit` digit runs are tried: a person's message holds a few numbers, not thousands."""
     found = []
-    for match in _PHONE_CANDIDATE.finditer(text or ""):
+    for tried, match in enumerate(_PHONE_CANDIDATE.finditer(text or "")):
+        if tried >= limit:
+            break
         e164 = normalise_phone(match.group(0).strip(" .-/"), region).e164
         if e164 and e164 not in found:
             found.append(e164)
