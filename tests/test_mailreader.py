@@ -261,9 +261,31 @@ def test_quoted_history_and_signatures_are_not_new_text(text, expected):
     "Nom : Awa Diop\nTéléphone : 77 123 45 67\nObjet : rendez-vous",
     "Le résultat de l'analyse a écrit : rien à signaler. Merci.",
     "Envoyé par ma fille qui m'aide avec l'ordinateur.",
+    "Je suis disponible le mardi\nDe : 8h\nÀ : 12h\nMerci",
 ])
 def test_a_persons_own_text_is_kept_whole(text):
     assert split_reply(text).new_text == text
+
+
+@pytest.mark.parametrize("client, html", [
+    ("Outlook on the web", '<div dir="ltr">Bonjour, je voudrais le devis.<br>Cordialement</div><hr>'
+     '<div id="divRplyFwdMsg"><b>De&nbsp;:</b> Clinique Nest Dakar &lt;accueil@clinique-nest.sn&gt;<br>'
+     '<b>Envoyé&nbsp;:</b> lundi 3 novembre 2025 10:12<br><b>À&nbsp;:</b> Moussa Ndiaye<br>'
+     '<b>Objet&nbsp;:</b> Votre demande</div><div>Bonjour Monsieur, notre standard : 33 820 12 12.</div>'),
+    ("Outlook for Windows", "<div class=WordSection1><p class=MsoNormal>Bonjour, je voudrais le devis.</p>"
+     "<p class=MsoNormal>Cordialement</p><div style='border:none;border-top:solid #E1E1E1 1.0pt'>"
+     "<p class=MsoNormal><b>De&nbsp;:</b> Clinique Nest Dakar<br><b>Envoy&eacute;&nbsp;:</b> lundi 3 novembre"
+     "<br><b>&Agrave;&nbsp;:</b> Awa<br><b>Objet&nbsp;:</b> RDV</p></div><p>Bonjour Madame</p></div>"),
+    ("Thunderbird", "<p>Bonjour, je voudrais le devis.<br>Cordialement</p><div class=\"moz-cite-prefix\">"
+     "Le 03/11/2025 à 10:12, Clinique Nest Dakar a écrit&nbsp;:<br></div><blockquote type=\"cite\">Bonjour"
+     "</blockquote>"),
+    ("Apple Mail", "<div>Bonjour, je voudrais le devis.</div><div>Cordialement</div><div><blockquote type=cite>"
+     "<div>Le 3 nov. 2025 à 10:12, Clinique Nest Dakar &lt;accueil@clinique-nest.sn&gt; a écrit :</div>"
+     "<div>Bonjour</div></blockquote></div>"),
+])
+def test_html_replies_of_common_clients_lose_their_history(client, html):
+    assert split_reply(html_to_text(html, mark_quotes=True)).new_text.split() == [
+        "Bonjour,", "je", "voudrais", "le", "devis.", "Cordialement"]
 
 
 def test_the_signature_is_kept_apart_for_its_phone():

@@ -14,9 +14,11 @@ _PARAGRAPHS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "bl
 _SKIPPED = {"style", "script", "head", "title", "template", "noscript", "xml", "svg"}
 _VOID = {"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed", "param", "source",
          "track", "wbr"}
-# Containers that hold quoted history in the HTML of common clients (class or id, as a substring).
+# Containers that hold quoted history in the HTML of common clients (class or id, as a substring). Not
+# Outlook's `divRplyFwdMsg`: it holds only the "De : … Objet :" block, and the history follows it
+# unmarked; the header-block rule of `quotes` ends the new text there.
 _QUOTE_MARKERS = ("gmail_quote", "yahoo_quoted", "moz-cite-prefix", "protonmail_quote", "zmail_extra",
-                  "divrplyfwdmsg", "outlookmessageheader", "x_divrplyfwdmsg", "blockquote_container")
+                  "blockquote_container")
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u200b\u200e\u200f]+")
 
 

@@ -29,6 +29,7 @@ _ENGLISH = re.compile(r"^\s*on\s.{4,380}?\bwrote\s*:\s*$", re.I | re.S)
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _DATE = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{2,4}|\d{1,2}[:h]\d{2}|\b\d{4}\b")
 _HEADER_LINE = re.compile(r"^[\s>*]*([^\W\d_][^\W\d_' ’-]*(?:[ '’-][^\W\d_]+){0,2})[\s*]*:")
+_SENDER_VALUE = re.compile(r"@|[^\W\d_]{2,}")
 _FROM_NAMES = {"from", "de", "von", "van", "da", "от", "från", "fra", "od", "desde", "expéditeur"}
 _OTHER_NAMES = {
     "sent", "date", "to", "cc", "bcc", "subject", "reply-to", "reply to", "envoyé", "envoye", "à", "a",
@@ -92,13 +93,15 @@ def _header_name(line: str) -> str | None:
 def _is_header_block(lines: list[str], start: int) -> bool:
     """Outlook's "De : … Envoyé : … À : … Objet :" (or From/Sent/To/Subject, in any order): a run of
     header lines naming a sender and at least one other header."""
-    names = []
+    names, sender = [], False
     for line in lines[start:start + 8]:
         name = _header_name(line)
         if name is None or (name not in _FROM_NAMES and name not in _OTHER_NAMES):
             break
         names.append(name)
-    return len(names) >= 2 and any(n in _FROM_NAMES for n in names) and any(n in _OTHER_NAMES for n in names)
+        # "De : Clinique Nest" names someone; "De : 8h" (opening hours) does not.
+        sender = sender or (name in _FROM_NAMES and bool(_SENDER_VALUE.search(line.split(":", 1)[1])))
+    return len(names) >= 2 and sender and any(n in _OTHER_NAMES for n in names)
 
 
 def _next_filled(lines: list[str], start: int) -> int | None:
