@@ -239,6 +239,9 @@ def test_parse_mail_reports_an_unreadable_file_after_the_others(runner, tmp_path
     ("Je confirme.\n\nEnvoyé à partir de Outlook pour iOS\n________________________________\nDe : Clinique",
      "Je confirme."),
     ("Merci\n\nEnvoyé depuis mon smartphone Samsung Galaxy.", "Merci"),
+    # Orange's webmail, unquoted.
+    ("Je viendrai.\n\nMessage du 03/11/25 10:12\nDe : \"Clinique Nest\" <accueil@clinique-nest.sn>\n"
+     "A : awa@orange.sn\nCopie à :\nObjet : RDV\n\nBonjour", "Je viendrai."),
     ("Merci\n-- \nAwa Diop\nComptable", "Merci"),
     # English forms.
     ("Thanks.\n\nOn Thu, Nov 6, 2025 at 9:30 AM Clinique Nest <accueil@clinique-nest.sn>\nwrote:\n> Hello",
@@ -313,6 +316,7 @@ def _headers(extra: str, subject: str = "Votre demande", sender: str = "awa@exam
     (_headers("", subject="Absence du bureau"), "auto_reply"),
     (_headers("", subject="Automatic reply: Your request"), "auto_reply"),
     (_headers("", subject="Out of office"), "auto_reply"),
+    (_headers("Precedence: auto_reply\n"), "auto_reply"),
     (_headers("Precedence: bulk\n"), "newsletter"),
     (_headers("List-Id: <promo.example.sn>\n"), "newsletter"),
     (_headers("List-Unsubscribe: <mailto:stop@example.sn>\n"), "newsletter"),

@@ -19,6 +19,8 @@ _SEPARATOR = re.compile(
     r"mensagem original)\s*-{2,}\s*$", re.I)
 _FORWARD = re.compile(r"^[\s>]*(?:début du message réexpédié|debut du message reexpedie|begin forwarded message|"
                       r"message transféré)\s*:?\s*$", re.I)
+# Orange's webmail: "Message du 03/11/25 10:12" above its "De : … A : … Copie à : … Objet :" block.
+_ORANGE = re.compile(r"^[\s>]*message du \d{1,2}/\d{1,2}/\d{2,4}\s+\d{1,2}:\d{2}\s*$", re.I)
 _RULE = re.compile(r"^[\s>]*[-_=*~]{3,}[\s\-_=*~]*$")
 _FRENCH = re.compile(r"^\s*le\s.{4,380}?\ba\s+[ée]crit\s*:\s*$", re.I | re.S)
 # Yahoo writes the attribution and the first quoted line on one line: an address must name the author.
@@ -33,7 +35,7 @@ _SENDER_VALUE = re.compile(r"@|[^\W\d_]{2,}")
 _FROM_NAMES = {"from", "de", "von", "van", "da", "от", "från", "fra", "od", "desde", "expéditeur"}
 _OTHER_NAMES = {
     "sent", "date", "to", "cc", "bcc", "subject", "reply-to", "reply to", "envoyé", "envoye", "à", "a",
-    "objet", "répondre à", "repondre a", "cci", "destinataire", "gesendet", "an", "betreff", "datum",
+    "objet", "répondre à", "repondre a", "cci", "copie", "copie à", "destinataire", "gesendet", "an", "betreff", "datum",
     "отправлено", "кому", "тема", "дата", "копия", "enviado", "para", "asunto", "fecha", "inviato", "oggetto",
     "data", "verzonden", "aan", "onderwerp", "skickat", "till", "ämne"}
 _MOBILE = re.compile(
@@ -115,7 +117,7 @@ def _history_start(lines: list[str], index: int) -> tuple[str, int] | None:
     """("cut", _) when the unquoted history starts at `index`; ("skip", end) for an attribution whose
     quote follows (only the attribution and the quote go)."""
     line = lines[index]
-    if _SEPARATOR.match(line) or _FORWARD.match(line) or _is_header_block(lines, index):
+    if _SEPARATOR.match(line) or _FORWARD.match(line) or _ORANGE.match(line) or _is_header_block(lines, index):
         return "cut", index
     if _RULE.match(line):
         following = _next_filled(lines, index + 1)
