@@ -658,7 +658,8 @@ service stats {{
         import imaplib
 
         client = imaplib.IMAP4(self.host, self.port, timeout=10)
-        client.login(user, self.password)
+        # SASL PLAIN: UTF-8 names and passwords (LOGIN takes ASCII only)
+        client.authenticate("PLAIN", lambda _: f"\0{user}\0{self.password}".encode())
         return client
 
     @staticmethod

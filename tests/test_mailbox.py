@@ -434,3 +434,16 @@ def test_polling_on_each_database_stores_each_mail_once(any_ctx, dovecot, mailbo
     assert mailbox.last_uid(source, f"INBOX:{first.uidvalidity}") == 3     # never moves back
     assert first_seen is not None
     assert [bytes(r.body) for r in stored()] == [crlf(raw), crlf(french_mail(2))]
+
+
+def test_a_password_with_accents_logs_in(ctx, mailbox_user):
+    from tests.servers import DovecotServer
+
+    with DovecotServer(password="Sénégal-Dakar-2026") as accented:
+        accented.add_user("accueil")
+        accented.append("accueil", french_mail(1))
+        source = create_source("accents", "imap", config={
+            "host": "127.0.0.1", "port": accented.port, "security": "plain", "user": "accueil",
+            "password": "Sénégal-Dakar-2026"})
+        result = poll(source)
+    assert (result.error, len(result.stored)) == (None, 1)

@@ -137,7 +137,11 @@ def connect(config: dict, password: str) -> imaplib.IMAP4:
             connection = imaplib.IMAP4(host, port, timeout=TIMEOUT_SECONDS)
             if security == "starttls":
                 connection.starttls(ssl_context=context)
-        connection.login(config["user"], password)
+        user = config["user"]
+        if user.isascii() and password.isascii():
+            connection.login(user, password)
+        else:   # LOGIN takes ASCII only: SASL PLAIN carries UTF-8 (RFC 4616)
+            connection.authenticate("PLAIN", lambda _: b"\0" + user.encode() + b"\0" + password.encode())
         return connection
     except Exception as exc:  # noqa: BLE001
         if connection is not None:
