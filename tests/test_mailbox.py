@@ -447,3 +447,16 @@ def test_a_password_with_accents_logs_in(ctx, mailbox_user):
             "password": "Sénégal-Dakar-2026"})
         result = poll(source)
     assert (result.error, len(result.stored)) == (None, 1)
+
+
+def test_the_command_line_refuses_a_password_without_an_encryption_key(app, runner, db):
+    app.config.update(TESTING=False, SECRETS_KEY="")
+    try:
+        refused = runner.invoke(args=["add-source", "boite", "--type", "imap", "--host", "imap.example.sn",
+                                      "--user", "contact@nest.sn", "--password-stdin"], input="secret\n")
+    finally:
+        app.config["TESTING"] = True
+    assert refused.exit_code != 0
+    assert "RELANCE_SECRETS_KEY" in refused.output and "no_secrets_key" in refused.output
+    assert "secret\n" not in refused.output.replace("no_secrets_key", "")
+    assert db(lambda: Source.select().count()) == 0
