@@ -89,12 +89,13 @@ def _cors(response, origin: str | None):
 
 
 def _active_source(slug: str) -> Source | None:
-    """The active source of this slug, if its type takes posts (a mailbox's does not)."""
+    """The active source of this slug, unless its type says it takes no posts (a mailbox). A type whose
+    plugin is gone still gets its posts stored, in the failed queue, for a replay once it is back."""
     source = find_source(slug)
     if source is None:
         return None
     kind = source_type(source.type)
-    return source if kind is not None and kind.receives_posts else None
+    return source if kind is None or kind.receives_posts else None
 
 
 def _rate_limited(slug: str, config: dict) -> bool:
