@@ -41,6 +41,8 @@ _RATE = re.compile(r"(\d+)\s*(?:[a-z]+\s+)??(?:(?:/|per|par|a la|a l'|an|every|c
 
 
 class SourceError(ValueError):
+    """A refused setting: its stable code and, when a source type said which, the setting's name."""
+
     def __init__(self, code: str, field: str | None = None):
         super().__init__(code)
         self.code, self.field = code, field

@@ -130,11 +130,10 @@ def _error(code: str) -> str:
         "invalid_fields": _l("A field's list of names is too long."),
         "invalid_thank_you_url": _l("The thank-you page is a full address starting with https:// (or "
                                     "empty for ours)."),
-        "setting_required": _l("Fill in every required setting."),
-        "setting_not_a_number": _l("A setting that takes a number has something else."),
-        "setting_not_a_choice": _l("Choose each setting from its list."),
-        "setting_not_a_mapping": _l("A list of field names could not be read."),
         "secret_too_long": _l("The secret is too long (200 characters at most)."),
+        "setting_required": _l("This setting is required."),
+        "setting_not_a_number": _l("Write a whole number."),
+        "setting_not_a_choice": _l("Choose a value from the list."),
         "setting_invalid": _l("This value is not valid."),
         "plain_needs_loopback": _l("Without encryption, the password would cross the network in clear: "
                                    "choose TLS or STARTTLS (plain is only allowed to a server on this "
