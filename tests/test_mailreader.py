@@ -451,6 +451,7 @@ def test_structural_mutations_give_a_reading_not_an_exception():
         b"Content-Type: multipart/mixed; boundary=a\n\n" + b"--a\nContent-Type: multipart/mixed; boundary=a\n\n" * 400,
         b"Subject: =?utf-8?b?####?= =?unknown?q?x?=\nFrom: \"\xff\xfe\" <@@>\n\n" + b"\xff" * 100,
         b"From: a@b.sn\nContent-Type: text/html\n\n" + b"<blockquote>" * 5000 + b"x",
+        b"From: a@b.sn\nContent-Type: text/html\n\n" + b"<div></b>" * 20000,      # stray end tags
         b"From: a@b.sn\n\n" + b"Le " + b"x" * 100_000 + b" a \xc3\xa9crit :\n> y",
     ]
     for data in broken:
