@@ -362,6 +362,19 @@ def test_a_mail_carrying_a_forwarded_bounce_as_attachment_is_a_persons_mail():
     assert [a.filename for a in mail.attachments] == ["retour.eml"]
 
 
+@pytest.mark.parametrize("header, name, address", [
+    ('"Diop, Awa" <Awa.Diop@Gmail.com>', "Diop, Awa", "awa.diop@gmail.com"),
+    ("=?UTF-8?Q?Nd=C3=A8ye_Faye?= <ndeye@orange.sn>", "Ndèye Faye", "ndeye@orange.sn"),
+    ("awa@orange.sn (Awa Diop)", "Awa Diop", "awa@orange.sn"),
+    ("Awa Diop", "Awa Diop", ""),
+    ("<>", "", ""),
+])
+def test_the_sender_is_read_from_the_forms_from_takes(header, name, address):
+    mail = read_mail(f"From: {header}\nSubject: RDV\n\nBonjour\n".encode())
+
+    assert (mail.sender_name, mail.sender_address) == (name, address)
+
+
 # --- decoding -------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("data, declared, expected", [

@@ -123,8 +123,8 @@ def address(msg: Message, name: str = "From") -> tuple[str, str]:
     if not value:
         return "", ""
     display, addr = parseaddr(value)
-    if not addr and "@" not in value:
-        display = value
+    if "@" not in addr:                 # "From: Awa Diop" names someone without an address
+        display, addr = (display or value.strip("<> ") if "@" not in value else display), ""
     display = _SPACES.sub(" ", _decode_words(display)).strip('"\' ')
     return display, addr.strip()
 
