@@ -324,6 +324,10 @@ def _headers(extra: str, subject: str = "Votre demande", sender: str = "awa@exam
     (_headers("", subject="Undeliverable: Votre demande", sender="postmaster@outlook.fr"), "bounce"),
     (_headers("", subject="Message non remis", sender="MAILER-DAEMON@orange.sn"), "bounce"),
     (_headers("Return-Path: <>\n", subject="Delivery Status Notification (Failure)"), "bounce"),
+    (_headers("Return-Path: <>\n", subject="Delivery Status Notification"), "bounce"),
+    (_headers("", subject="Delivery Status Notification (Delay)", sender="mailer-daemon@googlemail.com"),
+     "delivery_report"),
+    (_headers("", subject="Delivery Status Notification (Failure)"), None),    # a person's words
     (_headers("", subject="Re: Absence de ma fille au rendez-vous"), None),
     (_headers("", subject="Re: Votre demande"), None),
 ])
