@@ -6,7 +6,8 @@ messages are generated French mail of the kinds a clinic in Dakar receives (Gmai
 Windows-1252, iPhone, Yahoo, HTML only in base64, ISO-8859-1 requests, out-of-office replies, bounces,
 delivery reports, newsletters, a PDF attached). Both readers take every message once per round, in
 alternating order; the figures are the median round with the spread of the rounds. Limit: read_mail
-within 3x the bare parse.
+within 3x the bare parse, in this process's CPU time (parsing is CPU work in one thread: wall time adds
+whatever else the machine runs, and the rounds' wall ratios spread widely on a busy machine).
 
 A measure is a function `measure(report, args)` adding its facts, rows and verdicts to the report; the
 poll-to-triage measure (1,000 messages in a mailbox) belongs in MEASURES beside parse_throughput.
@@ -268,18 +269,20 @@ def parse_throughput(report: Report, args) -> None:
         wall, cpu = median(rounds.wall), median(rounds.cpu)
         report.table.append([label, f"{size / wall:,.0f}", _spread([size / w for w in sorted(rounds.wall)], 1),
                              f"{wall / size * 1e6:,.0f} µs", f"{cpu / size * 1e6:,.0f} µs"])
-    ratios = [o / b for o, b in zip(ours.wall, bare.wall)]
-    ratio = median(ours.wall) / median(bare.wall)
-    report.table.append(["ratio read_mail / bare", f"{ratio:.2f}x", f"{min(ratios):.2f}-{max(ratios):.2f}x",
-                         "", f"{median(ours.cpu) / median(bare.cpu):.2f}x"])
+    wall_ratios = [o / b for o, b in zip(ours.wall, bare.wall)]
+    cpu_ratios = [o / b for o, b in zip(ours.cpu, bare.cpu)]
+    wall_ratio, cpu_ratio = median(ours.wall) / median(bare.wall), median(ours.cpu) / median(bare.cpu)
+    report.table.append(["ratio read_mail / bare", f"{wall_ratio:.2f}x",
+                         f"{min(wall_ratios):.2f}-{max(wall_ratios):.2f}x", "", f"{cpu_ratio:.2f}x"])
     report.notes.append("per kind (median µs per message, bare -> read_mail, ratio):")
     for kind, *_ in KINDS:
         b = median(bare.by_kind[kind]) / counts[kind] * 1e6
         o = median(ours.by_kind[kind]) / counts[kind] * 1e6
         report.notes.append(f"  {kind:<24} {counts[kind]:>4} msgs  {b:8,.0f} -> {o:8,.0f} µs  {o / b:5.2f}x")
-    report.verdict(f"mail parse ratio read_mail / bare <= {RATIO_LIMIT:.0f}", ratio <= RATIO_LIMIT,
-                   f"{ratio:.2f}x (rounds {min(ratios):.2f}-{max(ratios):.2f}x); read_mail "
-                   f"{size / median(ours.wall):,.0f} msgs/s")
+    report.verdict(f"mail parse ratio read_mail / bare <= {RATIO_LIMIT:.0f}", cpu_ratio <= RATIO_LIMIT,
+                   f"{cpu_ratio:.2f}x in CPU time (rounds {min(cpu_ratios):.2f}-{max(cpu_ratios):.2f}x), "
+                   f"{wall_ratio:.2f}x in wall time (rounds {min(wall_ratios):.2f}-{max(wall_ratios):.2f}x); "
+                   f"read_mail {size / median(ours.wall):,.0f} msgs/s")
 
 
 def poll_to_triage(report: Report, args) -> None:

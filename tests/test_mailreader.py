@@ -324,6 +324,10 @@ def _headers(extra: str, subject: str = "Votre demande", sender: str = "awa@exam
     (_headers("", subject="Undeliverable: Votre demande", sender="postmaster@outlook.fr"), "bounce"),
     (_headers("", subject="Message non remis", sender="MAILER-DAEMON@orange.sn"), "bounce"),
     (_headers("Return-Path: <>\n", subject="Delivery Status Notification (Failure)"), "bounce"),
+    (_headers("Return-Path: <>\n", subject="Delivery Status Notification"), "bounce"),
+    (_headers("", subject="Delivery Status Notification (Delay)", sender="mailer-daemon@googlemail.com"),
+     "delivery_report"),
+    (_headers("", subject="Delivery Status Notification (Failure)"), None),    # a person's words
     (_headers("", subject="Re: Absence de ma fille au rendez-vous"), None),
     (_headers("", subject="Re: Votre demande"), None),
 ])
@@ -360,6 +364,19 @@ def test_a_mail_carrying_a_forwarded_bounce_as_attachment_is_a_persons_mail():
 
     assert mail.automated is None and mail.new_text == "Bonjour, regardez ce message."
     assert [a.filename for a in mail.attachments] == ["retour.eml"]
+
+
+@pytest.mark.parametrize("header, name, address", [
+    ('"Diop, Awa" <Awa.Diop@Gmail.com>', "Diop, Awa", "awa.diop@gmail.com"),
+    ("=?UTF-8?Q?Nd=C3=A8ye_Faye?= <ndeye@orange.sn>", "Ndèye Faye", "ndeye@orange.sn"),
+    ("awa@orange.sn (Awa Diop)", "Awa Diop", "awa@orange.sn"),
+    ("Awa Diop", "Awa Diop", ""),
+    ("<>", "", ""),
+])
+def test_the_sender_is_read_from_the_forms_from_takes(header, name, address):
+    mail = read_mail(f"From: {header}\nSubject: RDV\n\nBonjour\n".encode())
+
+    assert (mail.sender_name, mail.sender_address) == (name, address)
 
 
 # --- decoding -------------------------------------------------------------------------------------------------
@@ -451,6 +468,7 @@ def test_structural_mutations_give_a_reading_not_an_exception():
         b"Content-Type: multipart/mixed; boundary=a\n\n" + b"--a\nContent-Type: multipart/mixed; boundary=a\n\n" * 400,
         b"Subject: =?utf-8?b?####?= =?unknown?q?x?=\nFrom: \"\xff\xfe\" <@@>\n\n" + b"\xff" * 100,
         b"From: a@b.sn\nContent-Type: text/html\n\n" + b"<blockquote>" * 5000 + b"x",
+        b"From: a@b.sn\nContent-Type: text/html\n\n" + b"<div></b>" * 20000,      # stray end tags
         b"From: a@b.sn\n\n" + b"Le " + b"x" * 100_000 + b" a \xc3\xa9crit :\n> y",
     ]
     for data in broken:

@@ -18,7 +18,7 @@ _BOUNCE_SENDERS = re.compile(r"^(?:mailer-daemon|postmaster|mail-daemon|mailerda
 _NO_REPLY_SENDERS = re.compile(r"^(?:no-?reply|ne-?pas-?repondre|nepasrepondre|do-?not-?reply|donotreply|"
                                r"noreponse|no-?response|notifications?|newsletters?|bounces?)[\w.+-]*@", re.I)
 _BOUNCE_SUBJECTS = re.compile(
-    r"undeliver|undelivered mail|returned mail|returned to sender|delivery (?:status notification \(failure\)|"
+    r"undeliver|undelivered mail|returned mail|returned to sender|delivery (?:status notification|"
     r"failure|has failed|failed|notification: delivery has failed)|mail delivery failed|failure notice|"
     r"non remis|non distribu|échec de (?:la )?(?:remise|distribution)|echec de (?:la )?(?:remise|distribution)|"
     r"impossible de remettre|message (?:non délivré|non delivre)|unzustellbar|nicht zustellbar", re.I)
@@ -142,13 +142,12 @@ def classify(msg: Message, subject: str, sender: str, reports: tuple[Message, ..
         return "delivery_report", ()
     null_sender = (_has(msg, "Return-Path") or "x").strip("<> ") == ""
     bounce_sender = bool(_BOUNCE_SENDERS.match(sender or ""))
-    if report_type == "delivery-status" or (
-            _BOUNCE_SUBJECTS.search(subject) and (bounce_sender or null_sender or _auto_reply_headers(msg))) \
-            or (bounce_sender and not _REPORT_SUBJECTS.search(subject)):
+    machine = bounce_sender or null_sender or report_type == "delivery-status" or _auto_reply_headers(msg)
+    if machine and _REPORT_SUBJECTS.search(subject):
+        return "delivery_report", ()
+    if bounce_sender or report_type == "delivery-status" or (machine and _BOUNCE_SUBJECTS.search(subject)):
         exclude = {a.lower() for a in message.addresses(msg, "To") + message.addresses(msg, "From")}
         return "bounce", tuple(recipients_in_text(notice, exclude))
-    if _REPORT_SUBJECTS.search(subject) and (bounce_sender or null_sender or _auto_reply_headers(msg)):
-        return "delivery_report", ()
     if _auto_reply_headers(msg) or _AUTO_REPLY_SUBJECTS.search(subject):
         return "auto_reply", ()
     if _list_headers(msg) or _NO_REPLY_SENDERS.match(sender or ""):

@@ -20,6 +20,7 @@ _VOID = {"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "emb
 _QUOTE_MARKERS = ("gmail_quote", "yahoo_quoted", "moz-cite-prefix", "protonmail_quote", "zmail_extra",
                   "blockquote_container")
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0\u200b\u200e\u200f]+")
+_MAX_OPEN = 300          # open elements tracked: deeper nesting is not mail a person wrote (and costs)
 
 
 class _TextWriter(HTMLParser):
@@ -30,6 +31,7 @@ class _TextWriter(HTMLParser):
         self.current: list[str] = []
         self.current_depth = 0
         self.stack: list[tuple[str, bool]] = []     # (tag, opened a quote)
+        self.open_tags: dict[str, int] = {}          # how many of each tag the stack holds
         self.depth = 0
         self.skipping = 0
         self.pre = 0
@@ -51,17 +53,20 @@ class _TextWriter(HTMLParser):
             self.current_depth = self.depth
         self.current.append(text)
 
+    def _push(self, tag: str, opens_quote: bool) -> None:
+        self.stack.append((tag, opens_quote))
+        self.open_tags[tag] = self.open_tags.get(tag, 0) + 1
+
     # -- parser callbacks --
     def handle_starttag(self, tag, attrs):
         if "@" in tag:                   # an address written unescaped: <jane@example.com>
             self._write(f"<{tag}>")
             return
-        if tag == "body" and any(open_tag == "head" for open_tag, _ in self.stack):
+        if tag == "body" and "head" in self.open_tags:
             self.handle_endtag("head")   # a <head> never closed must not hide the body
         if tag in _SKIPPED:
             self.skipping += 1
-            if tag not in _VOID:
-                self.stack.append((tag, False))
+            self._push(tag, False)
             return
         opens_quote = False
         if self.mark_quotes and tag not in _VOID:
@@ -73,8 +78,8 @@ class _TextWriter(HTMLParser):
             self._write("- ")
         if tag == "pre":
             self.pre += 1
-        if tag not in _VOID:
-            self.stack.append((tag, opens_quote))
+        if tag not in _VOID and len(self.stack) < _MAX_OPEN:
+            self._push(tag, opens_quote)
             if opens_quote:
                 self.depth += 1
 
@@ -84,10 +89,13 @@ class _TextWriter(HTMLParser):
             self.handle_endtag(tag)
 
     def handle_endtag(self, tag):
-        if not any(open_tag == tag for open_tag, _ in self.stack):
+        if tag not in self.open_tags:
             return                       # a stray end tag
         while self.stack:
             open_tag, opened_quote = self.stack.pop()
+            self.open_tags[open_tag] -= 1
+            if not self.open_tags[open_tag]:
+                del self.open_tags[open_tag]
             if open_tag in _SKIPPED:
                 self.skipping = max(0, self.skipping - 1)
             if opened_quote:

@@ -26,6 +26,10 @@ _WINDOWS_1252 = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii
                  "cp1252", "x-cp1252", "iso_8859-1"}
 
 
+_REPORTS = {"message/delivery-status", "message/feedback-report", "message/disposition-notification",
+            "message/global-delivery-status"}
+
+
 @dataclass(frozen=True)
 class Attachment:
     """A file carried by the mail (its bytes stay in the stored raw message)."""
@@ -123,8 +127,8 @@ def address(msg: Message, name: str = "From") -> tuple[str, str]:
     if not value:
         return "", ""
     display, addr = parseaddr(value)
-    if not addr and "@" not in value:
-        display = value
+    if "@" not in addr:                 # "From: Awa Diop" names someone without an address
+        display, addr = (display or value.strip("<> ") if "@" not in value else display), ""
     display = _SPACES.sub(" ", _decode_words(display)).strip('"\' ')
     return display, addr.strip()
 
@@ -146,11 +150,13 @@ def message_ids(msg: Message, name: str) -> list[str]:
 # ---- the parts ------------------------------------------------------------------------------------
 
 def _leaves(part: Message, depth: int = 0):
-    """The non-multipart parts, in order; an attached message (message/*) is one leaf, not descended."""
+    """(part, content type) of the non-multipart parts, in order; an attached message (message/*) is one
+    leaf, not descended. The content type is read once: policy.default parses a header at each access."""
     if depth > _MAX_DEPTH:
         return
-    if part.get_content_maintype() == "message" or not part.is_multipart():
-        yield part
+    content_type = part.get_content_type()
+    if content_type.startswith("message/") or not content_type.startswith("multipart/"):
+        yield part, content_type
         return
     payload = part.get_payload()
     for sub in payload if isinstance(payload, list) else ():
@@ -188,29 +194,21 @@ def _size(part: Message) -> int:
         return 0
 
 
-def _is_attachment(part: Message, content_type: str, filename: str) -> bool:
-    disposition = (part.get_content_disposition() or "").lower()
-    if disposition == "attachment":
-        return True
-    if content_type in ("text/plain", "text/html"):
-        return False
-    return bool(filename) or content_type == "message/rfc822"
-
-
 def read_parts(msg: Message) -> Parts:
     """The text bodies (every inline text/plain part, the first text/html part), attachments and reports."""
     plains, html, attachments, reports = [], "", [], []
-    for part in _leaves(msg):
-        content_type = part.get_content_type()
-        if content_type in ("message/delivery-status", "message/feedback-report",
-                            "message/disposition-notification", "message/global-delivery-status"):
+    for part, content_type in _leaves(msg):
+        if content_type in _REPORTS:
             reports.append(part)
             continue
-        filename = _filename(part)
-        if _is_attachment(part, content_type, filename):
-            attachments.append(Attachment(filename or "", content_type, _size(part)))
-        elif content_type == "text/plain":
+        attached = (part.get_content_disposition() or "").lower() == "attachment"
+        if not attached and content_type == "text/plain":
             plains.append(part_text(part))
-        elif content_type == "text/html" and not html:
-            html = part_text(part)
+            continue
+        if not attached and content_type == "text/html":
+            html = html or part_text(part)
+            continue
+        filename = _filename(part)
+        if attached or filename or content_type == "message/rfc822":
+            attachments.append(Attachment(filename, content_type, _size(part)))
     return Parts("\n\n".join(p for p in plains if p.strip()), html, tuple(attachments), tuple(reports))

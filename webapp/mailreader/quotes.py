@@ -35,9 +35,9 @@ _SENDER_VALUE = re.compile(r"@|[^\W\d_]{2,}")
 _FROM_NAMES = {"from", "de", "von", "van", "da", "от", "från", "fra", "od", "desde", "expéditeur"}
 _OTHER_NAMES = {
     "sent", "date", "to", "cc", "bcc", "subject", "reply-to", "reply to", "envoyé", "envoye", "à", "a",
-    "objet", "répondre à", "repondre a", "cci", "copie", "copie à", "destinataire", "gesendet", "an", "betreff", "datum",
-    "отправлено", "кому", "тема", "дата", "копия", "enviado", "para", "asunto", "fecha", "inviato", "oggetto",
-    "data", "verzonden", "aan", "onderwerp", "skickat", "till", "ämne"}
+    "objet", "répondre à", "repondre a", "cci", "copie", "copie à", "destinataire",
+    "gesendet", "an", "betreff", "datum", "отправлено", "кому", "тема", "дата", "копия", "enviado", "para", "asunto",
+    "fecha", "inviato", "oggetto", "data", "verzonden", "aan", "onderwerp", "skickat", "till", "ämne"}
 _MOBILE = re.compile(
     r"^\s*(?:envoy[ée] (?:de mon|de ma|depuis|à partir de|a partir de|avec)\b|sent from\b|sent with\b|"
     r"get outlook for\b|obtenir outlook pour\b|télécharger outlook pour\b)", re.I)
@@ -50,19 +50,25 @@ class Reply:
     signature: str         # their signature (a phone number may be there)
 
 
-def _attribution_end(lines: list[str], start: int) -> int | None:
-    """The index after a "Le … a écrit :" / "On … wrote:" beginning at `start`, or None."""
-    first = lines[start]
-    if _QUOTED.match(first) or not re.match(r"^\s*(?:le|on)\s", first, re.I):
-        return None
+def _windows(lines: list[str], start: int):
+    """(end, text) for the line at `start` joined with up to two wrapped lines after it; a blank or
+    quoted line, or a finished sentence, ends the window."""
     joined = ""
     for end in range(start, min(start + _WINDOW, len(lines))):
         if end > start and (not lines[end].strip() or _QUOTED.match(lines[end])
                             or lines[end - 1].rstrip().endswith((".", "?", "!"))):
-            return None
+            return
         joined = (joined + " " + lines[end].strip()).strip()
         if len(joined) > _ATTRIBUTION_MAX:
-            return None
+            return
+        yield end, joined
+
+
+def _attribution_end(lines: list[str], start: int) -> int | None:
+    """The index after a "Le … a écrit :" / "On … wrote:" beginning at `start`, or None."""
+    if _QUOTED.match(lines[start]) or not re.match(r"^\s*(?:le|on)\s", lines[start], re.I):
+        return None
+    for end, joined in _windows(lines, start):
         if joined.endswith(":") and (_FRENCH.match(joined) or _ENGLISH.match(joined)):
             return end + 1
     return None
@@ -73,14 +79,7 @@ def _generic_attribution_end(lines: list[str], start: int) -> int | None:
     first = lines[start]
     if _QUOTED.match(first) or not (re.search(r"\d", first) or "@" in first):
         return None
-    joined = ""
-    for end in range(start, min(start + _WINDOW, len(lines))):
-        if end > start and (not lines[end].strip() or _QUOTED.match(lines[end])
-                            or lines[end - 1].rstrip().endswith((".", "?", "!"))):
-            return None
-        joined = (joined + " " + lines[end].strip()).strip()
-        if len(joined) > _ATTRIBUTION_MAX:
-            return None
+    for end, joined in _windows(lines, start):
         if joined.endswith(":") and (_ADDRESS.search(joined) or _DATE.search(joined)):
             following = _next_filled(lines, end + 1)
             return end + 1 if following is not None and _QUOTED.match(lines[following]) else None
