@@ -460,3 +460,17 @@ def test_the_command_line_refuses_a_password_without_an_encryption_key(app, runn
     assert "RELANCE_SECRETS_KEY" in refused.output and "no_secrets_key" in refused.output
     assert "secret\n" not in refused.output.replace("no_secrets_key", "")
     assert db(lambda: Source.select().count()) == 0
+
+
+def test_check_now_hands_the_poll_to_the_worker(admin, db, dovecot, mailbox_user):
+    from webapp.queue import huey
+
+    source = db(lambda: create_source("boite", "imap", config=imap_config(dovecot, mailbox_user)))
+    before = huey.pending_count()
+    answer = admin.post(f"/admin/sources/{source.id}/poll")
+    assert answer.status_code == 302
+    assert huey.pending_count() == before + 1
+    assert [task.name for task in huey.pending()][-1].endswith("poll_mailbox")
+    huey.flush()
+    webform = db(lambda: create_source("site", "webform"))
+    assert admin.post(f"/admin/sources/{webform.id}/poll").status_code == 404
