@@ -274,6 +274,7 @@ def store_batch(source: Source, folder: str, uidvalidity: int, mails: list[tuple
     ids, how many were seen before). Two pollers at once: the second finds the first's rows."""
     if not mails:
         return [], 0
+    set_message_id = _SET_MESSAGE_ID.format(p=database.param)
     for attempt in range(3):
         items = [_pending(source, folder, uidvalidity, uid, raw, now) for uid, raw in mails]
         try:
@@ -281,7 +282,7 @@ def store_batch(source: Source, folder: str, uidvalidity: int, mails: list[tuple
                 for item in items:
                     write(item)
                     if not item.duplicate and item.message_id:
-                        database.execute_sql(_SET_MESSAGE_ID.format(p=database.param), (item.message_id, item.stored_id))
+                        database.execute_sql(set_message_id, (item.message_id, item.stored_id))
                 advance(source, cursor_key(folder, uidvalidity), max(uid for uid, _ in mails), now)
         except IntegrityError:   # PostgreSQL: another poller stored one of them a moment ago
             if attempt == 2:
