@@ -7,7 +7,7 @@ from flask_babel import format_date
 
 from ..security import require
 from ..services.cohort import DIMENSIONS, WINDOW, month_report, months_with_prospects
-from ..timeutil import parse_iso_date, to_storage, utcnow
+from ..timeutil import parse_iso_date, to_local, to_storage, utcnow
 
 bp = Blueprint("figures", __name__, url_prefix="/figures")
 
@@ -48,4 +48,5 @@ def conversion():
     choices = [(m.strftime("%Y-%m"), format_date(m, "MMMM y").capitalize()) for m in months]
     return render_template("figures/conversion.html", report=report, dimensions=DIMENSIONS, months=choices,
                            report_month=month.strftime("%Y-%m"), as_of_day=as_of_day,
+                           shown_day=as_of_day or to_local(as_of, current_app.config["TIMEZONE"]).date(),
                            bad_input=bad_day or bad_month, window_days=WINDOW.days)
