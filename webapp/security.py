@@ -38,6 +38,11 @@ PERMISSIONS = {
     # Who the web-form intake's round robin gives new prospects to.
     "prospects.round_robin": {"secretary", "lead"},
     "audit.view": {"admin", "manager"},
+    # Issue 16: answering by mail from a record or a request (seed 001: the secretary and the lead
+    # answer; the manager may), reading received mail and its attachments, and the answer templates.
+    "mail.answer": {"secretary", "lead", "manager"},
+    "mail.read": {"secretary", "lead", "manager"},
+    "settings.answers": {"lead", "manager"},
 }
 
 # What a machine's token may do, each with the staff permission a person needs to grant it.

@@ -81,10 +81,16 @@ def _linked(line: str) -> str:
     return "".join(out)
 
 
+def text_body_html(text: str) -> str:
+    """The answer's text as HTML paragraphs: every character escaped, paragraphs on blank lines, web
+    addresses as links."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", (text or "").replace("\r\n", "\n").strip()) if p.strip()]
+    return "\n".join("<p>" + "<br>\n".join(_linked(line) for line in p.split("\n")) + "</p>" for p in paragraphs)
+
+
 def text_to_html(text: str) -> str:
-    """The HTML part of an answer: every character escaped, paragraphs on blank lines, web links."""
-    paragraphs = [p for p in re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip()) if p.strip()]
-    body = "\n".join("<p>" + "<br>\n".join(_linked(line) for line in p.split("\n")) + "</p>" for p in paragraphs)
+    """The HTML part of an answer: a whole document around `text_body_html`."""
+    body = text_body_html(text)
     return f'<!DOCTYPE html>\n<html lang="fr"><head><meta charset="utf-8"></head><body>\n{body}\n</body></html>\n'
 
 
