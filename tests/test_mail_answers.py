@@ -104,7 +104,7 @@ def _form(client, url) -> dict:
     key = re.search(r'name="submission" type="hidden" value="([^"]+)"', html) or re.search(
         r'id="submission" name="submission" type="hidden" value="([^"]+)"', html)
     subject = re.search(r'name="subject"[^>]*value="([^"]*)"', html)
-    body = re.search(r'<textarea[^>]*name="body"[^>]*>\n?(.*?)</textarea>', html, re.S)
+    body = re.search(r'<textarea[^>]*name="body"[^>]*>\r?\n?(.*?)</textarea>', html, re.S)
     template = re.search(r'<option selected value="([^"]+)"', html) or re.search(
         r'<option value="([^"]+)" selected', html)
     return {"submission": key.group(1) if key else "", "subject": unescape(subject.group(1)),
@@ -319,3 +319,27 @@ def test_the_answer_form_needs_its_csrf_token(sqlite_url, smtp):
     refused = client.post(f"/prospects/{prospect.id}/answer", data={"subject": "x", "body": "y", "step": "send"},
                           headers={"HX-Request": "true"})
     assert refused.status_code == 400 and smtp.messages == []
+
+
+# --- the templates (settings) --------------------------------------------------------------------------
+
+def test_the_lead_edits_a_template_and_an_unknown_placeholder_is_refused_in_words(mail_app, smtp):
+    lead = _staff(mail_app, "lead", "Fatou Diallo")
+    client = _client(mail_app, lead)
+    page = client.get("/settings/answers")
+    assert page.status_code == 200 and "demandez Codou au standard" in page.get_data(as_text=True)
+    refused = client.post("/settings/answers", data={"key": "quote:hot", "subject": "Devis",
+                                                      "body": "Bonjour {prenom} {surnom}, {demander}."})
+    assert refused.status_code == 400
+    assert "Unknown placeholder: {surnom}." in refused.get_data(as_text=True)
+    assert _run(mail_app, lambda: Setting.get(Setting.key == "answer_templates").value["quote:hot"]["subject"]) != "Devis"
+    saved = client.post("/settings/answers", data={"key": "quote:hot", "subject": "Votre devis",
+                                                    "body": "Bonjour {prenom}, {demander}."})
+    assert saved.status_code == 302
+    prospect = hot_prospect_who_wrote(mail_app, lead)
+    form = _form(client, f"/prospects/{prospect.id}/answer?template=quote:hot")
+    assert form["body"] == "Bonjour Awa, demandez Codou au standard."
+    assert client.post("/settings/answers/details", data={"cap": "-1"}).status_code == 400
+    assert client.post("/settings/answers/details", data={"cap": "5", "demander": "demandez Aïda à l'accueil"}
+                       ).status_code == 302
+    assert _run(mail_app, lambda: Setting.get(Setting.key == "mail_daily_cap").value) == 5
