@@ -343,3 +343,16 @@ def test_the_lead_edits_a_template_and_an_unknown_placeholder_is_refused_in_word
     assert client.post("/settings/answers/details", data={"cap": "5", "demander": "demandez Aïda à l'accueil"}
                        ).status_code == 302
     assert _run(mail_app, lambda: Setting.get(Setting.key == "mail_daily_cap").value) == 5
+
+
+def test_with_htmx_a_sent_answer_leads_to_the_record_and_a_refusal_is_swapped_in(mail_app, smtp):
+    lead = _staff(mail_app, "lead", "Fatou Diallo")
+    prospect = hot_prospect_who_wrote(mail_app, lead)
+    client = _client(mail_app, lead)
+    form = _form(client, f"/prospects/{prospect.id}/answer")
+    htmx = {"HX-Request": "true", "HX-Request-Type": "partial"}
+    empty = client.post(f"/prospects/{prospect.id}/answer", data={**form, "body": ""}, headers=htmx)
+    assert empty.status_code == 400 and "<html" not in empty.get_data(as_text=True)
+    sent = client.post(f"/prospects/{prospect.id}/answer", data=form, headers=htmx)
+    assert sent.status_code == 204 and sent.headers["HX-Redirect"] == f"/prospects/{prospect.id}"
+    assert len(smtp.messages) == 1

@@ -4,7 +4,7 @@ queue; and the manager's answer templates.
 One form, three buttons: load the chosen template (the text starts again from it), preview, send. It
 works without JavaScript; with htmx the form is swapped in place and a sent mail leads to the record.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -142,8 +142,8 @@ def _after_send(sent, key: str | None):
         where = url_for("patients.show", patient_id=patient_id)
     else:
         where = url_for("requests.index")
-    if htmx.is_htmx():
-        return htmx.set_headers(htmx.vary(redirect(where, 303)), redirect=where)
+    if htmx.is_htmx():   # a redirect would be followed by fetch and swapped into the form: htmx goes there
+        return htmx.set_headers(htmx.vary(make_response("", 204)), redirect=where)
     return redirect(where, 303)
 
 
@@ -170,9 +170,10 @@ def prospect(prospect_id):
 
 
 @bp.route("/requests/<int:request_id>/answer", methods=["GET", "POST"])
-@require("mail.answer")
+@require("requests.triage")
 def inbound(request_id):
-    if not can("requests.triage"):
+    """Answering a request: for those who triage (it becomes a prospect first) and may answer by mail."""
+    if not can("mail.answer"):
         audit("refused", detail=f"{request.method} {request.path}")
         abort(403)
     item = get_object_or_404(InboundRequest, InboundRequest.id == request_id)
