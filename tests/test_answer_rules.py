@@ -69,7 +69,9 @@ def test_every_default_template_is_valid_and_ends_as_seed_000_asks(qualification
 
 
 def test_an_answer_threads_on_the_mail_it_answers():
-    answered = threading("abc@mail.gmail.com", ["<prev@clinic.sn>", "<first@clinic.sn>", "<prev@clinic.sn>"])
+    # The parent answered <prev> (In-Reply-To) in a conversation started by <first> (References: first, prev):
+    # the parser keeps In-Reply-To first, then the References not already there.
+    answered = threading("abc@mail.gmail.com", ["<prev@clinic.sn>", "<first@clinic.sn>"])
     assert answered.in_reply_to == "<abc@mail.gmail.com>"
     assert answered.references == ("<first@clinic.sn>", "<prev@clinic.sn>", "<abc@mail.gmail.com>")
 

@@ -106,3 +106,20 @@ def test_attachments_are_listed_and_downloaded_as_files_by_staff_only(as_role, c
     assert client.get(f"/mail/{hostile_request.id}/attachments/0").status_code in (302, 401)
     login(client, make_user("admin"))
     assert client.get(f"/mail/{hostile_request.id}/attachments/0").status_code == 403
+
+
+def test_an_html_only_mail_is_shown_as_text_by_default(as_role, app):
+    message = EmailMessage()
+    message["From"] = "Fatou Sow <fatou.sow@outlook.fr>"
+    message["Subject"] = "Suivi de grossesse"
+    message["Message-ID"] = "<html-only@outlook.fr>"
+    message.set_content("<p>Bonjour,</p><p>Je suis enceinte de <b>3 mois</b>.</p><img src='https://t.example/p'>",
+                        subtype="html")
+    with app.test_request_context(), database.connection_context():
+        source = Source.create(slug="accueil", type="imap", name="Boîte accueil")
+        item = InboundRequest.create(source=source, content_type="message/rfc822", body=bytes(message),
+                                     state="processed", triage=True, parsed={"email": "fatou.sow@outlook.fr"})
+    page = as_role("lead").get(f"/requests/{item.id}").get_data(as_text=True)
+    text = page.split('<pre class="mail-text">', 1)[1].split("</pre>", 1)[0]
+    assert "Je suis enceinte de 3 mois" in " ".join(text.split()).replace("*", "")
+    assert "t.example" not in page.split('<section class="card" aria-labelledby="request-headers-title">')[0]

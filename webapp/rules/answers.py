@@ -110,13 +110,14 @@ class Threading:
 
 def threading(parent_id: str | None, parent_thread: tuple[str, ...] | list = ()) -> Threading:
     """In-Reply-To and References for an answer to the mail `parent_id` (RFC 5322 §3.6.4): References
-    is the parent's own chain (its References, else its In-Reply-To), then the parent. `parent_thread`
-    is what the parser kept: In-Reply-To first, then References."""
+    is the parent's own chain, then the parent. `parent_thread` is what the parser kept of the parent's
+    headers: its In-Reply-To first, then its References, each id once (Inbound.thread); the chain is
+    its References in order, ending with its In-Reply-To."""
     parent = message_id(parent_id)
     if parent is None:
         return Threading(None, ())
     thread = [m for m in (message_id(v) for v in parent_thread or ()) if m]
-    chain = thread[1:] or thread[:1]
+    chain = [*thread[1:], *thread[:1]]
     references = list(dict.fromkeys([*chain, parent]))[-REFERENCES_KEPT:]
     return Threading(parent, tuple(references))
 

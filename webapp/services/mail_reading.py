@@ -1,8 +1,8 @@
 """A stored mail (an InboundRequest's RFC 822 bytes) read for staff: who, what, the text, the HTML made
 safe, the attachments (issue 16 §4).
 
-`_read` is the one place that parses: the standard library's `email` today, the project's parser
-(`webapp.mailreader.read_mail`) once it lands, without changing anything else here.
+`_read` is the one place that parses: the project's parser (`webapp.mailreader.read_mail`) for what the
+mail says, the standard library's walk for the attachments' bytes.
 """
 import re
 import unicodedata
@@ -11,6 +11,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import parseaddr
 
+from ..mailreader import read_mail
 from ..rules.mail_html import SafeHtml, sanitise
 
 MAIL_CONTENT_TYPE = "message/rfc822"
@@ -48,20 +49,22 @@ def _parse(raw: bytes) -> EmailMessage:
     return message_from_bytes(raw or b"", policy=policy.default)
 
 
-def _content(part) -> str:
-    """A text part's content; a part in an unknown or lying charset is read as UTF-8, replaced."""
-    try:
-        return part.get_content()
-    except (LookupError, UnicodeError, AttributeError, ValueError):
-        payload = part.get_payload(decode=True) or b""
-        return payload.decode("utf-8", "replace")
+def _leaves(part, depth: int = 0):
+    """The non-multipart parts in order; an attached mail (message/*) is one leaf, never descended."""
+    if depth > 20:
+        return
+    if part.get_content_maintype() == "message" or not part.is_multipart():
+        yield part
+        return
+    for sub in part.iter_parts():
+        yield from _leaves(sub, depth + 1)
 
 
 def _attachment_parts(message: EmailMessage, bodies: list) -> list:
     """Every leaf part that is not one of the bodies shown: files, inline images, forwarded mails."""
     parts = []
-    for part in message.walk():
-        if part.is_multipart() or any(part is body for body in bodies):
+    for part in _leaves(message):
+        if any(part is body for body in bodies):
             continue
         disposition = (part.get_content_disposition() or "").lower()
         if part.get_content_maintype() == "text" and disposition != "attachment" and not part.get_filename():
@@ -83,27 +86,35 @@ def safe_filename(name: str | None, index: int, content_type: str) -> str:
 
 
 def _read(raw: bytes) -> tuple[StoredMail, list]:
-    """The mail and its attachment parts, in order (the one function to switch to read_mail)."""
+    """The mail (read by the project's parser, `read_mail`: charsets, HTML-only mail as text) and its
+    attachment parts, in order, with their bytes (the standard library's walk)."""
+    reading = read_mail(raw or b"")
     message = _parse(raw)
+    date = str(message.get("Date", "") or "")
+    mail = StoredMail(sender_name=reading.sender_name, sender_address=reading.sender_address,
+                      subject=reading.subject, date=" ".join(date.split()), message_id=reading.message_id or "",
+                      text=reading.text, html=reading.html or "")
     try:
-        text_part = message.get_body(("plain",))
-        html_part = message.get_body(("html",))
+        bodies = [message.get_body(("plain",)), message.get_body(("html",))]
     except (KeyError, AttributeError):
-        text_part = html_part = None
-    name, address = parseaddr(str(message.get("From", "")))
-    mail = StoredMail(sender_name=name, sender_address=address, subject=str(message.get("Subject", "") or ""),
-                      date=str(message.get("Date", "") or ""), message_id=str(message.get("Message-ID", "") or ""),
-                      text=_content(text_part) if text_part is not None else "",
-                      html=_content(html_part) if html_part is not None else "")
-    parts = _attachment_parts(message, [p for p in (text_part, html_part) if p is not None])
+        bodies = []
+    parts = _attachment_parts(message, [p for p in bodies if p is not None])
     for index, part in enumerate(parts):
         content_type = part.get_content_type()
-        payload = part.get_payload(decode=True) or b""
         mail.attachments.append(Attachment(
             index=index, filename=safe_filename(part.get_filename(), index, content_type),
-            content_type=content_type, size=len(payload),
+            content_type=content_type, size=len(_bytes(part)),
             inline=bool(part.get("Content-ID")) and (part.get_content_disposition() or "inline") == "inline"))
     return mail, parts
+
+
+def _bytes(part) -> bytes:
+    """An attachment's bytes; an attached mail (message/rfc822) as its own RFC 822 bytes."""
+    if part.get_content_maintype() == "message":
+        payload = part.get_payload()
+        inner = payload[0] if isinstance(payload, list) and payload else None
+        return inner.as_bytes() if inner is not None else b""
+    return part.get_payload(decode=True) or b""
 
 
 def read_stored(raw: bytes) -> StoredMail:
@@ -122,4 +133,4 @@ def attachment(raw: bytes, index: int) -> tuple[Attachment, bytes] | None:
         return None
     if not 0 <= index < len(parts):
         return None
-    return mail.attachments[index], parts[index].get_payload(decode=True) or b""
+    return mail.attachments[index], _bytes(parts[index])
