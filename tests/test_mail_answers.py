@@ -356,3 +356,39 @@ def test_with_htmx_a_sent_answer_leads_to_the_record_and_a_refusal_is_swapped_in
     sent = client.post(f"/prospects/{prospect.id}/answer", data=form, headers=htmx)
     assert sent.status_code == 204 and sent.headers["HX-Redirect"] == f"/prospects/{prospect.id}"
     assert len(smtp.messages) == 1
+
+
+# --- the service, on both databases ------------------------------------------------------------------------
+
+def test_the_answer_service_records_once_on_each_database(db_url, smtp):
+    from webapp.services.answer_sending import answer_prospect
+    app = make_app(db_url, SMTP_URL=smtp.url, MAIL_FROM=SENDER)
+    lead = _staff(app, "lead", "Fatou Diallo")
+    prospect = hot_prospect_who_wrote(app, lead)
+
+    def send_twice():
+        record = Prospect.get_by_id(prospect.id)
+        first = answer_prospect(record, subject="Re: Demande de tarifs", body="Bonjour Awa", template="quote:hot",
+                                key="key-1", user=lead)
+        again = answer_prospect(record, subject="Re: Demande de tarifs", body="Bonjour Awa", template="quote:hot",
+                                key="key-1", user=lead)
+        assert first.outbound.state == "sent" and again.resent and again.outbound is None
+        assert first.outbound.references == "<earlier@nest.example.sn> <CAF-awa-1@mail.gmail.com>"
+        return first.outbound.message_id
+    message_id = _run(app, send_twice)
+    assert [m["Message-ID"] for m in smtp.messages] == [message_id]
+
+
+def test_a_request_from_a_known_patient_is_answered_on_the_patients_record(mail_app, smtp):
+    from webapp.models import Patient
+    lead = _staff(mail_app, "lead", "Fatou Diallo")
+
+    def setup():
+        patient = Patient.create(first_name="Awa", last_name="Diop", email="awa.diop@gmail.com", external_id="P1")
+        return patient, store_mail()
+    patient, request = _run(mail_app, setup)
+    client = _client(mail_app, lead)
+    response = client.post(f"/requests/{request.id}/answer", data=_form(client, f"/requests/{request.id}/answer"))
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/patients/{patient.id}")
+    out = _run(mail_app, lambda: Interaction.get(Interaction.direction == "out"))
+    assert out.patient_id == patient.id and out.prospect_id is None and out.message_id == smtp.messages[0]["Message-ID"]
