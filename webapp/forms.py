@@ -103,7 +103,7 @@ class EraseForm(FlaskForm):
 
 class AnswerForm(OnceForm):
     """An answer by mail (issue 16 §5): a template to start from, then the subject and text as sent."""
-    template = SelectField(_l("Template"), coerce=str, validators=[Optional()])
+    template = SelectField(_l("Template"), coerce=str, validators=[Optional()], validate_choice=False)
     subject = StringField(_l("Subject"), validators=[DataRequired(_l("Write the subject.")), Length(max=200)])
     body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write the message.")), Length(max=10000)])
 

@@ -120,7 +120,7 @@ def send_answer(target: Target, *, subject: str, body: str, template: str, key: 
         log.warning("answer %s to record not sent: %s", outbound.message_id, type(error).__name__)
         audit("mail.failed", *_record_ref(target), detail=type(error).__name__, actor=user)
         raise AnswerError("smtp_failed") from error
-    _record(outbound, target, key, user, utcnow() if now is None else now)
+    _record(outbound, target, key, user, now)
     _plan_next(target, now)
     return Sent(OutboundMail.get_by_id(outbound.id), target)
 
@@ -141,7 +141,7 @@ def _claim(target, subject, body, template, key, user, now, settings) -> Outboun
         return OutboundMail.create(
             prospect=target.prospect, patient=target.patient, request=target.request, user=user,
             to_address=normalise_email(target.address), to_name=_one_line(target.name)[:200],
-            subject=subject, text=body, template=template or "", message_id=mail.new_message_id(settings.sender),
+            subject=subject, text=body, template=template if template in answers.TEMPLATE_KEYS else "", message_id=mail.new_message_id(settings.sender),
             in_reply_to=target.thread.in_reply_to, references=" ".join(target.thread.references),
             state="sending", created_at=now)
 

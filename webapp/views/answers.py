@@ -102,9 +102,7 @@ def _handle(target, *, action: str, back: str, send):
         refused = service.refusal(target, _now())
         return _page(target, _form(target, request.args.get("template"), fresh=True), action=action, back=back,
                      error=refusal_text(refused) if refused else None)
-    step = request.form.get("step", "send")
-    if step == "load":
-        return _page(target, _form(target, request.form.get("template"), fresh=True), action=action, back=back)
+    step = request.form.get("step", "preview")   # Enter in a field previews: sending is its own button
     form = _form(target)
     if not form.validate_on_submit():
         return _page(target, form, action=action, back=back, status=400)
