@@ -11,7 +11,7 @@ from tests.servers import SmtpServer, free_port
 from webapp.models import (FollowUp, InboundRequest, Interaction, OutboundMail, Prospect, Setting, Source,
                            database)
 from webapp.services.followups import awaiting_answer
-from webapp.services.prospects import ContactInput, add_interaction, record_contact
+from webapp.services.prospects import ContactInput, record_contact
 from webapp.services.sweep import plan_rules_for
 from webapp.services.users import create_user
 from webapp.timeutil import utcnow

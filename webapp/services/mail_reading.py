@@ -9,7 +9,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from email.utils import parseaddr
 
 from ..mailreader import read_mail
 from ..rules.mail_html import SafeHtml, sanitise

@@ -21,6 +21,7 @@ from ..services import answers as service
 from ..services.answers import AnswerError
 from ..services.audit import record as audit
 from ..services.defaults import setting
+from ..timeutil import utcnow
 from .record import get_prospect
 
 bp = Blueprint("answers", __name__)
@@ -99,7 +100,7 @@ def _page(target, form, *, action: str, back: str, preview=None, error: str | No
 def _handle(target, *, action: str, back: str, send):
     """GET: the draft. POST: load a template, preview, or send (`send(form)` does it)."""
     if request.method == "GET":
-        refused = service.refusal(target, _now())
+        refused = service.refusal(target, utcnow())
         return _page(target, _form(target, request.args.get("template"), fresh=True), action=action, back=back,
                      error=refusal_text(refused) if refused else None)
     step = request.form.get("step", "preview")   # Enter in a field previews: sending is its own button
@@ -117,11 +118,6 @@ def _handle(target, *, action: str, back: str, send):
         return _page(target, form, action=action, back=back, error=refusal_text(refusal.code),
                      status=STATUS.get(refusal.code, 409))
     return _after_send(sent, form.submission.data)
-
-
-def _now():
-    from ..timeutil import utcnow
-    return utcnow()
 
 
 def _after_send(sent, key: str | None):
