@@ -80,7 +80,7 @@ STATUS = {"smtp_failed": 502, "mail_off": 503, "empty": 400}
 
 
 def _form(target, key: str | None = None, fresh: bool = False) -> AnswerForm:
-    """The form, filled from the chosen template on a first visit or when the person loads one."""
+    """The form as posted, or filled afresh from the chosen template (a first visit, another template)."""
     form = AnswerForm(formdata=None) if fresh else AnswerForm()
     form.template.choices = [(key, template_label(key)) for key in service.TEMPLATE_KEYS]
     if fresh:
@@ -98,7 +98,8 @@ def _page(target, form, *, action: str, back: str, preview=None, error: str | No
 
 
 def _handle(target, *, action: str, back: str, send):
-    """GET: the draft. POST: load a template, preview, or send (`send(form)` does it)."""
+    """GET: the draft (from `?template=`). POST: preview, or send (`send(form)` does it) when the Send
+    button says so."""
     if request.method == "GET":
         refused = service.refusal(target, utcnow())
         return _page(target, _form(target, request.args.get("template"), fresh=True), action=action, back=back,
@@ -107,7 +108,7 @@ def _handle(target, *, action: str, back: str, send):
     form = _form(target)
     if not form.validate_on_submit():
         return _page(target, form, action=action, back=back, status=400)
-    if step == "preview":
+    if step != "send":
         return _page(target, form, action=action, back=back,
                      preview={"subject": form.subject.data, "text": form.body.data,
                               # every character of the text is escaped by the rule: safe to show
