@@ -184,6 +184,10 @@ def test_answering_a_mail_request_makes_the_prospect_threads_the_answer_and_leav
         assert stored.triage is False and stored.prospect_id
         out = Interaction.get((Interaction.prospect == stored.prospect_id) & (Interaction.direction == "out"))
         assert out.message_id == message["Message-ID"]
+        # the first answer planned when the request became a prospect is done by this mail: the clock stops
+        answer = FollowUp.get((FollowUp.prospect == stored.prospect_id) & (FollowUp.rule == "first_answer"))
+        assert answer.state == "done" and answer.interaction_id == out.id
+        assert stored.prospect_id not in [r.prospect.id for r in awaiting_answer(utcnow(), "Africa/Dakar")]
         return stored.prospect_id
     prospect_id = _run(mail_app, check)
     assert response.headers["Location"].endswith(f"/prospects/{prospect_id}")
