@@ -394,3 +394,20 @@ def test_a_request_from_a_known_patient_is_answered_on_the_patients_record(mail_
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/patients/{patient.id}")
     out = _run(mail_app, lambda: Interaction.get(Interaction.direction == "out"))
     assert out.patient_id == patient.id and out.prospect_id is None and out.message_id == smtp.messages[0]["Message-ID"]
+
+
+def test_a_persons_sent_mails_are_in_their_export_and_emptied_by_their_erasure(mail_app, smtp):
+    from webapp.services.rights import erase_person, export_person
+    lead = _staff(mail_app, "lead", "Fatou Diallo")
+    prospect = hot_prospect_who_wrote(mail_app, lead)
+    client = _client(mail_app, lead)
+    assert client.post(f"/prospects/{prospect.id}/answer",
+                       data=_form(client, f"/prospects/{prospect.id}/answer")).status_code == 303
+
+    def check():
+        [sent] = export_person(Prospect.get_by_id(prospect.id))["sent_mails"]
+        assert sent["to_address"] == "awa.diop@gmail.com" and "Bonjour Awa" in sent["text"]
+        erase_person(Prospect.get_by_id(prospect.id), lead)
+        mail = OutboundMail.get()
+        assert (mail.to_address, mail.to_name, mail.subject, mail.text) == ("", "", "", "")
+    _run(mail_app, check)
