@@ -99,3 +99,17 @@ class EraseForm(FlaskForm):
     confirm = BooleanField(_l("I confirm: erase this person's names, phone, email, notes and requests. "
                               "This cannot be undone."),
                            validators=[DataRequired(_l("Tick the box to confirm the erasure."))])
+
+
+class AnswerForm(OnceForm):
+    """An answer by mail (issue 16 §5): a template to start from, then the subject and text as sent."""
+    template = SelectField(_l("Template"), coerce=str, validators=[Optional()], validate_choice=False)
+    subject = StringField(_l("Subject"), validators=[DataRequired(_l("Write the subject.")), Length(max=200)])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write the message.")), Length(max=10000)])
+
+
+class AnswerTemplateForm(FlaskForm):
+    """One answer template in the settings; its placeholders are checked by the service."""
+    key = HiddenField()
+    subject = StringField(_l("Subject"), validators=[Length(max=200)])
+    body = TextAreaField(_l("Message"), validators=[Length(max=10000)])

@@ -40,6 +40,11 @@ PERMISSIONS = {
     "audit.view": {"admin", "manager"},
     # The manager's figures (seed 001: conversion analysed one month after entry); the lead sees them too.
     "figures.view": {"lead", "manager"},
+    # Issue 16: answering by mail from a record or a request (seed 001: the secretary and the lead
+    # answer; the manager may), reading received mail and its attachments, and the answer templates.
+    "mail.answer": {"secretary", "lead", "manager"},
+    "mail.read": {"secretary", "lead", "manager"},
+    "settings.answers": {"lead", "manager"},
 }
 
 # What a machine's token may do, each with the staff permission a person needs to grant it.

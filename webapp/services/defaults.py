@@ -1,6 +1,7 @@
 """Default configuration from the seeds, loaded by init-db: NEST's procedure, editable afterwards."""
 from ..models import ActionCode, FollowUpType, FollowUpTypeNext, LostReason, Setting, Stage, database
 from ..rules.qualification import DEFAULT_KEYWORDS
+from .answer_defaults import ANSWER_DETAILS, ANSWER_TEMPLATES
 
 # DESIGN: pipeline stages (kanban columns).
 STAGES = [
@@ -83,6 +84,11 @@ SETTINGS = {
     # SECURITY.md: raw inbound requests are emptied this long after they arrived, once read (processed,
     # in triage, failed, dismissed or spam); their rows, states and the records they made stay.
     "intake_retention_days": 180,
+    # Issue 16 §5: the answer templates (seed 000), what fills their placeholders, and how many mails
+    # one address may get from us in a day (a loop with an auto-responder stops there).
+    "answer_templates": ANSWER_TEMPLATES,
+    "answer_details": ANSWER_DETAILS,
+    "mail_daily_cap": 3,
 }
 
 

@@ -20,7 +20,9 @@ from ..security import can, require
 from ..services import intake as service
 from ..services import request_queues as queues
 from ..services.audit import record as audit
+from ..services.mail_reading import is_mail
 from ..services.users import active_staff
+from .mailview import reading_context
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
@@ -133,9 +135,11 @@ def show(request_id):
     inbound = _get(request_id)
     audit("request.view", "inbound_request", inbound.id)
     text, size, truncated = queues.raw_text(inbound.body)
+    # A mail is shown read (its text, its sanitised HTML on request, its attachments): views/mailview.py.
+    mail = reading_context(inbound, show_html=False) if is_mail(inbound.content_type) and not inbound.emptied else {}
     return render_template("requests/show.html", **_context(
         item=inbound, fields=inbound.parsed or {}, raw=text, size=size, truncated=truncated,
-        limit=queues.RAW_DISPLAY_BYTES))
+        limit=queues.RAW_DISPLAY_BYTES, **{k: v for k, v in mail.items() if k != "item"}))
 
 
 def _get(request_id: int) -> InboundRequest:
