@@ -11,6 +11,7 @@ from peewee import JOIN, SQL, Select, fn
 
 from ..models import FollowUp, FollowUpType, LostReason, Prospect, Stage, StageChange, User, database
 from ..i18n import short_datetime_formatter
+from ..refusals import Refusal
 from ..timeutil import utcnow
 from .audit import record as audit
 from .next_action import refresh_next_action
@@ -23,12 +24,10 @@ CARD_FIELDS = (Prospect.id, Prospect.first_name, Prospect.last_name, Prospect.ph
                Prospect.outcome, Prospect.version, Prospect.next_action_at)
 
 
-class MoveRefused(Exception):
+class MoveRefused(Refusal):
     """A move the server will not make; `code` says why (for the message), nothing was changed."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+    domain = "move"
+    status = 400   # the board's tests pin 400 for its rule refusals
 
 
 @dataclass

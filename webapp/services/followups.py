@@ -21,6 +21,7 @@ from peewee import JOIN, fn
 
 from ..models import (ActionCode, FollowUp, FollowUpType, FollowUpTypeNext, Holiday, Interaction, LostReason,
                       Prospect, Stage, User, database)
+from ..refusals import Refusal
 from ..rules.followups import ProspectFacts, followup_state, response_deadlines
 from ..rules.worktime import calendar_from_settings, next_opening_to_come
 from ..security import can
@@ -40,12 +41,9 @@ VISIT_ACTIONS = ("appointment", "trial")   # seed 002: a follow-up that is a vis
 AWAITING_LIMIT = 100
 
 
-class FollowUpError(Exception):
+class FollowUpError(Refusal):
     """A refused plan or completion; `code` says why, nothing was changed."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+    domain = "followup"
 
 
 # --- the workflow's types ----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from ..models import User
+from ..refusals import Refusal
 from ..rules.contact import is_email
 from ..security import PERMISSIONS, can
 from .defaults import setting
@@ -23,15 +24,17 @@ _COMMON = frozenset(FREQUENCY_LISTS["passwords"])
 _OUR_WORDS = ("relance", "nest", "clinique", "clinic", "senegal", "dakar", "motdepasse", "password")
 
 
-class UserError(ValueError):
+class UserError(Refusal, ValueError):
     """A refused account change, with a message for the person."""
+    domain = "user"
+    status = 400
 
 
 def check_password(password: str, *personal: str) -> None:
     """Refuse what an attacker tries first: short passwords, the 30,000 most common ones (zxcvbn's list,
     from real leaks), and those built on the person's own name or email or on the product's name."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError("password_too_short")
+        raise UserError("password_too_short", n=MIN_PASSWORD_LENGTH)
     if password.lower() in _COMMON or _only_words_of(password, [*personal, *_OUR_WORDS]) or zxcvbn(
             password[:100], user_inputs=[*personal, *_OUR_WORDS])["score"] < 2:
         raise UserError("password_common")
@@ -61,7 +64,7 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
     if not is_email(email):
         raise UserError("invalid_email")
     if len(name) > 100:
-        raise UserError("name_too_long")
+        raise UserError("name_too_long", n=100)
     if User.select().where(User.email == email).exists():
         raise UserError("email_taken")
     name = name.strip() or email.split("@")[0]

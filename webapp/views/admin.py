@@ -24,19 +24,6 @@ MAX_NAME = 100
 MAX_TOKEN_NAME = 100
 
 
-def _user_error(code: str) -> str:
-    return {
-        "email_taken": _("An account with this email already exists."),
-        "invalid_email": _("This is not an email address."),
-        "password_too_short": _("The initial password needs at least %(n)d characters.",
-                                n=user_service.MIN_PASSWORD_LENGTH),
-        "password_common": _("This password is among the most common ones, or built on the person's name: "
-                             "choose another one."),
-        "unknown_role": _("Choose a role from the list."),
-        "name_too_long": _("The name is too long (%(n)d characters at most).", n=MAX_NAME),
-    }[code]
-
-
 def _get_user(user_id: int) -> User:
     return get_object_or_404(User, User.id == user_id)
 
@@ -62,10 +49,10 @@ def create_user():
         if not is_email(form["email"]):
             raise user_service.UserError("invalid_email")
         if len(form["name"]) > MAX_NAME:
-            raise user_service.UserError("name_too_long")
+            raise user_service.UserError("name_too_long", n=MAX_NAME)
         user = user_service.create_user(form["email"], form["name"], form["role"], password)
-    except user_service.UserError as exc:
-        return _users_page(error=_user_error(str(exc)), form=form, status=400)
+    except user_service.UserError as refusal:
+        return _users_page(error=refusal.message, form=form, status=refusal.status)
     audit("user.create", "user", user.id, detail=f"role={user.role}")
     flash(_("Account created for %(email)s (%(role)s).", email=user.email, role=ROLE_LABELS[user.role]),
           "success")
@@ -149,11 +136,9 @@ def create_token():
     try:
         row, plain = token_service.create_token(name, created_by=current_user._get_current_object(),
                                                 scopes=chosen)
-    except token_service.TokenError as exc:
-        message = (_("Choose what the token may do.") if str(exc) == "no_scope" else
-                   _("Your role cannot give a token this right: ask someone whose role holds it."))
-        audit("refused", "api_token", detail=f"token.create {str(exc)} {' '.join(chosen)}"[:250])
-        return _tokens_page(error=message, name=name, chosen=chosen, status=400 if str(exc) == "no_scope" else 403)
+    except token_service.TokenError as refusal:
+        audit("refused", "api_token", detail=f"token.create {refusal.code} {' '.join(chosen)}"[:250])
+        return _tokens_page(error=refusal.message, name=name, chosen=chosen, status=refusal.status)
     audit("token.create", "api_token", row.id, detail=f"{row.prefix}… {name} [{row.scopes}]")
     # Shown once, in this response only: never flashed, never kept in the session.
     return _tokens_page(new_token=plain, status=201)

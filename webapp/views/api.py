@@ -9,6 +9,7 @@ from ..models import ActionCode, InboundRequest, Prospect, Source, User
 from ..models.intake import REQUEST_STATES
 from ..models.prospects import CHANNELS, DIRECTIONS, QUALIFICATIONS, TEMPERATURES
 from ..reasons import reason_text
+from ..refusals import Refusal
 from ..rules.contact import contact_problems
 from ..rules.numbers import parse_count, parse_id
 from ..security import csrf
@@ -32,15 +33,12 @@ CONTACT_PROBLEMS = {
 }
 
 
-class ApiError(Exception):
+class ApiError(Refusal):
+    """A refusal in the API's own words (English, for the developers of the machines that call it),
+    answered as JSON by the app's refusal handler."""
+
     def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-@bp.errorhandler(ApiError)
-def _api_error(error: ApiError):
-    return jsonify({"error": {"code": error.code, "message": error.message}}), error.status
+        super().__init__(code, status=status, message=message)
 
 
 @bp.before_request

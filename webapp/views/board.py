@@ -4,7 +4,6 @@ from urllib.parse import urlencode
 from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
@@ -25,18 +24,6 @@ def _board_link():
 
 FILTER_KEYS = ("q", "owner", "temperature", "activity_status", "qualification", "channel")
 SESSION_KEY = "board_filters"
-
-REFUSALS = {
-    "conflict": _l("Someone else changed this prospect a moment ago. The card is back in its place; "
-                   "the board is being refreshed."),
-    "lost_reason_required": _l("Choose why this prospect is lost."),
-    "confirmation_required": _l("Confirm the conversion."),
-    "reopen_forbidden": _l("Only the follow-up lead or a manager can reopen a closed prospect."),
-    "reopen_confirmation_required": _l("Confirm that this converted or lost prospect is reopened."),
-    "retired_stage": _l("This stage is no longer used."),
-    "not_found": _l("This prospect no longer exists."),
-}
-
 
 def card_text() -> dict:
     """What every card says the same way, translated once per response rather than once per card
@@ -151,13 +138,10 @@ def move():
     reason_id = parse_id(request.form.get("lost_reason"))
     reason = LostReason.get_or_none(LostReason.id == reason_id) if reason_id else None
     before = Prospect.get_or_none(Prospect.id == prospect_id)
-    try:
-        moved = service.move(prospect_id, stage, current_user._get_current_object(), version=version,
-                             lost_reason=reason, confirmed=request.form.get("confirm") == "1",
-                             may_reopen=can("prospects.classify"),
-                             reopen_confirmed=request.form.get("reopen") == "1")
-    except service.MoveRefused as refusal:
-        return _refused(refusal.code, prospect_id)
+    moved = service.move(prospect_id, stage, current_user._get_current_object(), version=version,
+                         lost_reason=reason, confirmed=request.form.get("confirm") == "1",
+                         may_reopen=can("prospects.classify"),
+                         reopen_confirmed=request.form.get("reopen") == "1")
     if not htmx.is_htmx():
         flash(_("%(name)s moved to %(stage)s.", name=moved.full_name, stage=stage.name), "success")
         return redirect(url_for("board.index") + _query_suffix())
@@ -174,12 +158,14 @@ def _query_suffix() -> str:
     return "?" + urlencode(filters) if filters else ""
 
 
-def _refused(code: str, prospect_id: int):
-    status = 409 if code == "conflict" else 403 if code == "reopen_forbidden" else 400
-    message = str(REFUSALS[code])
+@bp.errorhandler(service.MoveRefused)
+def _refused(refusal: service.MoveRefused):
+    """A refused move: without JavaScript, the board again with the reason; with htmx, the reason beside
+    the card, which the board's script puts back in its column."""
     if not htmx.is_htmx():
-        flash(message, "error")
+        flash(refusal.message, "error")
         return redirect(url_for("board.index") + _query_suffix())
-    response = make_response(render_template("board/_refused.html", message=message, code=code,
-                                             prospect_id=prospect_id), status)
+    response = make_response(render_template("board/_refused.html", message=refusal.message, code=refusal.code,
+                                             prospect_id=parse_id(request.form.get("prospect_id"))),
+                             refusal.status)
     return htmx.vary(response)

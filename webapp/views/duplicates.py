@@ -2,7 +2,6 @@
 side, and the decisions (merge, undo a merge, different people). Never a silent merge."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import htmx
@@ -14,14 +13,6 @@ from ..services.dedupe import NeedsDecision, conflict_key, kind_of
 from .record import staff_choices
 
 bp = Blueprint("duplicates", __name__, url_prefix="/duplicates")
-
-REFUSALS = {
-    "already_decided": _l("Someone already decided about this pair: here is what they decided."),
-    "not_two_prospects": _l("A patient's record is the patient system's: it cannot be merged here."),
-    "keep_one_of_the_pair": _l("Choose which of the two records to keep."),
-    "not_found": _l("This pair no longer exists."),
-}
-
 
 @bp.app_context_processor
 def _helpers():
@@ -59,7 +50,7 @@ def _decide(pair_id: int, decision, done_message: str):
     try:
         decision(pair_id)
     except service.DuplicateError as refusal:
-        flash(str(REFUSALS.get(refusal.code, refusal.code)), "error")
+        flash(refusal.message, "error")
         return redirect(url_for("duplicates.show", pair_id=pair_id))
     flash(done_message, "success")
     return redirect(url_for("duplicates.show", pair_id=pair_id))

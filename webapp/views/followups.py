@@ -32,26 +32,6 @@ OUTCOME_LABELS = {"not_reached": _l("Not reached"), "signed_up": _l("Signed up")
 VALUE_LABELS = {**labels.TEMPERATURES, "lost": labels.ACTIVITY["lost"]}
 STATE_LABELS = {"planned": _l("Planned"), "overdue": _l("Overdue"), "abandoned": _l("Abandoned"),
                 "done": _l("Done"), "cancelled": _l("Cancelled")}
-ERRORS = {
-    "past_date": _l("Choose a date and time in the future."),
-    "date_required": _l("Give a valid date and time."),
-    "type_required": _l("Choose the type of follow-up."),
-    "next_type_not_allowed": _l("This type cannot come next in the workflow."),
-    "not_first_step": _l("A first follow-up must be of a first-step type."),
-    "do_not_contact": _l("This person asked not to be contacted: nothing can be planned."),
-    "closed": _l("This prospect is closed: nothing can be planned."),
-    "bad_value": _l("Choose the prospect's value."),
-    "lost_reason_required": _l("Choose why this prospect is not interested."),
-    "already_done": _l("This follow-up was already completed, perhaps by someone else."),
-    "bad_outcome": _l("Choose an outcome."),
-    "conflict": _l("Someone else changed this prospect a moment ago. Try again."),
-    "owner_not_allowed": _l("Work can only be given to an active colleague who follows prospects."),
-    "assign_not_allowed": _l("You plan follow-ups for yourself: the follow-up lead's rule keeps handing "
-                             "work to colleagues for her."),
-}
-ERROR_STATUS = {"already_done": 409, "conflict": 409, "forbidden": 403}
-
-
 @bp.app_context_processor
 def _labels():
     return {"followup_labels": {"outcome": OUTCOME_LABELS, "value": VALUE_LABELS, "state": STATE_LABELS},
@@ -67,10 +47,6 @@ def _until(moment: datetime, now: datetime) -> str:
 @bp.app_template_filter("local_input")
 def _local_input(moment: datetime | None) -> str:
     return local_input(moment)
-
-
-def _message(code: str) -> str:
-    return str(ERRORS.get(code, _l("This change could not be made.")))
 
 
 def _datetime(name: str) -> datetime | None:
@@ -147,7 +123,7 @@ def complete_form(followup_id):
     if outcome not in service.OUTCOMES:
         outcome = None
     if followup.state != "planned":
-        return _refused(followup, "already_done")
+        return _refused(followup, service.FollowUpError("already_done"))
     return htmx.render("followups/complete.html", "followups/_row.html",
                        **_row_context(followup, confirm=outcome, origin=_origin()))
 
@@ -167,7 +143,7 @@ def complete(followup_id):
             lost_reason=_by_id(LostReason, "lost_reason"), contact=_contact(),
             note=request.form.get("note", "")[:2000])
     except service.FollowUpError as refusal:
-        return _refused(followup, refusal.code, outcome if outcome in service.OUTCOMES else None)
+        return _refused(followup, refusal, outcome if outcome in service.OUTCOMES else None)
     followup = FollowUp.get_by_id(followup.id)
     message = _done_message(followup, following)
     origin = _origin()
@@ -205,11 +181,11 @@ def _done_message(followup: FollowUp, following: FollowUp | None) -> str:
              outcome=OUTCOME_LABELS[followup.outcome])
 
 
-def _refused(followup: FollowUp, code: str, outcome: str | None = None):
-    status = ERROR_STATUS.get(code, 422)
+def _refused(followup: FollowUp, refusal: service.FollowUpError, outcome: str | None = None):
+    """The refused completion in place: the confirm form again with the reason, or the row as it now is."""
+    code, status, message = refusal.code, refusal.status, refusal.message
     if status == 403:
         abort(403)
-    message = _message(code)
     if not htmx.wants_fragment():
         if code == "already_done":
             flash(message, "error")
@@ -250,10 +226,10 @@ def plan(prospect_id):
                               current_user._get_current_object(), utcnow())
     except service.FollowUpError as refusal:
         if htmx.wants_fragment():
-            return _prospect_section(prospect, 422, errors=_message(refusal.code), values=values)
+            return _prospect_section(prospect, refusal.status, errors=refusal.message, values=values)
         context = record_context(prospect)
-        context["followups"] = followups_section(prospect, errors=_message(refusal.code), values=values)
-        return render_template("prospects/show.html", prospect=prospect, **context), 422
+        context["followups"] = followups_section(prospect, errors=refusal.message, values=values)
+        return render_template("prospects/show.html", prospect=prospect, **context), refusal.status
     message = _("Follow-up planned.")
     if htmx.wants_fragment():
         return htmx.set_headers(_prospect_section(prospect, message=message), trigger="board-changed")

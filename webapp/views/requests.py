@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
-from .. import htmx
+from .. import htmx, messages
 from ..models import InboundRequest, Patient, Prospect, User
 from ..rules.numbers import parse_id
 from ..rules.phones import normalise_phone
@@ -52,13 +52,6 @@ SPAM_REASONS = {
 }
 SIGNATURE_PROBLEMS = {"missing": _l("missing"), "malformed": _l("unreadable"), "expired": _l("expired"),
                       "mismatch": _l("does not match")}
-REFUSALS = {
-    "already_handled": _l("Someone else has already handled this request: it is no longer waiting."),
-    "choose_one_record": _l("Choose one record to attach the request to."),
-    "emptied": _l("Its contents were deleted: there is nothing left to process."),
-}
-
-
 @bp.app_context_processor
 def _request_helpers():
     """The nav's waiting count, read only for those who may see it (one GROUP BY per page)."""
@@ -248,7 +241,7 @@ def _done(request_id: int, message: str, *, prospect=None, patient=None, categor
 def _refused(request_id: int, code: str):
     """Someone else was quicker (409), or the form named no record (400): said in words, nothing changed."""
     status = 409 if code == "already_handled" else 400
-    message = str(REFUSALS.get(code, REFUSALS["already_handled"]))
+    message = messages.text("triage", code)
     queues.forget_counts()
     inbound = InboundRequest.get_by_id(request_id)
     if htmx.wants_fragment():
