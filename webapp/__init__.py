@@ -4,7 +4,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from . import config, db, i18n, labels, ratelimit, security
+from . import config, db, i18n, ratelimit, security, templating
 from .rules.numbers import MAX_ID
 from .views import register_blueprints
 
@@ -51,7 +51,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     ratelimit.init_app(app)
-    labels.register(app)
+    templating.register(app)
     register_blueprints(app)
 
     from .cli import register_commands

@@ -5,9 +5,9 @@ import click
 from flask.cli import FlaskGroup, with_appcontext
 
 from .models import database
-from .models.users import ROLES
 from .security import TOKEN_SCOPES
 from .services.audit import record as audit
+from .vocabulary import ROLES
 
 
 def _app():
@@ -22,7 +22,7 @@ def main():
 
 @click.command("create-user")
 @click.argument("email")
-@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--role", type=click.Choice(list(ROLES)), required=True)
 @click.option("--name", default="", help="Display name (defaults to the email's local part).")
 @click.option("--password", default=None, help="Read from stdin when omitted.")
 @with_appcontext

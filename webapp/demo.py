@@ -16,9 +16,9 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 
-from .demo_data import (ASKS, CHANNELS, CODE_NOTES, COOLER, EMAIL_DOMAINS, FIRST_CODE, FURTHER, FURTHER_COUNT,
-                        LAST_NAMES, LOST_WEIGHTS, MALE_ASKS, MANUAL_COMMENTS, MEN, NOTES, ORIGINS,
-                        PATIENT_CALLS, QUALIFICATIONS, TEMPERATURES, TRIAGED, WARMER, WOMEN)
+from .demo_data import (ASKS, CHANNEL_WEIGHTS, CODE_NOTES, COOLER, EMAIL_DOMAINS, FIRST_CODE, FURTHER,
+                        FURTHER_COUNT, LAST_NAMES, LOST_WEIGHTS, MALE_ASKS, MANUAL_COMMENTS, MEN, NOTES, ORIGINS,
+                        PATIENT_CALLS, QUALIFICATION_WEIGHTS, TEMPERATURE_WEIGHTS, TRIAGED, WARMER, WOMEN)
 from .demo_procedure import keep_procedure
 from .models import (ActionCode, ActivityStatusChange, FollowUp, FollowUpType, LostReason, Patient,
                      Prospect, Stage, StageChange, User, database)
@@ -161,8 +161,8 @@ class _Loader:
         rng = self.rng
         male = rng.random() < 0.12
         first, last = rng.choice(MEN if male else WOMEN), rng.choice(LAST_NAMES)
-        channel, qualification = _pick(rng, CHANNELS), _pick(rng, QUALIFICATIONS)
-        temperature = _pick(rng, TEMPERATURES[qualification])
+        channel, qualification = _pick(rng, CHANNEL_WEIGHTS), _pick(rng, QUALIFICATION_WEIGHTS)
+        temperature = _pick(rng, TEMPERATURE_WEIGHTS[qualification])
         if channel == "event" and rng.random() < 0.7:
             temperature = "cold"    # seed 000: met during a campaign, no need expressed yet
         at = self._working_time(self.now - timedelta(days=DAYS_BACK * rng.random() ** 1.15))

@@ -33,6 +33,11 @@ def to_local(value: datetime, zone: str | ZoneInfo) -> datetime:
     return as_utc(value).astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
 
 
+def local_input(moment: datetime | None, zone: str | ZoneInfo) -> str:
+    """A stored UTC datetime as a `datetime-local` input value in `zone` ("" for none)."""
+    return to_local(moment, zone).strftime("%Y-%m-%dT%H:%M") if moment is not None else ""
+
+
 def isoformat(value: datetime | None) -> str | None:
     """ISO 8601 with an explicit offset, as the public contract requires."""
     aware = as_utc(value)

@@ -11,9 +11,9 @@ are kept (hidden) so reactivating it restores the workflow. Each change is one t
 a refusal raises `FollowUpTypeError(code)` and changes nothing.
 """
 from ..models import FollowUpType, FollowUpTypeNext, database
-from ..models.config import FOLLOWUP_ACTIONS
 from ..refusals import Refusal
 from ..rules.numbers import parse_id
+from ..vocabulary import FOLLOWUP_ACTIONS
 from .audit import record as audit
 
 MAX_NAME = 60

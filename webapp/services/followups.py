@@ -26,6 +26,7 @@ from ..rules.followups import ProspectFacts, followup_state, response_deadlines
 from ..rules.worktime import calendar_from_settings, next_opening_to_come
 from ..security import can
 from ..timeutil import to_local, to_storage
+from ..vocabulary import FOLLOWUP_OUTCOMES, FOLLOWUP_VALUES
 from .audit import record as audit
 from .board import MoveRefused, move
 from .defaults import setting
@@ -33,8 +34,6 @@ from .next_action import refresh_next_action
 from .prospects import add_interaction
 from .users import may_assign_to_others, may_own_work
 
-VALUES = ("hot", "warm", "cold", "lost")  # seed 002: "la valeur du prospect"
-OUTCOMES = ("not_reached", "signed_up", "next_step", "not_interested")
 UNPLANNED_LIMIT = 50
 USUAL = "usual"           # complete_followup's default contact: usual_contact(type, outcome)
 VISIT_ACTIONS = ("appointment", "trial")   # seed 002: a follow-up that is a visit to the clinic
@@ -106,7 +105,7 @@ def _check_plan(prospect: Prospect, type, due_at, value, now, *, starting: bool)
     # seed 002: "La date de relance prévue (toujours dans le futur)".
     if to_storage(due_at) <= now:
         raise FollowUpError("past_date")
-    if value not in VALUES:
+    if value not in FOLLOWUP_VALUES:  # seed 002: "la valeur du prospect"
         raise FollowUpError("bad_value")
 
 
@@ -141,7 +140,7 @@ def complete_followup(followup: FollowUp, outcome: str, user, now: datetime, *,
     The contact it was (`contact`: an action code, None for no contact, by default the usual one) is
     logged with `note` in the same transaction. Returns the follow-up planned next, if any. Refuses
     (FollowUpError) a stale or finished one, changing nothing."""
-    if outcome not in OUTCOMES:
+    if outcome not in FOLLOWUP_OUTCOMES:
         raise FollowUpError("bad_outcome")
     if not may_complete(user, followup):
         raise FollowUpError("forbidden")

@@ -15,8 +15,8 @@ Each change is one transaction, audited; a refusal raises `StageError(code)` and
 from peewee import fn
 
 from ..models import Prospect, Stage, StageChange, database
-from ..models.config import STAGE_KINDS
 from ..refusals import Refusal
+from ..vocabulary import STAGE_KINDS
 from .audit import record as audit
 
 MAX_NAME = 60

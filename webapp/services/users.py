@@ -10,9 +10,10 @@ from ..models import User
 from ..refusals import Refusal
 from ..rules.contact import is_email
 from ..security import PERMISSIONS, can
-from .defaults import setting
-from ..models.users import ROLES, new_session_token
+from ..models.users import new_session_token
 from ..timeutil import utcnow
+from ..vocabulary import ROLES
+from .defaults import setting
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10

@@ -9,14 +9,13 @@ from flask_login import current_user
 from peewee import JOIN
 from playhouse.flask_utils import get_object_or_404
 
-from ..labels import ROLES as ROLE_LABELS
 from ..models import ApiToken, User
-from ..models.users import ROLES
 from ..rules.contact import is_email
 from ..security import grantable_scopes, require
 from ..services import tokens as token_service
 from ..services import users as user_service
 from ..services.audit import record as audit
+from ..vocabulary import ROLES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -30,7 +29,7 @@ def _get_user(user_id: int) -> User:
 
 def _users_page(error: str | None = None, form: dict | None = None, status: int = 200, temporary=None):
     staff = User.select().order_by(User.active.desc(), User.name, User.id)
-    return render_template("admin/users.html", staff=staff, roles=ROLES, error=error,
+    return render_template("admin/users.html", staff=staff, roles=list(ROLES), error=error,
                            form=form or {"role": "secretary"}, temporary=temporary), status
 
 
@@ -54,7 +53,7 @@ def create_user():
     except user_service.UserError as refusal:
         return _users_page(error=refusal.message, form=form, status=refusal.status)
     audit("user.create", "user", user.id, detail=f"role={user.role}")
-    flash(_("Account created for %(email)s (%(role)s).", email=user.email, role=ROLE_LABELS[user.role]),
+    flash(_("Account created for %(email)s (%(role)s).", email=user.email, role=ROLES[user.role]),
           "success")
     return redirect(url_for("admin.users"))
 
@@ -74,7 +73,7 @@ def change_role(user_id):
         previous = user.role
         user_service.set_role(user, role)
         audit("user.role", "user", user.id, detail=f"{previous} -> {role}")
-        flash(_("%(name)s is now %(role)s.", name=user.name, role=ROLE_LABELS[role]), "success")
+        flash(_("%(name)s is now %(role)s.", name=user.name, role=ROLES[role]), "success")
     return redirect(url_for("admin.users"))
 
 

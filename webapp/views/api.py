@@ -7,7 +7,6 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from .. import ratelimit
 from ..models import ActionCode, InboundRequest, Prospect, Source, User
 from ..models.intake import REQUEST_STATES
-from ..models.prospects import CHANNELS, DIRECTIONS, QUALIFICATIONS, TEMPERATURES
 from ..reasons import reason_text
 from ..refusals import Refusal
 from ..rules.contact import contact_problems
@@ -20,6 +19,7 @@ from ..services.audit import record as audit
 from ..services.dedupe import SUSPECT, kind_of
 from ..services.users import may_own_work
 from ..timeutil import isoformat, parse_iso_date, parse_iso_datetime
+from ..vocabulary import CHANNELS, DIRECTIONS, QUALIFICATIONS, TEMPERATURES
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies here: a bearer token cannot be sent by a third-party page
@@ -146,7 +146,7 @@ def _choice(data: dict, name: str, allowed, default=None):
     value = data.get(name, default)
     if value is None:
         return None
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:   # a list or an object is no code either
         raise ApiError(422, "invalid_field", f"{name} must be one of: {', '.join(allowed)}.")
     return value
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
-from .. import htmx, labels
+from .. import htmx, vocabulary
 from ..models import LostReason, Prospect, Stage
 from ..rules.numbers import MAX_ID, parse_count, parse_id
 from ..security import can, require
@@ -17,10 +17,6 @@ from ..services.users import active_staff
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 
-
-@bp.app_context_processor
-def _board_link():
-    return {"board_url": remembered_url}
 
 FILTER_KEYS = ("q", "owner", "temperature", "activity_status", "qualification", "channel")
 SESSION_KEY = "board_filters"
@@ -33,9 +29,9 @@ def card_text() -> dict:
         "do_not_contact": _("Do not contact"), "budget": _("Actions left of the budget"),
         "budget_spent": _("Budget spent: classify"), "call": _("Call %(name)s"),
         "whatsapp": _("WhatsApp %(name)s"), "move": _("Move %(name)s"),
-        "temperature": {k: str(v) for k, v in labels.TEMPERATURES.items()},
-        "activity": {k: str(v) for k, v in labels.ACTIVITY.items()},
-        "qualification": {k: str(v) for k, v in labels.QUALIFICATIONS.items()},
+        "temperature": {k: str(v) for k, v in vocabulary.TEMPERATURES.items()},
+        "activity": {k: str(v) for k, v in vocabulary.ACTIVITY_STATUSES.items()},
+        "qualification": {k: str(v) for k, v in vocabulary.QUALIFICATIONS.items()},
         "show_url": url_for("prospects.index") + "/",
         "move_url": url_for("board.move_form", prospect_id=0)[:-1],
         "can_edit": can("prospects.edit"),

@@ -9,18 +9,10 @@ from ..forms import ContactForm
 from ..security import require
 from ..services import duplicates as service
 from ..services.audit import record as audit
-from ..services.dedupe import NeedsDecision, conflict_key, kind_of
+from ..services.dedupe import NeedsDecision
 from .record import staff_choices
 
 bp = Blueprint("duplicates", __name__, url_prefix="/duplicates")
-
-@bp.app_context_processor
-def _helpers():
-    """For every page: the nav's count, a record's merge and shared-number notes, the form's question."""
-    return {"duplicates_waiting": service.pending_count, "shared_contacts": service.shares_with,
-            "merged_into": service.merged_into, "merged_here": service.merged_here, "conflict_key": conflict_key,
-            "record_kind": kind_of}
-
 
 def _pair(pair_id: int):
     pair = service.get(pair_id)

@@ -6,13 +6,11 @@ from datetime import datetime
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
                    url_for)
-from flask_babel import format_timedelta
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
-from .. import htmx, labels
+from .. import htmx, vocabulary
 from ..models import ActionCode, FollowUp, FollowUpType, LostReason, Prospect, User
 from ..rules.numbers import parse_id
 from ..security import require
@@ -22,32 +20,9 @@ from ..services.audit import record as audit
 from ..services.search import next_actions
 from ..timeutil import parse_iso_datetime, utcnow
 from .myday import day_changes
-from .record import followups_section, get_prospect, local_input, record_context
+from .record import followups_section, get_prospect, record_context
 
 bp = Blueprint("followups", __name__)
-
-OUTCOME_LABELS = {"not_reached": _l("Not reached"), "signed_up": _l("Signed up"),
-                  "next_step": _l("Next step"), "not_interested": _l("Not interested")}
-# The follow-up's value (seed 002) is a temperature; its "lost" is the activity status's "no news".
-VALUE_LABELS = {**labels.TEMPERATURES, "lost": labels.ACTIVITY["lost"]}
-STATE_LABELS = {"planned": _l("Planned"), "overdue": _l("Overdue"), "abandoned": _l("Abandoned"),
-                "done": _l("Done"), "cancelled": _l("Cancelled")}
-@bp.app_context_processor
-def _labels():
-    return {"followup_labels": {"outcome": OUTCOME_LABELS, "value": VALUE_LABELS, "state": STATE_LABELS},
-            "may_complete": lambda followup: service.may_complete(current_user, followup)}
-
-
-@bp.app_template_filter("until")
-def _until(moment: datetime, now: datetime) -> str:
-    """"in 5 hours" / "2 days ago", in the person's language."""
-    return format_timedelta(moment - now, granularity="minute", add_direction=True)
-
-
-@bp.app_template_filter("local_input")
-def _local_input(moment: datetime | None) -> str:
-    return local_input(moment)
-
 
 def _datetime(name: str) -> datetime | None:
     text = request.form.get(name, "").strip()
@@ -120,7 +95,7 @@ def complete_form(followup_id):
     followup = _get_followup(followup_id)
     _check_owner(followup)
     outcome = request.args.get("outcome")
-    if outcome not in service.OUTCOMES:
+    if outcome not in vocabulary.FOLLOWUP_OUTCOMES:
         outcome = None
     if followup.state != "planned":
         return _refused(followup, service.FollowUpError("already_done"))
@@ -143,7 +118,7 @@ def complete(followup_id):
             lost_reason=_by_id(LostReason, "lost_reason"), contact=_contact(),
             note=request.form.get("note", "")[:2000])
     except service.FollowUpError as refusal:
-        return _refused(followup, refusal, outcome if outcome in service.OUTCOMES else None)
+        return _refused(followup, refusal, outcome if outcome in vocabulary.FOLLOWUP_OUTCOMES else None)
     followup = FollowUp.get_by_id(followup.id)
     message = _done_message(followup, following)
     origin = _origin()
@@ -174,11 +149,11 @@ def _done_message(followup: FollowUp, following: FollowUp | None) -> str:
     name = followup.prospect.full_name
     if followup.outcome == "signed_up":
         return _("%(name)s: %(outcome)s, converted.", name=name,
-                 outcome=labels.signed_up(followup.prospect.qualification))
+                 outcome=vocabulary.signed_up(followup.prospect.qualification))
     if followup.outcome == "not_interested":
         return _("%(name)s is not interested: marked lost.", name=name)
     return _("%(name)s: %(outcome)s, next follow-up planned.", name=name,
-             outcome=OUTCOME_LABELS[followup.outcome])
+             outcome=vocabulary.FOLLOWUP_OUTCOMES[followup.outcome])
 
 
 def _refused(followup: FollowUp, refusal: service.FollowUpError, outcome: str | None = None):

@@ -7,7 +7,6 @@ action has one URL.
 """
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from ..models import FollowUpType, Stage
 from ..rules.numbers import parse_id
@@ -16,16 +15,15 @@ from ..services import followup_types as types_service
 from ..services import stages as service
 from ..services.followup_types import FollowUpTypeError
 from ..services.stages import StageError
+from ..vocabulary import FOLLOWUP_ACTIONS, STAGE_KINDS
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
-
-KINDS = {"open": _l("Open"), "won": _l("Won"), "lost": _l("Lost")}
 
 
 def _stages_page(error: str | None = None, form: dict | None = None, status: int = 200):
     stages = service.ordered_stages()
     return render_template(
-        "settings/stages.html", error=error, form=form or {"kind": "open"}, kinds=KINDS,
+        "settings/stages.html", error=error, form=form or {"kind": "open"}, kinds=STAGE_KINDS,
         live=[s for s in stages if not s.retired], retired=[s for s in stages if s.retired],
         counts=service.prospect_counts(), used=service.used_stage_ids(), max_name=service.MAX_NAME,
     ), status
@@ -134,14 +132,12 @@ def delete_stage():
 
 # -- follow-up types (seed 002) -----------------------------------------------------------------
 
-ACTIONS = {"none": _l("None"), "trial": _l("Trial session"), "appointment": _l("Sales appointment")}
-
 
 def _types_page(error: str | None = None, form: dict | None = None, status: int = 200):
     types = types_service.ordered_types()
     return render_template(
         "settings/followup_types.html", error=error, form=form or {"action": "none", "next": []},
-        actions=ACTIONS, active=[t for t in types if t.active], inactive=[t for t in types if not t.active],
+        actions=FOLLOWUP_ACTIONS, active=[t for t in types if t.active], inactive=[t for t in types if not t.active],
         links=types_service.next_ids(), max_name=types_service.MAX_NAME,
         max_description=types_service.MAX_DESCRIPTION,
     ), status
