@@ -92,6 +92,8 @@ MESSAGES = {
                                "choose another one."),
     "user.unknown_role": _l("Choose a role from the list."),
     "user.name_too_long": _l("The name is too long (%(n)d characters at most)."),
+    "user.own_admin_role": _l("You cannot remove your own administrator role. Ask another administrator."),
+    "user.own_account": _l("You cannot disable your own account. Ask another administrator."),
 
     # One's own password (services.users.UserError, as the password page words it).
     "password.wrong_current_password": _l("The current password is wrong."),

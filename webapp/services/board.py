@@ -45,6 +45,18 @@ def stages() -> list[Stage]:
     return list(Stage.select().where(~Stage.retired).order_by(Stage.position, Stage.id))
 
 
+def lost_reasons() -> list[LostReason]:
+    """The active lost reasons in the settings' order: what a move to a lost stage, or a follow-up
+    ending "not interested", offers."""
+    return list(LostReason.select().where(LostReason.active).order_by(LostReason.position))
+
+
+def stage_counts(criteria: Criteria, stage_ids) -> dict[int, int]:
+    """How many prospects matching the filters each of these stages holds (a move's two columns)."""
+    return {stage_id: prospect_query(criteria).where(Prospect.stage == stage_id).count()
+            for stage_id in set(stage_ids)}
+
+
 def _ordering(kind: str):
     """Open columns by urgency: overdue and soonest first, 'to do' (nothing planned) last, an index range
     scan on (stage_id, next_action_at, id) (migration 0005). Won and lost columns show the most recently

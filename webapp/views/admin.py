@@ -10,7 +10,6 @@ from peewee import JOIN
 from playhouse.flask_utils import get_object_or_404
 
 from ..models import ApiToken, User
-from ..rules.contact import is_email
 from ..security import grantable_scopes, require
 from ..services import tokens as token_service
 from ..services import users as user_service
@@ -19,7 +18,6 @@ from ..vocabulary import ROLES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-MAX_NAME = 100
 MAX_TOKEN_NAME = 100
 
 
@@ -33,6 +31,14 @@ def _users_page(error: str | None = None, form: dict | None = None, status: int 
                            form=form or {"role": "secretary"}, temporary=temporary), status
 
 
+@bp.errorhandler(user_service.UserError)
+def _refused(refusal: user_service.UserError):
+    """A refused account change: the page again with the reason (and the new account's form as posted)."""
+    form = ({name: request.form.get(name, "").strip() for name in ("email", "name", "role")}
+            if request.endpoint == "admin.create_user" else None)
+    return _users_page(error=refusal.message, form=form, status=refusal.status)
+
+
 @bp.get("/users")
 @require("admin.users")
 def users():
@@ -44,14 +50,7 @@ def users():
 def create_user():
     form = {name: request.form.get(name, "").strip() for name in ("email", "name", "role")}
     password = request.form.get("password", "")
-    try:
-        if not is_email(form["email"]):
-            raise user_service.UserError("invalid_email")
-        if len(form["name"]) > MAX_NAME:
-            raise user_service.UserError("name_too_long", n=MAX_NAME)
-        user = user_service.create_user(form["email"], form["name"], form["role"], password)
-    except user_service.UserError as refusal:
-        return _users_page(error=refusal.message, form=form, status=refusal.status)
+    user = user_service.create_user(form["email"], form["name"], form["role"], password)
     audit("user.create", "user", user.id, detail=f"role={user.role}")
     flash(_("Account created for %(email)s (%(role)s).", email=user.email, role=ROLES[user.role]),
           "success")
@@ -63,15 +62,8 @@ def create_user():
 def change_role(user_id):
     user = _get_user(user_id)
     role = request.form.get("role", "")
-    if role not in ROLES:
-        abort(400)
-    if user.id == current_user.id and role != "admin":
-        # The last administrator could otherwise lock everyone out of these pages.
-        return _users_page(error=_("You cannot remove your own administrator role. "
-                                   "Ask another administrator."), status=400)
-    if role != user.role:
-        previous = user.role
-        user_service.set_role(user, role)
+    previous = user.role
+    if user_service.change_role(user, role, by=current_user._get_current_object()):
         audit("user.role", "user", user.id, detail=f"{previous} -> {role}")
         flash(_("%(name)s is now %(role)s.", name=user.name, role=ROLES[role]), "success")
     return redirect(url_for("admin.users"))
@@ -85,11 +77,7 @@ def set_active(user_id):
     if value not in ("0", "1"):
         abort(400)
     active = value == "1"
-    if user.id == current_user.id and not active:
-        return _users_page(error=_("You cannot disable your own account. Ask another administrator."),
-                           status=400)
-    if active != user.active:
-        user_service.set_active(user, active)  # also ends every session of this user
+    if user_service.change_active(user, active, by=current_user._get_current_object()):
         audit("user.enable" if active else "user.disable", "user", user.id)
         if active:
             flash(_("%(name)s can sign in again.", name=user.name), "success")

@@ -5,19 +5,20 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
 from .. import ratelimit
-from ..models import ActionCode, InboundRequest, Prospect, Source, User
+from ..models import ActionCode, InboundRequest, Prospect
 from ..models.intake import REQUEST_STATES
 from ..reasons import reason_text
 from ..refusals import Refusal
 from ..rules.contact import contact_problems
-from ..rules.numbers import parse_count, parse_id
+from ..rules.numbers import parse_count
 from ..security import csrf
 from ..services import prospects as service
+from ..services import request_queues
 from ..services import search as search_service
 from ..services import tokens
 from ..services.audit import record as audit
 from ..services.dedupe import SUSPECT, kind_of
-from ..services.users import may_own_work
+from ..services.users import owner_by_id
 from ..timeutil import isoformat, parse_iso_date, parse_iso_datetime
 from ..vocabulary import CHANNELS, DIRECTIONS, QUALIFICATIONS, TEMPERATURES
 
@@ -185,8 +186,8 @@ def _owner(data: dict):
     owner_id = data.get("owner_id")
     if owner_id in (None, ""):
         return None
-    owner = User.get_or_none(User.id == parse_id(owner_id)) if parse_id(owner_id) else None
-    if not may_own_work(owner):
+    owner = owner_by_id(owner_id)
+    if owner is None:
         raise ApiError(422, "invalid_field", "owner_id is not an active staff member who follows prospects.")
     return owner
 
@@ -286,19 +287,12 @@ def request_json(inbound: InboundRequest) -> dict:
 @bp.get("/requests")
 @scope("requests")
 def requests_list():
-    query = InboundRequest.select(InboundRequest, Source).join(Source)
     state = request.args.get("state")
-    if state:
-        if state not in REQUEST_STATES:
-            raise ApiError(400, "invalid_filter", f"state must be one of {', '.join(REQUEST_STATES)}.")
-        query = query.where(InboundRequest.state == state)
-    slug = request.args.get("source")
-    if slug:
-        query = query.where(Source.slug == slug)
+    if state and state not in REQUEST_STATES:
+        raise ApiError(400, "invalid_filter", f"state must be one of {', '.join(REQUEST_STATES)}.")
     page = parse_count(request.args.get("page"), 1, lowest=1)
     per_page = parse_count(request.args.get("per_page"), 50, lowest=1, highest=200)
-    total = query.count()
-    rows = query.order_by(InboundRequest.id.desc()).paginate(page, per_page)
+    rows, total = request_queues.page_of_requests(state, request.args.get("source"), page, per_page)
     return jsonify({"items": [request_json(r) for r in rows], "total": total, "page": page,
                     "per_page": per_page})
 
@@ -306,8 +300,7 @@ def requests_list():
 @bp.get("/requests/<int:request_id>")
 @scope("requests")
 def request_detail(request_id):
-    found = (InboundRequest.select(InboundRequest, Source).join(Source)
-             .where(InboundRequest.id == request_id).first())
+    found = request_queues.with_source(request_id)
     if found is None:
         raise ApiError(404, "not_found", "No request with this id.")
     return jsonify(request_json(found))

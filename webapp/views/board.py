@@ -12,7 +12,7 @@ from ..models import LostReason, Prospect, Stage
 from ..rules.numbers import MAX_ID, parse_count, parse_id
 from ..security import can, require
 from ..services import board as service
-from ..services.search import BadFilter, Criteria, prospect_query
+from ..services.search import BadFilter, Criteria
 from ..services.users import active_staff
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -75,7 +75,7 @@ def index():
     columns = service.columns(criteria, _loaded(request.args), pinned=parse_id(request.args.get("pin")))
     response = htmx.render("board/index.html", "board/_columns.html", columns=columns, filters=filters,
                            criteria=criteria, owners=[(str(u.id), u.name) for u in active_staff()],
-                           version=service.board_version(), lost_reasons=_lost_reasons(),
+                           version=service.board_version(), lost_reasons=service.lost_reasons(),
                            query=urlencode(filters), fragment=htmx.wants_fragment(), card_text=card_text())
     if htmx.wants_fragment() and "loaded" not in request.args:
         # A filter change: the address bar shows the filters that are set, and only those.
@@ -87,10 +87,6 @@ def remembered_url(filters: dict | None = None) -> str:
     """The board with the person's last filters (DESIGN: the last filter is remembered)."""
     filters = session.get(SESSION_KEY, {}) if filters is None else filters
     return url_for("board.index") + ("?" + urlencode(filters) if filters else "")
-
-
-def _lost_reasons():
-    return list(LostReason.select().where(LostReason.active).order_by(LostReason.position))
 
 
 @bp.get("/columns/<int:stage_id>")
@@ -119,7 +115,7 @@ def changes():
 def move_form(prospect_id):
     prospect = get_object_or_404(Prospect, Prospect.id == prospect_id)
     return htmx.render("board/move.html", "board/_move_form.html", prospect=prospect,
-                       stages=service.stages(), lost_reasons=_lost_reasons(),
+                       stages=service.stages(), lost_reasons=service.lost_reasons(),
                        query=urlencode(_filters(request.args)))
 
 
@@ -142,8 +138,7 @@ def move():
         flash(_("%(name)s moved to %(stage)s.", name=moved.full_name, stage=stage.name), "success")
         return redirect(url_for("board.index") + _query_suffix())
     criteria = _criteria(request.form)
-    counted = {s: prospect_query(criteria).where(Prospect.stage == s).count()
-               for s in {before.stage_id, stage.id}}
+    counted = service.stage_counts(criteria, (before.stage_id, stage.id))
     return render_template("board/_move_result.html", card=service.card(moved.id), counts=counted,
                            card_text=card_text(),
                            message=_("%(name)s moved to %(stage)s.", name=moved.full_name, stage=stage.name))

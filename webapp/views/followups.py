@@ -17,6 +17,7 @@ from ..security import require
 from ..services import followups as service
 from ..services import timeline as timeline_service
 from ..services.audit import record as audit
+from ..services.board import lost_reasons
 from ..services.search import next_actions
 from ..timeutil import parse_iso_datetime, utcnow
 from .myday import day_changes
@@ -48,10 +49,6 @@ def _check_owner(followup: FollowUp) -> None:
         abort(403)
 
 
-def _lost_reasons():
-    return list(LostReason.select().where(LostReason.active).order_by(LostReason.position))
-
-
 def _row_context(followup: FollowUp, confirm: str | None = None, error: str | None = None,
                  origin: str = "myday") -> dict:
     now = utcnow()
@@ -63,7 +60,7 @@ def _row_context(followup: FollowUp, confirm: str | None = None, error: str | No
     if confirm == "next_step":
         context["next_types"] = service.next_types(followup.type)
     if confirm == "not_interested":
-        context["lost_reasons"] = _lost_reasons()
+        context["lost_reasons"] = lost_reasons()
     if confirm:
         context["contact_codes"] = service.contact_codes()
         usual = service.usual_contact(followup.type, confirm)
