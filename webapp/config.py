@@ -3,6 +3,8 @@ import os
 import secrets
 from pathlib import Path
 
+from flask import current_app
+
 from .files import private_dir
 
 
@@ -24,6 +26,11 @@ def _secret_key(instance_path: Path) -> str:
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def business_timezone() -> str:
+    """The business timezone of the running app (RELANCE_TIMEZONE): for services called without one."""
+    return current_app.config["TIMEZONE"]
 
 
 def from_environment(instance_path: Path) -> dict:

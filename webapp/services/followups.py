@@ -14,18 +14,17 @@ The person may also choose "no contact" for any outcome; the note is then kept o
 """
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from peewee import JOIN, fn
 
+from ..config import business_timezone
 from ..models import (ActionCode, FollowUp, FollowUpType, FollowUpTypeNext, Holiday, Interaction, LostReason,
                       Prospect, Stage, User, database)
 from ..refusals import Refusal
 from ..rules.followups import ProspectFacts, followup_state, response_deadlines
 from ..rules.worktime import calendar_from_settings, next_opening_to_come
 from ..security import can
-from ..timeutil import to_local, to_storage
+from ..timeutil import from_local, to_local, to_storage
 from ..vocabulary import FOLLOWUP_OUTCOMES, FOLLOWUP_VALUES
 from .audit import record as audit
 from .board import MoveRefused, move
@@ -277,7 +276,7 @@ class MyDay:
 def my_day(user: User, now: datetime) -> MyDay:
     """The user's follow-ups due today or late (overdue first), abandoned ones apart, their prospects
     with nothing planned, and for the lead the requests awaiting a first answer. Fixed query count."""
-    tz = current_app.config["TIMEZONE"]
+    tz = business_timezone()
     abandon_after = int(setting("abandon_after_days"))
     day = MyDay(abandon_after_days=abandon_after)
     for followup in _due_followups(user, _end_of_day(now, tz)):
@@ -293,9 +292,7 @@ def my_day(user: User, now: datetime) -> MyDay:
 
 
 def _end_of_day(now: datetime, tz: str) -> datetime:
-    zone = ZoneInfo(tz)
-    local = to_local(now, zone)
-    return to_storage(datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone))
+    return from_local(to_local(now, tz).date() + timedelta(days=1), time(0), tz)
 
 
 def _due_followups(user: User, before: datetime):
