@@ -192,6 +192,12 @@ def _owner(data: dict):
     return owner
 
 
+def _paging() -> tuple[int, int]:
+    """The page asked for and its size (50 by default, 200 at most)."""
+    return (parse_count(request.args.get("page"), 1, lowest=1),
+            parse_count(request.args.get("per_page"), 50, lowest=1, highest=200))
+
+
 @bp.get("/prospects")
 @scope("prospects:read")
 def prospects():
@@ -203,8 +209,7 @@ def prospects():
         criteria = search_service.Criteria.from_args(args)
     except search_service.BadFilter as exc:
         raise ApiError(400, "invalid_filter", f"Unknown filter or value: {exc}.")
-    page = parse_count(request.args.get("page"), 1, lowest=1)
-    per_page = parse_count(request.args.get("per_page"), 50, lowest=1, highest=200)
+    page, per_page = _paging()
     rows, total = search_service.search(criteria, page, per_page)
     actions = search_service.next_actions([p.id for p in rows])
     return jsonify({"items": [prospect_json(p, actions.get(p.id)) for p in rows], "total": total,
@@ -290,8 +295,7 @@ def requests_list():
     state = request.args.get("state")
     if state and state not in REQUEST_STATES:
         raise ApiError(400, "invalid_filter", f"state must be one of {', '.join(REQUEST_STATES)}.")
-    page = parse_count(request.args.get("page"), 1, lowest=1)
-    per_page = parse_count(request.args.get("per_page"), 50, lowest=1, highest=200)
+    page, per_page = _paging()
     rows, total = request_queues.page_of_requests(state, request.args.get("source"), page, per_page)
     return jsonify({"items": [request_json(r) for r in rows], "total": total, "page": page,
                     "per_page": per_page})

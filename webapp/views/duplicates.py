@@ -1,11 +1,13 @@
 """Suspected duplicates, for the follow-up lead and the manager: the pending pairs, one pair side by
 side, and the decisions (merge, undo a merge, different people). Never a silent merge."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from playhouse.flask_utils import get_object_or_404
 
 from .. import htmx
 from ..forms import ContactForm
+from ..models import DuplicateCandidate
 from ..security import require
 from ..services import duplicates as service
 from ..services.audit import record as audit
@@ -14,11 +16,8 @@ from .record import staff_choices
 
 bp = Blueprint("duplicates", __name__, url_prefix="/duplicates")
 
-def _pair(pair_id: int):
-    pair = service.get(pair_id)
-    if pair is None:
-        abort(404)
-    return pair
+def _pair(pair_id: int) -> DuplicateCandidate:
+    return get_object_or_404(DuplicateCandidate, DuplicateCandidate.id == pair_id)
 
 
 @bp.get("")

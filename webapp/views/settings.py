@@ -5,8 +5,9 @@ audited by `services.stages`, then answered with a redirect and a flash, or the 
 400 and the reason when a rule refuses it. The stage to change is a form field (`stage_id`), so each
 action has one URL.
 """
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from playhouse.flask_utils import get_object_or_404
 
 from ..models import FollowUpType, Stage
 from ..rules.numbers import parse_id
@@ -38,11 +39,7 @@ def _stage_refused(refusal: StageError):
 
 
 def _stage_from_form() -> Stage:
-    value = request.form.get("stage_id", "")
-    stage = Stage.get_or_none(Stage.id == parse_id(value)) if parse_id(value) else None
-    if stage is None:
-        abort(404)
-    return stage
+    return get_object_or_404(Stage, Stage.id == parse_id(request.form.get("stage_id")))
 
 
 def _done(message: str):
@@ -151,11 +148,7 @@ def _type_refused(refusal: FollowUpTypeError):
 
 
 def _type_from_form() -> FollowUpType:
-    value = request.form.get("type_id", "")
-    followup_type = FollowUpType.get_or_none(FollowUpType.id == parse_id(value)) if parse_id(value) else None
-    if followup_type is None:
-        abort(404)
-    return followup_type
+    return get_object_or_404(FollowUpType, FollowUpType.id == parse_id(request.form.get("type_id")))
 
 
 def _type_fields() -> dict:
