@@ -4,9 +4,18 @@ import sys
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
-from .models import database
+from .demo import load_demo
+from .models import Prospect, User, database
 from .security import TOKEN_SCOPES
 from .services.audit import record as audit
+from .services.intake import due_for_rescan, process
+from .services.reminders import send_reminders
+from .services.rights import erase_person
+from .services.sources import SourceError, create_source, embed_snippet
+from .services.sweep import end_of_day, run_sweep
+from .services.tokens import create_token
+from .services.users import UserError, create_user
+from .timeutil import parse_iso_date, utcnow
 from .vocabulary import ROLES
 
 
@@ -28,8 +37,6 @@ def main():
 @with_appcontext
 def create_user_command(email, role, name, password):
     """Create a staff account."""
-    from .services.users import UserError, create_user
-
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True) \
             if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
@@ -48,8 +55,6 @@ def create_user_command(email, role, name, password):
 @with_appcontext
 def create_token_command(name, scopes):
     """Create an API token and print it (shown once, stored hashed)."""
-    from .services.tokens import create_token
-
     with database.connection_context():
         row, plain = create_token(name, scopes=list(scopes) or None)
         audit("token.create", "api_token", row.id, detail=f"{row.prefix}… {name} [{row.scopes}]")
@@ -62,9 +67,6 @@ def create_token_command(name, scopes):
 @with_appcontext
 def demo_command(if_empty, seed):
     """Load realistic demo data: staff, about 300 prospects over six months, their interactions."""
-    from .demo import load_demo
-    from .models import User
-
     with database.connection_context():
         if if_empty and User.select().exists():
             click.echo("demo: staff accounts exist; nothing loaded")
@@ -81,9 +83,6 @@ def demo_command(if_empty, seed):
 @with_appcontext
 def sweep_command(as_of):
     """Recompute activity statuses and plan the rules' follow-ups (the periodic task's code)."""
-    from .services.sweep import end_of_day, run_sweep
-    from .timeutil import parse_iso_date, utcnow
-
     try:
         moment = end_of_day(parse_iso_date(as_of)) if as_of else utcnow()
     except ValueError:
@@ -102,9 +101,6 @@ def sweep_command(as_of):
 @with_appcontext
 def send_reminders_command(kind):
     """Send the morning reminders (or the lead's digest) now, as the worker does each morning."""
-    from .services.reminders import send_reminders
-    from .timeutil import utcnow
-
     with database.connection_context():
         click.echo(f"{send_reminders(utcnow(), kind)} {kind} mail(s) sent")
 
@@ -127,8 +123,6 @@ def send_reminders_command(kind):
 def add_source_command(slug, type_, name, preset, mode, thank_you_url, origins, rate_limit, secret_stdin,
                        base_url):
     """Add an intake source and print its URL (and, for a web form, the HTML to embed)."""
-    from .services.sources import SourceError, create_source, embed_snippet
-
     secret = sys.stdin.readline().strip() if secret_stdin else None
     config = {"preset": preset, "mode": mode, "thank_you_url": thank_you_url, "allowed_origins": list(origins),
               "rate_limit": rate_limit}
@@ -147,9 +141,6 @@ def add_source_command(slug, type_, name, preset, mode, thank_you_url, origins, 
 @with_appcontext
 def intake_rescan_command():
     """Process now every stored request still waiting past its lease (what the worker's re-scan does)."""
-    from .services.intake import due_for_rescan, process
-    from .timeutil import utcnow
-
     with database.connection_context():
         ids = due_for_rescan(utcnow())
         states = [process(request_id) for request_id in ids]
@@ -163,9 +154,6 @@ def intake_rescan_command():
 @with_appcontext
 def erase_command(prospect_id, yes):
     """Erase a person's data on their request (anonymised; counts kept), as the manager's button does."""
-    from .models import Prospect
-    from .services.rights import erase_person
-
     with database.connection_context():
         prospect = Prospect.get_or_none(Prospect.id == prospect_id)
         if prospect is None:

@@ -11,6 +11,7 @@ from playhouse.migrations import Runner
 
 from .files import private_file
 from .models import database
+from .services.defaults import ensure_defaults
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -79,8 +80,6 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 def init_db_command():
     """Create or upgrade the schema and load the default configuration; safe to run twice."""
-    from .services.defaults import ensure_defaults
-
     with database.connection_context():
         applied = migrate()
         created = ensure_defaults()

@@ -14,6 +14,7 @@ from peewee import SqliteDatabase
 
 from .config import queue_url
 from .files import private_file
+from .models import database
 
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
@@ -43,7 +44,6 @@ def app_context():
     if _app is None:
         from . import create_app  # the package's factory: this module is imported while it loads
         _app = create_app()
-    from .models import database
     with _app.app_context():
         if isinstance(database.obj, SqliteDatabase):
             # Each worker thread keeps its SQLite connection, as the web threads do (webapp/db.py).
