@@ -152,24 +152,24 @@ def _choice(data: dict, name: str, allowed, default=None):
     return value
 
 
-def _birth_date(data: dict) -> date | None:
-    value = data.get("birth_date")
+def _parsed(data: dict, name: str, parse, expected: str):
+    """A field read by `parse` (None when absent), or a 422 saying what was expected."""
+    value = data.get(name)
     if value in (None, ""):
         return None
     try:
-        return parse_iso_date(str(value))
+        return parse(str(value))
     except ValueError:
-        raise ApiError(422, "invalid_field", "birth_date must be YYYY-MM-DD.")
+        raise ApiError(422, "invalid_field", f"{name} must be {expected}.")
+
+
+def _birth_date(data: dict) -> date | None:
+    return _parsed(data, "birth_date", parse_iso_date, "YYYY-MM-DD")
 
 
 def _occurred_at(data: dict):
-    value = data.get("occurred_at")
-    if value in (None, ""):
-        return None
-    try:
-        return parse_iso_datetime(str(value), current_app.config["TIMEZONE"])
-    except ValueError:
-        raise ApiError(422, "invalid_field", "occurred_at must be an ISO 8601 date and time.")
+    return _parsed(data, "occurred_at", lambda text: parse_iso_datetime(text, current_app.config["TIMEZONE"]),
+                   "an ISO 8601 date and time")
 
 
 def _action_code(data: dict):
@@ -190,6 +190,14 @@ def _owner(data: dict):
     if owner is None:
         raise ApiError(422, "invalid_field", "owner_id is not an active staff member who follows prospects.")
     return owner
+
+
+def _prospect_or_404(prospect_id: int) -> Prospect:
+    """get_object_or_404 in the API's words."""
+    found = Prospect.get_or_none(Prospect.id == prospect_id)
+    if found is None:
+        raise ApiError(404, "not_found", "No prospect with this id.")
+    return found
 
 
 def _paging() -> tuple[int, int]:
@@ -219,9 +227,7 @@ def prospects():
 @bp.get("/prospects/<int:prospect_id>")
 @scope("prospects:read")
 def prospect(prospect_id):
-    found = Prospect.get_or_none(Prospect.id == prospect_id)
-    if found is None:
-        raise ApiError(404, "not_found", "No prospect with this id.")
+    found = _prospect_or_404(prospect_id)
     return jsonify(prospect_json(found, search_service.next_actions([found.id]).get(found.id)))
 
 
@@ -256,9 +262,7 @@ def create_prospect():
 @bp.post("/prospects/<int:prospect_id>/interactions")
 @scope("prospects:write")
 def add_interaction(prospect_id):
-    found = Prospect.get_or_none(Prospect.id == prospect_id)
-    if found is None:
-        raise ApiError(404, "not_found", "No prospect with this id.")
+    found = _prospect_or_404(prospect_id)
     data = _body()
     channel = _choice(data, "channel", CHANNELS)
     direction = _choice(data, "direction", DIRECTIONS)
