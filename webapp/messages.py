@@ -20,6 +20,9 @@ CHANGE_NOT_POSSIBLE = _l("This change is not possible.")
 ALREADY_HANDLED = _l("Someone else has already handled this request: it is no longer waiting.")
 
 MESSAGES = {
+    # A filter, sort or value the search does not know (services.search.BadFilter).
+    "filter.*": _l("The request could not be understood."),
+
     # The board's moves (services.board.MoveRefused).
     "move.conflict": _l("Someone else changed this prospect a moment ago. The card is back in its place; "
                         "the board is being refreshed."),

@@ -1,5 +1,5 @@
 """Prospects: list and search, the fast create form, the record with its timeline, edits."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -33,10 +33,7 @@ def home():
 @bp.get("/prospects")
 @require("prospects.view")
 def index():
-    try:
-        criteria = search_service.Criteria.from_args(request.args, current_user.id)
-    except search_service.BadFilter:
-        abort(400)
+    criteria = search_service.Criteria.from_args(request.args, current_user.id)   # BadFilter: a 400
     page = parse_count(request.args.get("page"), 1, lowest=1)
     page_size = current_app.config["PAGE_SIZE"]
     rows, total = search_service.search(criteria, page, page_size)
