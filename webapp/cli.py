@@ -2,12 +2,29 @@
 import sys
 
 import click
+from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from peewee import DatabaseError
 
-from .models import database
-from .models.users import ROLES
+from integrations.plugins import source_type
+
+from .demo import load_demo
+from .mailreader import read_mail
+from .models import Prospect, User, database
 from .security import TOKEN_SCOPES
 from .services.audit import record as audit
+from .services.defaults import setting
+from .services.intake import due_for_rescan, process
+from .services.mailbox import dispatch_to_worker, mailbox_sources, poll_source
+from .services.reminders import send_reminders
+from .services.rights import erase_person
+from .services.sources import SourceError, create_source, embed_snippet
+from .services.sweep import end_of_day, run_sweep
+from .services.tokens import create_token
+from .services.users import UserError, create_user
+from .timeutil import parse_iso_date, utcnow
+from .views.sources import error_message
+from .vocabulary import ROLES
 
 
 def _app():
@@ -22,14 +39,12 @@ def main():
 
 @click.command("create-user")
 @click.argument("email")
-@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--role", type=click.Choice(list(ROLES)), required=True)
 @click.option("--name", default="", help="Display name (defaults to the email's local part).")
 @click.option("--password", default=None, help="Read from stdin when omitted.")
 @with_appcontext
 def create_user_command(email, role, name, password):
     """Create a staff account."""
-    from .services.users import UserError, create_user
-
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True) \
             if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
@@ -48,8 +63,6 @@ def create_user_command(email, role, name, password):
 @with_appcontext
 def create_token_command(name, scopes):
     """Create an API token and print it (shown once, stored hashed)."""
-    from .services.tokens import create_token
-
     with database.connection_context():
         row, plain = create_token(name, scopes=list(scopes) or None)
         audit("token.create", "api_token", row.id, detail=f"{row.prefix}… {name} [{row.scopes}]")
@@ -62,9 +75,6 @@ def create_token_command(name, scopes):
 @with_appcontext
 def demo_command(if_empty, seed):
     """Load realistic demo data: staff, about 300 prospects over six months, their interactions."""
-    from .demo import load_demo
-    from .models import User
-
     with database.connection_context():
         if if_empty and User.select().exists():
             click.echo("demo: staff accounts exist; nothing loaded")
@@ -81,9 +91,6 @@ def demo_command(if_empty, seed):
 @with_appcontext
 def sweep_command(as_of):
     """Recompute activity statuses and plan the rules' follow-ups (the periodic task's code)."""
-    from .services.sweep import end_of_day, run_sweep
-    from .timeutil import parse_iso_date, utcnow
-
     try:
         moment = end_of_day(parse_iso_date(as_of)) if as_of else utcnow()
     except ValueError:
@@ -102,9 +109,6 @@ def sweep_command(as_of):
 @with_appcontext
 def send_reminders_command(kind):
     """Send the morning reminders (or the lead's digest) now, as the worker does each morning."""
-    from .services.reminders import send_reminders
-    from .timeutil import utcnow
-
     with database.connection_context():
         click.echo(f"{send_reminders(utcnow(), kind)} {kind} mail(s) sent")
 
@@ -133,9 +137,6 @@ def add_source_command(ctx, slug, type_, name, preset, mode, thank_you_url, orig
     --security (tls, starttls, or plain to this machine only), --user, --folder (INBOX),
     --interval-minutes (5), and the password on stdin with --password-stdin (never on the command line).
     """
-    from integrations.plugins import source_type
-    from .services.sources import SourceError, create_source, embed_snippet
-
     # The web form has options of its own (above); another type takes its settings as options.
     kind = source_type(type_) if type_ != "webform" else None
     if kind is None and ctx.args:
@@ -196,10 +197,6 @@ def _setting_options(kind, args: list[str]) -> dict:
 
 def _source_error(exc) -> str:
     """A refused source setting as the settings page says it (French first), with its code."""
-    from flask import current_app
-
-    from .views.sources import error_message
-
     with current_app.test_request_context():
         text = error_message(exc.code, getattr(exc, "field", None))
     return f"{text} ({exc.code}{', ' + exc.field if getattr(exc, 'field', None) else ''})"
@@ -212,9 +209,6 @@ def _source_error(exc) -> str:
 @with_appcontext
 def poll_inbox_command(slug, process_now):
     """Read what is new in the mailbox sources now (what the worker does every few minutes)."""
-    from .services.intake import process
-    from .services.mailbox import dispatch_to_worker, mailbox_sources, poll_source
-
     failed = 0
     with database.connection_context():
         sources = mailbox_sources(slug)
@@ -241,9 +235,6 @@ def poll_inbox_command(slug, process_now):
 @with_appcontext
 def intake_rescan_command():
     """Process now every stored request still waiting past its lease (what the worker's re-scan does)."""
-    from .services.intake import due_for_rescan, process
-    from .timeutil import utcnow
-
     with database.connection_context():
         ids = due_for_rescan(utcnow())
         states = [process(request_id) for request_id in ids]
@@ -257,9 +248,6 @@ def intake_rescan_command():
 @with_appcontext
 def erase_command(prospect_id, yes):
     """Erase a person's data on their request (anonymised; counts kept), as the manager's button does."""
-    from .models import Prospect
-    from .services.rights import erase_person
-
     with database.connection_context():
         prospect = Prospect.get_or_none(Prospect.id == prospect_id)
         if prospect is None:
@@ -278,9 +266,7 @@ def parse_mail_command(files, as_json):
     """Read mail files (raw RFC 822) as the mailbox reads them: sender, automated or not, new text…"""
     import json
 
-    from flask import current_app
 
-    from .mailreader import read_mail
 
     region, keywords = current_app.config.get("PHONE_REGION", "SN"), _qualification_keywords()
     unreadable = []
@@ -304,9 +290,7 @@ def parse_mail_command(files, as_json):
 def _qualification_keywords() -> dict | None:
     """The business's qualification words (setting `qualification_keywords`), or None for the defaults
     when the database is not there (parse-mail also runs on a bare checkout)."""
-    from peewee import DatabaseError
 
-    from .services.defaults import setting
 
     try:
         with database.connection_context():

@@ -5,7 +5,6 @@ hands work to (processing stored inbound requests). It lives in the app so that 
 Huey deletes a task before running it (NOTES.md): tasks carry only ids, and what must not be lost is
 kept in our own tables, not in the queue.
 """
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -13,13 +12,16 @@ from urllib.parse import unquote, urlparse
 from huey import RedisHuey, SqliteHuey
 from peewee import SqliteDatabase
 
+from .config import queue_url
 from .files import private_file
+from .models import database
 
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
 
 def make_huey(url: str | None = None):
-    url = url or os.environ.get("RELANCE_HUEY_URL") or f"sqlite:///{INSTANCE / 'huey.db'}"
+    """The queue for this URL (redis:// or sqlite:///), by default the configured one (config.queue_url)."""
+    url = url or queue_url(INSTANCE)
     parsed = urlparse(url)
     if parsed.scheme in ("redis", "rediss"):
         return RedisHuey("relance", url=url)
@@ -42,7 +44,6 @@ def app_context():
     if _app is None:
         from . import create_app  # the package's factory: this module is imported while it loads
         _app = create_app()
-    from .models import database
     with _app.app_context():
         if isinstance(database.obj, SqliteDatabase):
             # Each worker thread keeps its SQLite connection, as the web threads do (webapp/db.py).

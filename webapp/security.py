@@ -9,8 +9,10 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
+from . import htmx
 from .models import User
 from .rules.numbers import parse_id
+from .services.audit import record
 
 # What each role may do. Admins run the system (users, tokens, sources) and, by least privilege,
 # do not read patients' prospect records.
@@ -92,7 +94,6 @@ def require(permission: str):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if not can(permission):
-                from .services.audit import record
                 record("refused", detail=f"{request.method} {request.path}")
                 abort(403)
             return view(*args, **kwargs)
@@ -173,7 +174,6 @@ def _background() -> bool:
 
 
 def _redirect(endpoint: str, **values):
-    from . import htmx
     target = url_for(endpoint, **values)
     if htmx.is_htmx():  # a fragment swap would put the login page inside the board
         return htmx.set_headers(make_response("", 204), redirect=target)
@@ -187,7 +187,6 @@ def _session_rules():
         return None
     now, seen = clock(), session.get(SEEN_KEY)
     if seen is not None and now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
-        from .services.audit import record
         record("session.expired", "user", current_user.id)
         logout_user()
         session.clear()

@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from playhouse.flask_utils import get_object_or_404
 
-from .. import htmx, labels
+from .. import htmx, vocabulary
 from ..forms import AnswerForm
 from ..models import InboundRequest, OutboundMail, Submission
 from ..rules.answers import GENERAL, PLACEHOLDERS, TemplateError, text_body_html
@@ -50,8 +50,8 @@ def _answer_helpers():
 
 def template_label(key: str) -> str:
     qualification, _sep, temperature = key.partition(":")
-    what = GENERAL_LABEL if qualification == GENERAL else labels.QUALIFICATIONS[qualification]
-    return f"{what} · {labels.TEMPERATURES[temperature]}"
+    what = GENERAL_LABEL if qualification == GENERAL else vocabulary.QUALIFICATIONS[qualification]
+    return f"{what} · {vocabulary.TEMPERATURES[temperature]}"
 
 
 def refusal_text(code: str) -> str:
