@@ -9,7 +9,7 @@ from flask_babel import ngettext
 
 # A refusal's status when it is not its class's (`Refusal.status`): the same code, the same status.
 STATUSES = {
-    "conflict": 409, "already_done": 409,
+    "conflict": 409, "already_done": 409, "already_handled": 409,
     # 422 would say it better (a valid request a rule refuses), but the board's tests pin 400 for it.
     "lost_reason_required": 400,
     "forbidden": 403, "reopen_forbidden": 403, "scope_not_yours": 403, "unknown_scope": 403,
@@ -119,6 +119,37 @@ MESSAGES = {
     "triage.choose_one_record": _l("Choose one record to attach the request to."),
     "triage.emptied": _l("Its contents were deleted: there is nothing left to process."),
     "triage.*": ALREADY_HANDLED,
+
+    # A source's settings (services.sources.SourceError), as the settings page and the CLI say them.
+    "source.invalid_slug": _l("The identifier takes lower-case letters, digits and dashes (64 at most)."),
+    "source.unknown_type": _l("Choose a type from the list."),
+    "source.slug_taken": _l("Another source already uses this identifier."),
+    "source.unknown_preset": _l("Choose a form kind from the list."),
+    "source.unknown_mode": _l("Choose a mode from the list."),
+    "source.unknown_owner": _l("Choose an owner rule or an active staff member from the list."),
+    "source.invalid_origin": _l("Each allowed origin is a website address such as https://www.clinic.sn, "
+                                "without a path."),
+    "source.invalid_rate_limit": _l("Write the rate limit as “20 per minute”, “100 per hour” or “20/min” (a "
+                                    "number alone is per minute), or leave it empty for no limit."),
+    "source.invalid_honeypot": _l("The trap field's name takes letters, digits, dots, dashes and underscores."),
+    "source.invalid_fields": _l("A field's list of names is too long."),
+    "source.invalid_thank_you_url": _l("The thank-you page is a full address starting with https:// (or "
+                                       "empty for ours)."),
+    "source.secret_too_long": _l("The secret is too long (200 characters at most)."),
+    "source.setting_required": _l("This setting is required."),
+    "source.setting_not_a_number": _l("Write a whole number."),
+    "source.setting_not_a_choice": _l("Choose a value from the list."),
+    "source.setting_invalid": _l("This value is not valid."),
+    "source.plain_needs_loopback": _l("Without encryption, the password would cross the network in clear: "
+                                      "choose TLS or STARTTLS (plain is only allowed to a server on this "
+                                      "machine)."),
+    "source.no_secrets_key": _l("The password cannot be saved: no encryption key is configured. Set "
+                                "RELANCE_SECRETS_KEY on the server (see the README), then try again."),
+    "source.weak_secrets_key": _l("The password cannot be saved: RELANCE_SECRETS_KEY is too short (a Fernet "
+                                  "key, or 32 characters or more)."),
+    "source.secret_unreadable": _l("The stored password cannot be decrypted with the configured key: type it "
+                                   "again."),
+    "source.*": _l("This change could not be made."),
 }
 
 

@@ -16,6 +16,7 @@ from integrations.contract import OWNER_POLICIES, PluginError
 from integrations.plugins import source_type, source_types
 
 from ..models import Source, User, database
+from ..refusals import Refusal
 from ..rules.numbers import parse_id
 from ..rules.text import fold
 from ..secrets import SecretsUnavailable, seal
@@ -40,12 +41,13 @@ _UNIT = {word: unit for unit, words in RATE_UNITS.items() for word in words}
 _RATE = re.compile(r"(\d+)\s*(?:[a-z]+\s+)??(?:(?:/|per|par|a la|a l'|an|every|chaque)\s*)?(?:(\d+)\s*)?([a-z]+)?\.?")
 
 
-class SourceError(ValueError):
+class SourceError(Refusal, ValueError):
     """A refused setting: its stable code and, when a source type said which, the setting's name."""
+    status = 400
+    domain = "source"
 
     def __init__(self, code: str, field: str | None = None):
-        super().__init__(code)
-        self.code, self.field = code, field
+        super().__init__(code, field=field)
 
 
 def read_rate_limit(text: str | None) -> str:

@@ -138,7 +138,7 @@ def create(request_id):
     try:
         outcome = service.create_from(request_id, current_user._get_current_object(), owner=owner)
     except service.TriageError as refusal:
-        return _refused(request_id, refusal.code)
+        return _refused(request_id, refusal)
     if outcome.patient is not None:
         message = _("Already known: a patient. The contact is recorded on the patient's record.")
     elif outcome.created:
@@ -157,7 +157,7 @@ def attach(request_id):
     try:
         service.attach(request_id, current_user._get_current_object(), prospect=prospect, patient=patient)
     except service.TriageError as refusal:
-        return _refused(request_id, refusal.code)
+        return _refused(request_id, refusal)
     return _done(request_id, _("Attached: the contact is recorded on the record."), prospect=prospect,
                  patient=patient)
 
@@ -169,7 +169,7 @@ def spam(request_id):
     try:
         service.mark_spam(request_id, current_user._get_current_object())
     except service.TriageError as refusal:
-        return _refused(request_id, refusal.code)
+        return _refused(request_id, refusal)
     return _done(request_id, _("Marked as spam. It stays in the spam queue, where it can be restored."))
 
 
@@ -178,9 +178,9 @@ def spam(request_id):
 def replay(request_id):
     inbound = _get(request_id)
     if inbound.state not in ("failed", "dismissed", "spam"):
-        return _refused(request_id, "already_handled")
+        return _refused(request_id, service.TriageError("already_handled"))
     if inbound.emptied:
-        return _refused(request_id, "emptied")
+        return _refused(request_id, service.TriageError("emptied"))
     state = service.replay(request_id, current_user._get_current_object())
     inbound = InboundRequest.get_by_id(request_id)
     if state == "processed" and inbound.triage:
@@ -200,7 +200,7 @@ def dismiss(request_id):
     """A failed request nobody can use (no contact given, a test): out of the failed queue, kept."""
     _get(request_id)
     if not service.dismiss(request_id, current_user._get_current_object()):
-        return _refused(request_id, "already_handled")
+        return _refused(request_id, service.TriageError("already_handled"))
     return _done(request_id, _("Dismissed: it leaves the failed queue. It is kept, with who dismissed it, "
                                "and can still be processed again from its page."))
 
@@ -218,10 +218,9 @@ def _done(request_id: int, message: str, *, prospect=None, patient=None, categor
     return htmx.vary(response)
 
 
-def _refused(request_id: int, code: str):
+def _refused(request_id: int, refusal):
     """Someone else was quicker (409), or the form named no record (400): said in words, nothing changed."""
-    status = 409 if code == "already_handled" else 400
-    message = messages.text("triage", code)
+    status, message = refusal.status, refusal.message
     queues.forget_counts()
     inbound = InboundRequest.get_by_id(request_id)
     if htmx.wants_fragment():

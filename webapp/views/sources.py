@@ -20,6 +20,7 @@ from integrations.contract import INTAKE_MODES as MODES
 from integrations.plugins import source_type, source_types
 from playhouse.flask_utils import get_object_or_404
 
+from .. import messages
 from ..models import Source
 from ..rules.signatures import HEADER as SIGNATURE_HEADER
 from ..rules.signatures import TOLERANCE_SECONDS
@@ -100,7 +101,7 @@ def poll_status_text(source: Source) -> tuple[str, bool]:
 
 def error_message(code: str, field: str | None = None) -> str:
     """A refused setting in the reader's words (a source type's refusal names the setting)."""
-    text = _error(code)
+    text = messages.text("source", code)
     label = _setting_label(field) if field else None
     return _("%(setting)s: %(error)s", setting=label, error=text) if label else text
 
@@ -112,39 +113,6 @@ def _setting_label(name: str) -> str | None:
             if setting.name == name and setting.name not in CORE_SETTINGS:
                 return _(setting.label)
     return None
-
-
-def _error(code: str) -> str:
-    return str({
-        "invalid_slug": _l("The identifier takes lower-case letters, digits and dashes (64 at most)."),
-        "unknown_type": _l("Choose a type from the list."),
-        "slug_taken": _l("Another source already uses this identifier."),
-        "unknown_preset": _l("Choose a form kind from the list."),
-        "unknown_mode": _l("Choose a mode from the list."),
-        "unknown_owner": _l("Choose an owner rule or an active staff member from the list."),
-        "invalid_origin": _l("Each allowed origin is a website address such as https://www.clinic.sn, "
-                             "without a path."),
-        "invalid_rate_limit": _l("Write the rate limit as “20 per minute”, “100 per hour” or “20/min” (a "
-                                 "number alone is per minute), or leave it empty for no limit."),
-        "invalid_honeypot": _l("The trap field's name takes letters, digits, dots, dashes and underscores."),
-        "invalid_fields": _l("A field's list of names is too long."),
-        "invalid_thank_you_url": _l("The thank-you page is a full address starting with https:// (or "
-                                    "empty for ours)."),
-        "secret_too_long": _l("The secret is too long (200 characters at most)."),
-        "setting_required": _l("This setting is required."),
-        "setting_not_a_number": _l("Write a whole number."),
-        "setting_not_a_choice": _l("Choose a value from the list."),
-        "setting_invalid": _l("This value is not valid."),
-        "plain_needs_loopback": _l("Without encryption, the password would cross the network in clear: "
-                                   "choose TLS or STARTTLS (plain is only allowed to a server on this "
-                                   "machine)."),
-        "no_secrets_key": _l("The password cannot be saved: no encryption key is configured. Set "
-                             "RELANCE_SECRETS_KEY on the server (see the README), then try again."),
-        "weak_secrets_key": _l("The password cannot be saved: RELANCE_SECRETS_KEY is too short (a Fernet "
-                               "key, or 32 characters or more)."),
-        "secret_unreadable": _l("The stored password cannot be decrypted with the configured key: type it "
-                                "again."),
-    }.get(code, _l("This change could not be made.")))
 
 
 def _get(source_id: int) -> Source:
@@ -312,7 +280,7 @@ def update(source_id):
         service.update_source(source, name=form["name"], config=_form_values(source.type),
                               actor=current_user._get_current_object())
     except service.SourceError as refusal:
-        return _edit_page(_get(source_id), form=form, error=_error(refusal.code), status=400)
+        return _edit_page(_get(source_id), form=form, error=refusal.message, status=400)
     flash(_("Settings saved."), "success")
     return redirect(url_for("sources.edit", source_id=source.id))
 
@@ -326,7 +294,7 @@ def secret(source_id):
     if not clear and not value:
         return _edit_page(source, error=_("Type the new secret, or choose to remove it."), status=400)
     if len(value) > MAX_SECRET:
-        return _edit_page(source, error=_error("secret_too_long"), status=400)
+        return _edit_page(source, error=service.SourceError("secret_too_long").message, status=400)
     service.update_source(source, secret=value or None, clear_secret=clear,
                           actor=current_user._get_current_object())
     flash(_("Secret removed: posts are no longer checked for a signature.") if clear

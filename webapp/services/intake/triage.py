@@ -7,6 +7,7 @@ from flask import current_app
 from peewee import fn
 
 from ...models import InboundRequest, Interaction, Patient, Prospect, Source, User, database
+from ...refusals import Refusal
 from ...rules.followups import ProspectFacts
 from ...timeutil import utcnow
 from ..audit import record as audit
@@ -26,10 +27,10 @@ class TriageItem:
     suspects: list = field(default_factory=list)
 
 
-class TriageError(Exception):
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class TriageError(Refusal):
+    """Someone else was quicker (409: already handled), or the form named no record (400)."""
+    status = 400
+    domain = "triage"
 
 
 def triage_queue(limit: int = 50, now: datetime | None = None) -> tuple[list[TriageItem], int]:
