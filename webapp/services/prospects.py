@@ -5,7 +5,7 @@ from datetime import date, datetime
 import phonenumbers
 from flask import current_app
 
-from ..models import (ActivityStatusChange, ConsentChange, DuplicateCandidate, FollowUp, Interaction,
+from ..models import (ActivityStatusChange, ConsentChange, FollowUp, Interaction,
                       Patient, Prospect, Stage, TemperatureChange, User, database)
 from ..models.config import ActionCode
 from ..rules.contact import normalise_email

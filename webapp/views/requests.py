@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
-from .. import htmx, messages
+from .. import htmx
 from ..models import InboundRequest, Patient, Prospect, User
 from ..rules.numbers import parse_id
 from ..security import require
