@@ -27,12 +27,13 @@ REASONS = {
     "birth_dates_differ": _l("different birth dates"),
     "phones_differ": _l("different phone numbers"),
     "emails_differ": _l("different emails"),
+    "contacts_differ": _l("no phone or email in common"),
     "several_prospects": _l("the patient matches several prospects"),
     "several_patients": _l("the prospect matches several patients"),
 }
 # What makes a match uncertain, shown first and as a warning.
 DOUBTS = ("name_variant", "name_partial", "names_differ", "birth_dates_differ", "phones_differ", "emails_differ",
-          "several_prospects", "several_patients", "name_swapped")
+          "contacts_differ", "several_prospects", "several_patients", "name_swapped")
 
 STATES = {"open": _l("To review"), "converted": _l("Converted automatically"), "confirmed": _l("Confirmed"),
           "rejected": _l("Different people"), "undone": _l("Conversion undone")}
