@@ -373,6 +373,6 @@ def run(args) -> Report:
                         f"the pairs meant to convert by themselves; {len(found):,} of {len(truth):,} true pairs "
                         f"converted or in review")
     report.notes.append(f"the dict join reads the prospects' keys and collects candidate pairs only: no write, "
-                        "no verdict; apply also normalises {size:,} records, writes patients, phones, matches, "
+                        f"no verdict; apply also normalises {size:,} records, writes patients, phones, matches, "
                         "conversions, history and audit")
     return report
