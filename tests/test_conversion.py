@@ -175,3 +175,29 @@ def test_a_converted_prospect_who_calls_again_is_recorded_on_the_patient(ctx):
                                         note="Rappelle depuis la France"), None)
     assert again.recorded_on == "patient" and Prospect.select().count() == 1
     assert Prospect.get_by_id(p.id).outcome == "won"
+
+
+def test_a_converted_prospect_leaves_every_rule_and_the_boards_open_columns(ctx):
+    from webapp.services.sweep import run_sweep, sweep_rules
+
+    p = prospect(temperature="hot", first_contact_at=NOW - timedelta(days=5), followups=0)
+    q = prospect(first="Awa", last="Sarr", phone="+221781112233", temperature="hot",
+                 first_contact_at=NOW - timedelta(days=5), followups=0)
+    sync(record())
+    assert Prospect.get_by_id(p.id).outcome == "won"
+    run_sweep(NOW + timedelta(days=3))
+    assert not FollowUp.select().where(FollowUp.prospect == p.id).exists()
+    assert FollowUp.select().where(FollowUp.prospect == q.id).exists()   # the other one is still followed
+
+
+def test_the_prospect_page_says_which_patient_it_became(app, as_role, db):
+    p = db(lambda: prospect(followups=0))
+    db(lambda: sync(record(provenance="site web")))
+    client = as_role("lead")
+    client.post("/language", data={"locale": "en"})
+    html = client.get(f"/prospects/{p.id}").data.decode()
+    patient = db(lambda: Patient.get())
+    assert f"/patients/{patient.id}" in html and "Site web" in html
+    assert "/reconciliation/" in html
+    secretary = as_role("secretary")
+    assert "/reconciliation/" not in secretary.get(f"/prospects/{p.id}").data.decode()

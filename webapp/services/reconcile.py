@@ -700,6 +700,21 @@ def decided(limit: int = 30) -> list[PatientMatch]:
     return list(query.order_by(PatientMatch.decided_at.desc(nulls="LAST"), PatientMatch.id.desc()).limit(limit))
 
 
+def conversion_of(prospect: Prospect) -> PatientMatch | None:
+    """The match that converted this prospect, if one did (and was not undone)."""
+    if prospect.patient_id is None:
+        return None
+    return (_listing().where((PatientMatch.prospect == prospect.id)
+                             & PatientMatch.state.in_(("converted", "confirmed")))
+            .order_by(PatientMatch.id.desc()).first())
+
+
+def reviews_of(prospect: Prospect) -> list[PatientMatch]:
+    """Matches of this prospect waiting in the review queue."""
+    return list(_listing().where((PatientMatch.prospect == prospect.id) & (PatientMatch.state == "open"))
+                .order_by(PatientMatch.id))
+
+
 def patient_phones(patient_id: int) -> list[str]:
     return [p for (p,) in PatientPhone.select(PatientPhone.phone).where(PatientPhone.patient == patient_id)
             .order_by(PatientPhone.id).tuples()]
