@@ -40,7 +40,7 @@ def sync(*records, **kwargs):
     return reconcile.apply("dossiers", list(records), now=NOW, **kwargs)
 
 
-def test_a_certain_match_converts_the_prospect_with_date_patient_provenance_and_history(ctx):
+def test_a_certain_match_converts_the_prospect_with_date_patient_provenance_and_history(any_ctx):
     p = prospect(followups=2)
     result = sync(record(provenance="facebook", admission_date=date(2026, 11, 28)))
     assert (result.rows_read, result.patients_created, result.converted, result.to_review, result.unmatched) == \
@@ -66,7 +66,7 @@ def test_a_certain_match_converts_the_prospect_with_date_patient_provenance_and_
     assert reconcile.converted_prospect_ids(patient.id) == [p.id]
 
 
-def test_apply_is_idempotent_and_a_dry_run_writes_nothing(ctx):
+def test_apply_is_idempotent_and_a_dry_run_writes_nothing(any_ctx):
     p = prospect()
     preview = sync(record(), dry_run=True)
     assert (preview.patients_created, preview.converted, preview.rows[0].outcome) == (1, 1, "converted")
@@ -82,6 +82,15 @@ def test_apply_is_idempotent_and_a_dry_run_writes_nothing(ctx):
     assert (changed.patients_updated, changed.converted) == (1, 0)
     assert {pp.phone for pp in PatientPhone.select()} == {"+221771234567", "+33612345678"}
     assert Patient.select().count() == 1 and StageChange.select().count() == 1
+
+
+def test_undo_on_either_database(any_ctx):
+    """The same undo on PostgreSQL too (the batch conversion writes raw SQL on both)."""
+    p = prospect(followups=1)
+    sync(record())
+    reconcile.undo(PatientMatch.get().id, None, NOW + timedelta(hours=1))
+    after = Prospect.get_by_id(p.id)
+    assert (after.outcome, after.patient_id, after.next_action_at) == ("open", None, p.next_action_at)
 
 
 def test_the_same_external_id_in_another_source_is_another_patient(ctx):
