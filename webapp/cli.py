@@ -109,10 +109,10 @@ def send_reminders_command(kind):
         click.echo(f"{send_reminders(utcnow(), kind)} {kind} mail(s) sent")
 
 
-@click.command("add-source")
+@click.command("add-source", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("slug")
 @click.option("--type", "type_", default="webform", show_default=True,
-              help="Source type: webform, or one a plugin adds.")
+              help="Source type: webform, imap, or one a plugin adds.")
 @click.option("--name", default="", help="What the staff see (defaults to the slug).")
 @click.option("--preset", default="html", show_default=True, help="Field names: html, cf7 or json.")
 @click.option("--mode", type=click.Choice(["triage", "auto"]), default="triage", show_default=True,
@@ -123,24 +123,118 @@ def send_reminders_command(kind):
 @click.option("--secret-stdin", is_flag=True, help="Read an HMAC secret from stdin (server-to-server posts).")
 @click.option("--base-url", default="http://localhost:5000", show_default=True,
               help="This app's public address, for the printed intake URL and embed form.")
+@click.pass_context
 @with_appcontext
-def add_source_command(slug, type_, name, preset, mode, thank_you_url, origins, rate_limit, secret_stdin,
+def add_source_command(ctx, slug, type_, name, preset, mode, thank_you_url, origins, rate_limit, secret_stdin,
                        base_url):
-    """Add an intake source and print its URL (and, for a web form, the HTML to embed)."""
+    """Add an intake source and print its URL (and, for a web form, the HTML to embed).
+
+    A type a plugin declares with its settings takes them as options: for imap, --host, --port (993),
+    --security (tls, starttls, or plain to this machine only), --user, --folder (INBOX),
+    --interval-minutes (5), and the password on stdin with --password-stdin (never on the command line).
+    """
+    from integrations.plugins import source_type
     from .services.sources import SourceError, create_source, embed_snippet
 
-    secret = sys.stdin.readline().strip() if secret_stdin else None
-    config = {"preset": preset, "mode": mode, "thank_you_url": thank_you_url, "allowed_origins": list(origins),
-              "rate_limit": rate_limit}
+    # The web form has options of its own (above); another type takes its settings as options.
+    kind = source_type(type_) if type_ != "webform" else None
+    if kind is None and ctx.args:
+        raise click.UsageError(f"unknown option(s) for a {type_} source: {' '.join(ctx.args)}")
+    secret = sys.stdin.readline().rstrip("\r\n") if secret_stdin else None
+    if kind is not None:
+        config = {"mode": mode, **_setting_options(kind, ctx.args)}
+    else:
+        config = {"preset": preset, "mode": mode, "thank_you_url": thank_you_url,
+                  "allowed_origins": list(origins), "rate_limit": rate_limit}
     with database.connection_context():
         try:
             source = create_source(slug, type_, name, config, secret)
         except SourceError as exc:
-            raise click.ClickException(exc.code.replace("_", " "))
+            raise click.ClickException(_source_error(exc))
+    if kind is not None:
+        settings = ", ".join(f"{key}={value}" for key, value in source.config.items())
+        click.echo(f"added {source.type} source {source.slug}: {settings}"
+                   + (" (secret stored encrypted)" if source.secret else ""))
+        if kind.channel == "email":   # a mailbox is polled: nothing posts to it
+            return
     url = f"{base_url.rstrip('/')}/intake/{source.slug}"
     click.echo(f"added {source.type} source {source.slug}: POST {url}")
-    if source.type == "webform":
-        click.echo(embed_snippet(source, url))
+    snippet = embed_snippet(source, url)   # the source type's form to paste, if it has one
+    if snippet:
+        click.echo(snippet)
+
+
+def _setting_options(kind, args: list[str]) -> dict:
+    """A plugin type's settings from `--name value` (or `--name=value`) options; a secret setting only
+    from stdin (`--NAME-stdin`): a command line is visible to every user of the machine."""
+    by_option = {setting.name.replace("_", "-"): setting for setting in kind.settings}
+    values, rest = {}, list(args)
+    while rest:
+        token = rest.pop(0)
+        if not token.startswith("--"):
+            raise click.UsageError(f"unexpected argument: {token}")
+        option, has_value, value = token[2:].partition("=")
+        if option.endswith("-stdin") and by_option.get(option[:-6]) and by_option[option[:-6]].kind == "secret":
+            values[by_option[option[:-6]].name] = sys.stdin.readline().rstrip("\r\n")
+            continue
+        setting = by_option.get(option)
+        if setting is None:
+            known = ", ".join(f"--{name}" for name in by_option)
+            raise click.UsageError(f"unknown option --{option} for a {kind.name} source (known: {known})")
+        if setting.kind == "secret":
+            raise click.UsageError(f"give --{option} on stdin with --{option}-stdin, never on the command line")
+        if not has_value:
+            if setting.kind == "bool" and (not rest or rest[0].startswith("--")):
+                value = "1"
+            elif not rest:
+                raise click.UsageError(f"--{option} needs a value")
+            else:
+                value = rest.pop(0)
+        values[setting.name] = value
+    return values
+
+
+def _source_error(exc) -> str:
+    """A refused source setting as the settings page says it (French first), with its code."""
+    from flask import current_app
+
+    from .views.sources import error_message
+
+    with current_app.test_request_context():
+        text = error_message(exc.code, getattr(exc, "field", None))
+    return f"{text} ({exc.code}{', ' + exc.field if getattr(exc, 'field', None) else ''})"
+
+
+@click.command("poll-inbox")
+@click.option("--source", "slug", default=None, help="Only this mailbox source (by default every active one).")
+@click.option("--process", "process_now", is_flag=True,
+              help="Process the new requests here as well, instead of handing them to the worker.")
+@with_appcontext
+def poll_inbox_command(slug, process_now):
+    """Read what is new in the mailbox sources now (what the worker does every few minutes)."""
+    from .services.intake import process
+    from .services.mailbox import dispatch_to_worker, mailbox_sources, poll_source
+
+    failed = 0
+    with database.connection_context():
+        sources = mailbox_sources(slug)
+        if slug and not sources:
+            raise click.BadParameter(f"no mailbox source {slug!r}", param_hint="--source")
+        if not sources:
+            click.echo("no active mailbox source")
+        for source in sources:
+            result = poll_source(source, dispatch=None if process_now else dispatch_to_worker)
+            if result.error:
+                failed += 1
+                click.echo(f"{source.slug}: error {result.error}" + (f" ({result.detail})" if result.detail else ""))
+                continue
+            states = [process(request_id) for request_id in result.stored] if process_now else []
+            ids = ", ".join(map(str, result.stored))
+            click.echo(f"{source.slug}: {result.fetched} mail(s) read, {len(result.stored)} new request(s)"
+                       + (f" [{ids}]" if ids else "") + f", {result.duplicates} seen before"
+                       + (f"; processed: {sum(s == 'processed' for s in states)}" if process_now else ""))
+    if failed:
+        sys.exit(1)
 
 
 @click.command("intake-rescan")
@@ -176,7 +270,70 @@ def erase_command(prospect_id, yes):
     click.echo(f"prospect {prospect_id} erased: {result.detail}")
 
 
+@click.command("parse-mail")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line, in order.")
+@with_appcontext
+def parse_mail_command(files, as_json):
+    """Read mail files (raw RFC 822) as the mailbox reads them: sender, automated or not, new text…"""
+    import json
+
+    from flask import current_app
+
+    from .mailreader import read_mail
+
+    region, keywords = current_app.config.get("PHONE_REGION", "SN"), _qualification_keywords()
+    unreadable = []
+    for name in files:
+        try:
+            with open(name, "rb") as handle:
+                raw = handle.read()
+        except OSError as exc:
+            click.echo(f"{name}: {exc.strerror or exc}", err=True)
+            unreadable.append(name)
+            raw = b""
+        reading = read_mail(raw, region=region, keywords=keywords)
+        if as_json:
+            click.echo(json.dumps(reading.as_json(name), ensure_ascii=True))
+        else:
+            click.echo(_mail_summary(name, reading))
+    if unreadable:
+        raise click.ClickException(f"{len(unreadable)} file(s) could not be read")
+
+
+def _qualification_keywords() -> dict | None:
+    """The business's qualification words (setting `qualification_keywords`), or None for the defaults
+    when the database is not there (parse-mail also runs on a bare checkout)."""
+    from peewee import DatabaseError
+
+    from .services.defaults import setting
+
+    try:
+        with database.connection_context():
+            return setting("qualification_keywords")
+    except DatabaseError:
+        return None
+
+
+def _mail_summary(name: str, reading) -> str:
+    sender = f"{reading.sender_name} <{reading.sender_address}>".strip() if reading.sender_address \
+        else reading.sender_name or "(no sender)"
+    new_text = " ".join(reading.new_text.split())
+    lines = [name, f"  from:          {sender}", f"  subject:       {reading.subject}",
+             f"  automated:     {reading.automated or 'no (a person wrote it)'}"]
+    if reading.bounce_recipients:
+        lines.append(f"  bounced:       {', '.join(reading.bounce_recipients)}")
+    lines += [f"  new text:      {new_text[:200] + ('…' if len(new_text) > 200 else '')}",
+              f"  phones:        {', '.join(reading.phones) or '-'}",
+              f"  qualification: {reading.qualification or '-'}"]
+    if reading.attachments:
+        lines.append("  attachments:   " + ", ".join(
+            f"{a.filename or '(unnamed)'} ({a.content_type}, {a.size:,} bytes)" for a in reading.attachments))
+    return "\n".join(lines)
+
+
 def register_commands(app) -> None:
     for command in (create_user_command, create_token_command, demo_command, sweep_command,
-                    send_reminders_command, add_source_command, intake_rescan_command, erase_command):
+                    send_reminders_command, add_source_command, poll_inbox_command, intake_rescan_command,
+                    erase_command, parse_mail_command):
         app.cli.add_command(command)

@@ -31,6 +31,8 @@ def from_environment(instance_path: Path) -> dict:
     env = os.environ.get
     return {
         "SECRET_KEY": _secret_key(instance_path),
+        # Encrypts integration secrets at rest (webapp/secrets.py); none: no mailbox password is stored.
+        "SECRETS_KEY": env("RELANCE_SECRETS_KEY", ""),
         "DATABASE_URL": env("RELANCE_DATABASE_URL") or f"sqlite:///{instance_path / 'relance.db'}",
         "HUEY_URL": env("RELANCE_HUEY_URL") or f"sqlite:///{instance_path / 'huey.db'}",
         "TIMEZONE": env("RELANCE_TIMEZONE", "Africa/Dakar"),

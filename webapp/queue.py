@@ -61,3 +61,14 @@ def process_requests(request_ids: list[int]) -> list[str | None]:
 
     with app_context():
         return [process(request_id) for request_id in request_ids]
+
+
+@huey.task()
+def poll_mailbox(source_id: int) -> int:
+    """Poll one mailbox source now (the settings page's "check now"); returns how many new requests."""
+    from .models import Source
+    from .services.mailbox import poll_source
+
+    with app_context():
+        source = Source.get_or_none(Source.id == source_id)
+        return len(poll_source(source).stored) if source is not None and source.type == "imap" else 0

@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import (admin, api, auth, board, followups, health, intake, myday, patients, prospects, requests,
                settings, sources)
-from . import caller, duplicates, matches, rights
+from . import caller, duplicates, figures, matches, rights
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -47,7 +47,7 @@ def _refuse_nul_characters():
 def register_blueprints(app: Flask) -> None:
     app.before_request(_refuse_nul_characters)
     for module in (board, health, auth, prospects, patients, api, admin, settings, myday, followups, intake,
-                   requests, sources, caller, duplicates, matches, rights):
+                   requests, sources, caller, duplicates, matches, rights, figures):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(CSRFError)
