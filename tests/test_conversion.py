@@ -33,7 +33,8 @@ def prospect(first="Ndèye", last="N'Diaye", phone="+221771234567", birth=None, 
 
 
 def record(external_id="P-1", first="Ndeye", last="Ndiaye", phones=("77 123 45 67",), **fields):
-    return PatientRecord(external_id=external_id, first_name=first, last_name=last, phones=tuple(phones), **fields)
+    phones = phones if isinstance(phones, str) else tuple(phones)   # a source may give one number as a string
+    return PatientRecord(external_id=external_id, first_name=first, last_name=last, phones=phones, **fields)
 
 
 def sync(*records, **kwargs):
@@ -210,3 +211,27 @@ def test_the_prospect_page_says_which_patient_it_became(app, as_role, db):
     assert "/reconciliation/" in html
     secretary = as_role("secretary")
     assert "/reconciliation/" not in secretary.get(f"/prospects/{p.id}").data.decode()
+
+
+def test_the_preview_says_row_by_row_what_will_happen(ctx):
+    p = prospect()
+    mother = prospect(first="Awa", last="Diallo", phone="+221781112233")
+    records = [record("A"), record("B", first="Fatou", last="Diallo", phones="78 111 22 33"),
+               record("C", first="Yacine", last="Thiam", phones=("70 123 45 67",)), record("A")]
+    preview = sync(*records, dry_run=True)
+    assert [(r.row, r.external_id, r.action, r.outcome) for r in preview.rows] == [
+        (1, "A", "superseded", "known"), (2, "B", "created", "review"), (3, "C", "created", "unmatched"),
+        (4, "A", "created", "converted")]       # the last record of an external_id is the one applied
+    assert preview.rows[1].review == [mother.id] and "names_differ" in preview.rows[1].reasons[mother.id]
+    assert (preview.rows_read, preview.patients_created, preview.converted, preview.to_review,
+            preview.unmatched) == (4, 3, 1, 1, 1)
+    assert preview.summary()["to_review"] == 1 and "rows" not in preview.summary()
+    applied = sync(*records)
+    assert [(r.action, r.outcome) for r in applied.rows] == [(r.action, r.outcome) for r in preview.rows]
+    assert Prospect.get_by_id(p.id).outcome == "won" and Prospect.get_by_id(mother.id).outcome == "open"
+
+
+def test_a_record_without_external_id_is_refused(ctx):
+    with pytest.raises(reconcile.ReconcileError):
+        sync(record(" "))
+    assert Patient.select().count() == 0

@@ -62,7 +62,8 @@ class RowResult:
     """What happened (or, in a dry run, will happen) to one record of the batch."""
     row: int                                  # 1-based position in the batch
     external_id: str
-    action: str                               # created, updated, unchanged
+    action: str                               # created, updated, unchanged; superseded: a later row has
+                                              # the same external_id, and that row is the one applied
     outcome: str                              # converted, review, unmatched, known
     patient_id: int | None = None             # None for a patient a dry run would create
     converted: list[int] = field(default_factory=list)    # prospect ids converted
@@ -179,7 +180,7 @@ def _apply(slug: str, records, *, now: datetime, user, dry_run: bool, region: st
             else:
                 outcome = UNMATCHED
             result.rows.append(RowResult(row.row, row.record.external_id, chosen.action if row is chosen
-                                         else "unchanged", outcome, chosen.patient_id,
+                                         else "superseded", outcome, chosen.patient_id,
                                          converted if row is chosen else [], review if row is chosen else [],
                                          reasons if row is chosen else {}))
         for row in latest.values():
@@ -233,7 +234,8 @@ def _normalise(records: Iterable[PatientRecord], region: str) -> list[_Row]:
         if external_id != record.external_id:
             record = PatientRecord(**{**asdict(record), "external_id": external_id})
         phones, raws = [], []
-        for raw in record.phones or ():
+        given = record.phones or ()
+        for raw in (given,) if isinstance(given, str) else given:   # one number given as a string
             raw = str(raw or "").strip()
             if not raw:
                 continue
