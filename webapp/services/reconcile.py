@@ -296,13 +296,24 @@ def _load_existing(slug: str, latest: dict[str, _Row]) -> None:
 _search_part = lru_cache(maxsize=100_000)(search_text)
 
 
+def _plain_search_part(text: str | None) -> str:
+    """search_text(text) for one part; for plain ASCII without apostrophes (an email, a number as written)
+    the same words without the Unicode folding."""
+    if not text:
+        return ""
+    if not text.isascii() or "'" in text or "`" in text:
+        return search_text(text)
+    folded = " ".join(text.lower().replace("-", " ").split())
+    return f"{folded} {folded.replace(' ', '')}" if " " in folded else folded
+
+
 def _patient_search_text(row: _Row) -> str:
     """search_text(first, last, email, phone digits…, national digits…, phone as written), part by part:
     names through a cache, digits as they are (folding changes nothing in them)."""
     digits = [p.lstrip("+") for p in row.phones]
     national = [d.removeprefix("221") for d in digits if d.startswith("221")]
-    parts = [_search_part(row.first_name), _search_part(row.last_name), search_text(row.email), *digits,
-             *national, search_text(row.phone_raw)]
+    parts = [_search_part(row.first_name), _search_part(row.last_name), _plain_search_part(row.email), *digits,
+             *national, _plain_search_part(row.phone_raw)]
     return " ".join(part for part in parts if part)
 
 
