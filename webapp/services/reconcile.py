@@ -84,9 +84,10 @@ class SyncResult:
     rows: list[RowResult] = field(default_factory=list)
 
     def summary(self) -> dict:
-        data = asdict(self)
-        data.pop("rows")
-        return data
+        """The counts, for `--json` and the import page (the rows left out)."""
+        return {name: getattr(self, name) for name in ("rows_read", "patients_created", "patients_updated",
+                                                       "patients_unchanged", "converted", "to_review",
+                                                       "unmatched", "dry_run")}
 
     def as_dict(self) -> dict:
         return asdict(self)
