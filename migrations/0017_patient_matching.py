@@ -1,8 +1,9 @@
 """Reconciliation of patients with prospects (issue 17).
 
 - `patient`: unique per (source, external_id) instead of external_id alone (two patient systems may number
-  alike); the admission date; the birth-date index replaced by (birth_date, match_initial), which serves it; the blocking keys `match_name` (folded names, sorted, with the birth date) and
-  `match_initial` (the surname's first letter, with the birth date), indexed, filled for existing rows.
+  alike); the admission date; the blocking keys `match_name` (folded names, sorted, with the birth date)
+  and `match_initial` (the surname's spelling-variant initial, with the birth date), indexed, filled for
+  existing rows; the birth-date index dropped, (birth_date, match_initial) serves it.
 - `patient_phones`: every number a patient gave, E.164, indexed (the phone block); filled from `patient.phone`.
 - `prospect`: the same two blocking keys, indexed and filled, and `provenance` (what the patient stated).
 - `patient_match`: one row per (patient, prospect) pair matched: verdict, reasons, state (open, converted,
