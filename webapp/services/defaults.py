@@ -89,6 +89,9 @@ SETTINGS = {
     "answer_templates": ANSWER_TEMPLATES,
     "answer_details": ANSWER_DETAILS,
     "mail_daily_cap": 3,
+    # Seeds 000 and 001: the provenance each new patient states at the admission interview (issue 17).
+    "patient_provenances": ["Site web", "Facebook", "Bouche-à-oreille", "Événement", "Offre gratuite",
+                            "Appel sortant", "Autre"],
 }
 
 
