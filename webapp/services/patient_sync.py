@@ -1,0 +1,187 @@
+"""Patient sources at work: a file imported (previewed first), a FHIR server pulled, pushed records
+applied. Each reads with its plugin and hands `PatientRecord`s to the one matching service,
+`reconcile.apply` (issue 17 §1).
+
+A file is all or nothing: any faulty line refuses it whole. A pull applies a page and saves the
+cursor after it in one transaction, so a failure leaves the cursor at the last page applied.
+"""
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from integrations import fhir
+from integrations.patient_file import SOURCE_TYPE as FILE_TYPE
+from integrations.patient_file import read_patient_file
+from integrations.spreadsheet import Problem
+
+from ..models import Source, SourceCursor, database
+from ..timeutil import to_local, utcnow
+from .audit import record as audit
+
+PULL_TYPES = (fhir.SOURCE_TYPE,)
+COUNTS = ("rows_read", "patients_created", "patients_updated", "converted", "to_review", "unmatched")
+
+
+class SyncError(Exception):
+    """A sync that could not run (an unknown source, a source of another kind, a server that failed)."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code, self.detail = code, detail
+
+
+@dataclass
+class Summary:
+    """What a sync did, as `--json` prints it; `refused_lines` lists a refused file's faults."""
+    source: str
+    rows_read: int = 0
+    patients_created: int = 0
+    patients_updated: int = 0
+    converted: int = 0
+    to_review: int = 0
+    unmatched: int = 0
+    refused_lines: list[dict] = field(default_factory=list)
+    pages: int = 0
+    error: str | None = None
+    dry_run: bool = False
+    outcomes: list = field(default_factory=list)
+
+    def add(self, result) -> None:
+        for name in COUNTS:
+            setattr(self, name, getattr(self, name) + int(getattr(result, name, 0) or 0))
+        self.outcomes.extend(getattr(result, "outcomes", None) or getattr(result, "rows", None) or [])
+
+    def as_dict(self) -> dict:
+        data = {"source": self.source, **{name: getattr(self, name) for name in COUNTS},
+                "refused_lines": self.refused_lines, "dry_run": self.dry_run}
+        if self.pages:
+            data["pages"] = self.pages
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+def _apply(source, records, *, now, user=None, dry_run=False):
+    from . import reconcile
+    return reconcile.apply(source, records, now=now, user=user, dry_run=dry_run)
+
+
+def source_for(slug: str, types: tuple[str, ...] | None = None) -> Source:
+    source = Source.get_or_none(Source.slug == (slug or "").strip().lower())
+    if source is None:
+        raise SyncError("unknown_source", slug)
+    if types and source.type not in types:
+        raise SyncError("wrong_source_type", source.type)
+    if not source.active:
+        raise SyncError("inactive_source", slug)
+    return source
+
+
+# -- files ------------------------------------------------------------------------------------------
+
+def describe(problem: Problem) -> str:
+    """A file's fault in the person's words: “line 14: unreadable birth date « 31/02/1990 »”."""
+    value, column = problem.value, problem.column
+    texts = {
+        "file_too_large": _("the file is too large (%(value)s MB at most, once uncompressed for Excel files)",
+                            value=value or "10"),
+        "file_empty": _("the file is empty"),
+        "not_a_spreadsheet": _("this is neither a CSV file nor an Excel workbook that can be read"),
+        "too_many_rows": _("the file has more than %(value)s lines", value=value),
+        "unreadable_line": _("unreadable line (an unclosed quotation mark?)"),
+        "bad_encoding": _("characters that cannot be read (the line is not in the file's encoding)"),
+        "missing_column": _("column “%(value)s” not found", value=value),
+        "missing_cells": _("%(value)s cells where the header has %(column)s", value=value, column=column),
+        "missing_value": _("the file number is missing") if column == "external_id"
+        else _("the name is missing"),
+        "too_long": _("value too long “%(value)s”", value=value),
+        "bad_phone": _("unreadable phone number “%(value)s”", value=value),
+        "bad_email": _("invalid email address “%(value)s”", value=value),
+        "bad_birth_date": _("unreadable birth date “%(value)s”", value=value),
+        "bad_admission_date": _("unreadable admission date “%(value)s”", value=value),
+        "duplicate_id": _("file number “%(value)s” already on line %(column)s", value=value, column=column),
+    }
+    text = texts.get(problem.code, problem.code)
+    if problem.line == 0:
+        return text
+    return _("line %(line)s: %(problem)s", line=problem.line, problem=text)
+
+
+def import_file(source: Source, data: bytes, filename: str, *, now: datetime | None = None, user=None,
+                dry_run: bool = False) -> Summary:
+    """Read a patient export and apply it (or, `dry_run`, say what applying it would do); a file with
+    any fault is refused whole and nothing is written: `refused_lines` says why, line by line."""
+    now = now or utcnow()
+    if source.type != FILE_TYPE:
+        raise SyncError("wrong_source_type", source.type)
+    today = to_local(now, current_app.config["TIMEZONE"]).date()
+    records, problems = read_patient_file(data, filename, source.config or {},
+                                          current_app.config["PHONE_REGION"], today)
+    summary = Summary(source=source.slug, dry_run=dry_run)
+    if problems:
+        summary.refused_lines = [{"line": p.line, "code": p.code, "message": describe(p)} for p in problems]
+        summary.error = "file_refused"
+        if not dry_run:
+            audit("patients.import_refused", "source", source.id, detail=f"{len(problems)} fault(s)", actor=user)
+        return summary
+    result = _apply(source, [record for _, record in records], now=now, user=user, dry_run=dry_run)
+    summary.add(result)
+    summary.rows_read = len(records)
+    if not dry_run:
+        audit("patients.import", "source", source.id, actor=user,
+              detail=f"{summary.rows_read} rows, {summary.converted} converted, {summary.to_review} to review")
+    return summary
+
+
+# -- pulls ------------------------------------------------------------------------------------------
+
+def _cursor_row(source: Source, key: str) -> SourceCursor | None:
+    return SourceCursor.get_or_none((SourceCursor.source == source) & (SourceCursor.key == key))
+
+
+def _save_cursor(source: Source, key: str, value: str, now: datetime) -> None:
+    updated = (SourceCursor.update(value=value, updated_at=now)
+               .where((SourceCursor.source == source) & (SourceCursor.key == key)).execute())
+    if not updated:
+        SourceCursor.create(source=source, key=key, value=value, updated_at=now)
+
+
+def pull(source: Source, *, now: datetime | None = None, sleep=time.sleep, opener=None,
+         apply=None) -> Summary:
+    """Pull what changed since the cursor, page by page; each page applied with its cursor in one
+    transaction. A failure stops the run (its code in `error`) and keeps what was applied."""
+    if source.type not in PULL_TYPES:
+        raise SyncError("wrong_source_type", source.type)
+    apply = apply or _apply
+    config = source.config or {}
+    row = _cursor_row(source, fhir.CURSOR_KEY)
+    cursor = fhir.Cursor.load(row.value if row else None)
+    summary = Summary(source=source.slug)
+    kwargs = {"opener": opener} if opener else {}
+    try:
+        for page in fhir.pages(config, source.secret, cursor, sleep=sleep, **kwargs):
+            moment = now or utcnow()
+            with database.atomic():
+                if page.records:
+                    summary.add(apply(source, page.records, now=moment))
+                    summary.rows_read += len(page.records)
+                if page.cursor.dump() != cursor.dump():
+                    _save_cursor(source, fhir.CURSOR_KEY, page.cursor.dump(), moment)
+            cursor = page.cursor
+            summary.pages += 1
+    except fhir.FhirError as failure:
+        summary.error = failure.code
+        audit("patients.pull_failed", "source", source.id, detail=str(failure)[:250])
+    else:
+        audit("patients.pull", "source", source.id,
+              detail=f"{summary.pages} page(s), {summary.rows_read} patients, {summary.converted} converted")
+    return summary
+
+
+def pull_all(now: datetime | None = None) -> list[Summary]:
+    """Every active pull source once (the periodic task)."""
+    sources = Source.select().where(Source.active & Source.type.in_(PULL_TYPES)).order_by(Source.id)
+    return [pull(source, now=now) for source in sources]
