@@ -1,10 +1,10 @@
 """The plugin manager: built-in plugins plus those installed under the `relance.integrations` entry point."""
 import pluggy
 
-from . import fhir, hookspecs, patient_file, webform
+from . import fhir, hookspecs, patient_file, patient_push, webform
 
 ENTRY_POINT_GROUP = "relance.integrations"
-BUILT_IN = (webform, patient_file, fhir)
+BUILT_IN = (webform, patient_file, patient_push, fhir)
 
 _manager: pluggy.PluginManager | None = None
 

@@ -15,13 +15,14 @@ from flask_babel import gettext as _
 from integrations import fhir
 from integrations.patient_file import SOURCE_TYPE as FILE_TYPE
 from integrations.patient_file import read_patient_file
-from integrations.spreadsheet import Problem
+from integrations.spreadsheet import MAX_FILE_BYTES, Problem
 
 from ..models import Source, SourceCursor, database
 from ..timeutil import to_local, utcnow
 from .audit import record as audit
 
 PULL_TYPES = (fhir.SOURCE_TYPE,)
+MAX_UPLOAD = MAX_FILE_BYTES
 COUNTS = ("rows_read", "patients_created", "patients_updated", "converted", "to_review", "unmatched")
 
 
@@ -48,6 +49,7 @@ class Summary:
     error: str | None = None
     dry_run: bool = False
     outcomes: list = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)    # a file's line number for each row applied
 
     def add(self, result) -> None:
         for name in COUNTS:
@@ -130,6 +132,7 @@ def import_file(source: Source, data: bytes, filename: str, *, now: datetime | N
     result = _apply(source, [record for _, record in records], now=now, user=user, dry_run=dry_run)
     summary.add(result)
     summary.rows_read = len(records)
+    summary.lines = [line for line, _ in records]
     if not dry_run:
         audit("patients.import", "source", source.id, actor=user,
               detail=f"{summary.rows_read} rows, {summary.converted} converted, {summary.to_review} to review")
