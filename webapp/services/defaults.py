@@ -80,6 +80,9 @@ SETTINGS = {
     # SECURITY.md: raw inbound requests are emptied this long after they arrived, once read (processed,
     # in triage, failed, dismissed or spam); their rows, states and the records they made stay.
     "intake_retention_days": 180,
+    # Seeds 000 and 001: the provenance each new patient states at the admission interview (issue 17).
+    "patient_provenances": ["Site web", "Facebook", "Bouche-à-oreille", "Événement", "Offre gratuite",
+                            "Appel sortant", "Autre"],
 }
 
 
