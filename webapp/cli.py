@@ -190,7 +190,11 @@ def sync_patients_command(slug, path, dry_run, as_json):
     from integrations.patient_file import SOURCE_TYPE as FILE_TYPE
     from .services import patient_sync
 
-    with database.connection_context():
+    from flask import current_app
+    from flask_babel import force_locale
+
+    # French first (the fault list is for the clinic's staff); no request here to choose a language.
+    with database.connection_context(), force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         try:
             if path:
                 source = patient_sync.source_for(slug or "", (FILE_TYPE,)) if slug else None

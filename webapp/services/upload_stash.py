@@ -30,7 +30,8 @@ class Stashed:
 
 
 def _folder() -> Path:
-    return private_dir(Path(current_app.instance_path) / "uploads")
+    folder = current_app.config.get("UPLOAD_STASH_DIR") or Path(current_app.instance_path) / "uploads"
+    return private_dir(Path(folder))
 
 
 def _write(path: Path, data: bytes) -> None:
