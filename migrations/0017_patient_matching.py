@@ -67,13 +67,13 @@ def up(migrator, db):
     migrator.migrate(
         migrator.drop_index("patient", "patient_external_id"),
         migrator.add_index("patient", ("source", "external_id"), True),
-        migrator.add_column("patient", "match_name", CharField(default="")),
-        migrator.add_column("patient", "match_initial", CharField(default="")),
         migrator.add_column("patient", "admission_date", DateField(null=True)),
-        migrator.add_column("prospect", "provenance", CharField(default="")),
-        migrator.add_column("prospect", "match_name", CharField(default="")),
-        migrator.add_column("prospect", "match_initial", CharField(default="")),
     )
+    # Plain ALTER TABLE … NOT NULL DEFAULT: Peewee's SQLite migrator would rebuild the table for a NOT NULL
+    # column, and a rebuilt prospect table loses the search index's triggers (migration 0003).
+    for table, column in (("patient", "match_name"), ("patient", "match_initial"), ("prospect", "provenance"),
+                          ("prospect", "match_name"), ("prospect", "match_initial")):
+        db.execute_sql(f"ALTER TABLE \"{table}\" ADD COLUMN \"{column}\" VARCHAR(255) NOT NULL DEFAULT ''")
     _backfill(db, "patient")
     _backfill(db, "prospect")
     migrator.migrate(
