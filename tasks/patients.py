@@ -18,3 +18,14 @@ def pull_patient_sources() -> list[dict]:
 
     with app_context():
         return [summary.as_dict() for summary in pull_all()]
+
+
+@huey.periodic_task(crontab(minute="53", hour="3"))
+def purge_stale_patients() -> int:
+    """Issue 17 §5: patients unseen by any sync for `patient_retention_months` and linked to nothing."""
+    from webapp.services.defaults import setting
+    from webapp.services.patient_sync import purge_stale
+    from webapp.timeutil import utcnow
+
+    with app_context():
+        return purge_stale(utcnow(), int(setting("patient_retention_months")))

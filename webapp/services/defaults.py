@@ -83,6 +83,9 @@ SETTINGS = {
     # Seeds 000 and 001: the provenance each new patient states at the admission interview (issue 17).
     "patient_provenances": ["Site web", "Facebook", "Bouche-à-oreille", "Événement", "Offre gratuite",
                             "Appel sortant", "Autre"],
+    # Issue 17 §5 (data minimisation): a patient no sync has named for this many months, and that no
+    # prospect, match, interaction or request is linked to, is deleted by the nightly sweep; 0 keeps them.
+    "patient_retention_months": 24,
 }
 
 

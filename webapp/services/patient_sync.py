@@ -7,21 +7,27 @@ cursor after it in one transaction, so a failure leaves the cursor at the last p
 """
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
+from peewee import fn
 from flask_babel import gettext as _
 
 from integrations import fhir
 from integrations.patient_file import SOURCE_TYPE as FILE_TYPE
 from integrations.patient_file import read_patient_file
+from integrations.patient_push import SOURCE_TYPE as PUSH_TYPE
+from integrations.patient_push import record_from_json
 from integrations.spreadsheet import MAX_FILE_BYTES, Problem
 
-from ..models import Source, SourceCursor, database
+from ..models import (DuplicateCandidate, InboundRequest, Interaction, Patient, PatientMatch, PatientPhone,
+                      Prospect, Source, SourceCursor, database)
 from ..timeutil import to_local, utcnow
 from .audit import record as audit
 
 PULL_TYPES = (fhir.SOURCE_TYPE,)
+PUSH_TYPES = (PUSH_TYPE, FILE_TYPE)     # the sources a patient system may push to
+MAX_PUSH = 1000
 MAX_UPLOAD = MAX_FILE_BYTES
 COUNTS = ("rows_read", "patients_created", "patients_updated", "converted", "to_review", "unmatched")
 
@@ -67,8 +73,20 @@ class Summary:
 
 
 def _apply(source, records, *, now, user=None, dry_run=False):
+    """The one matching service; every patient it was given is marked as seen now (retention)."""
     from . import reconcile
-    return reconcile.apply(source, records, now=now, user=user, dry_run=dry_run)
+    records = list(records)
+    with database.atomic():
+        result = reconcile.apply(source, records, now=now, user=user, dry_run=dry_run)
+        if not dry_run:
+            mark_seen(source.slug, [record.external_id for record in records], now)
+    return result
+
+
+def mark_seen(slug: str, external_ids: list[str], now: datetime) -> None:
+    for start in range(0, len(external_ids), 500):
+        (Patient.update(seen_at=now)
+         .where((Patient.source == slug) & Patient.external_id.in_(external_ids[start:start + 500])).execute())
 
 
 def source_for(slug: str, types: tuple[str, ...] | None = None) -> Source:
@@ -139,6 +157,71 @@ def import_file(source: Source, data: bytes, filename: str, *, now: datetime | N
     return summary
 
 
+# -- pushes -----------------------------------------------------------------------------------------
+
+class PushRefused(Exception):
+    """Some pushed items cannot be read: each one's index, external_id, code, field and message."""
+
+    def __init__(self, items: list[dict]):
+        super().__init__(f"{len(items)} problem(s)")
+        self.items = items
+
+
+def push_records(items: list, now: datetime | None = None) -> list:
+    """The pushed objects as records; PushRefused listing every problem when any item has one (then
+    nothing is applied: a machine fixes and posts again, and applying is idempotent)."""
+    today = to_local(now or utcnow(), current_app.config["TIMEZONE"]).date()
+    region = current_app.config["PHONE_REGION"]
+    records, problems, seen = [], [], {}
+    for index, item in enumerate(items):
+        record, item_problems = record_from_json(item, region, today)
+        external_id = item.get("external_id") if isinstance(item, dict) else None
+        for code, name, message in item_problems:
+            problems.append({"index": index, "external_id": external_id if isinstance(external_id, str) else None,
+                             "code": code, "field": name or None, "message": message})
+        if record is not None:
+            if record.external_id in seen:
+                problems.append({"index": index, "external_id": record.external_id, "code": "duplicate_item",
+                                 "field": "external_id",
+                                 "message": f"external_id is already item {seen[record.external_id]}."})
+            seen[record.external_id] = index
+            records.append(record)
+    if problems:
+        raise PushRefused(problems)
+    return records
+
+
+def push(source: Source, records: list, now: datetime | None = None):
+    """Apply pushed records (idempotent on (source, external_id)); reconcile's result."""
+    return _apply(source, records, now=now or utcnow())
+
+
+def patients_by_external_id(slug: str, external_ids: list[str]) -> dict:
+    found = {}
+    for start in range(0, len(external_ids), 500):
+        for patient in Patient.select().where((Patient.source == slug)
+                                              & Patient.external_id.in_(external_ids[start:start + 500])):
+            found[patient.external_id] = patient
+    return found
+
+
+def linked_prospects(patient: Patient) -> tuple[list[int], list[int]]:
+    """The prospects this patient converted, and those waiting for a person to decide (review queue)."""
+    matches = list(PatientMatch.select(PatientMatch.prospect, PatientMatch.state)
+                   .where(PatientMatch.patient == patient).order_by(PatientMatch.prospect))
+    converted = [m.prospect_id for m in matches if m.state in ("converted", "confirmed")]
+    review = [m.prospect_id for m in matches if m.state == "open"]
+    return converted, review
+
+
+def phones_of(patient: Patient) -> list[str]:
+    phones = [row.phone for row in PatientPhone.select(PatientPhone.phone)
+              .where(PatientPhone.patient == patient).order_by(PatientPhone.id)]
+    if patient.phone and patient.phone not in phones:
+        phones.insert(0, patient.phone)
+    return phones
+
+
 # -- pulls ------------------------------------------------------------------------------------------
 
 def _cursor_row(source: Source, key: str) -> SourceCursor | None:
@@ -188,3 +271,32 @@ def pull_all(now: datetime | None = None) -> list[Summary]:
     """Every active pull source once (the periodic task)."""
     sources = Source.select().where(Source.active & Source.type.in_(PULL_TYPES)).order_by(Source.id)
     return [pull(source, now=now) for source in sources]
+
+
+# -- retention --------------------------------------------------------------------------------------
+
+def purge_stale(now: datetime, months: int) -> int:
+    """Delete the patients no sync has named for `months` months and that nothing links to (no prospect,
+    match, interaction, request or duplicate pair): they are not needed for matching any more (§5).
+    Patients never synced (`seen_at` empty) are left alone. Returns how many were deleted."""
+    if months <= 0:
+        return 0
+    cutoff = now - timedelta(days=round(months * 30.44))
+    linked = [
+        Prospect.select(Prospect.id).where(Prospect.patient == Patient.id),
+        PatientMatch.select(PatientMatch.id).where(PatientMatch.patient == Patient.id),
+        Interaction.select(Interaction.id).where(Interaction.patient == Patient.id),
+        InboundRequest.select(InboundRequest.id).where(InboundRequest.patient == Patient.id),
+        DuplicateCandidate.select(DuplicateCandidate.id).where(DuplicateCandidate.patient == Patient.id),
+    ]
+    condition = Patient.seen_at.is_null(False) & (Patient.seen_at < cutoff)
+    for query in linked:
+        condition &= ~fn.EXISTS(query)
+    with database.atomic():
+        ids = [row.id for row in Patient.select(Patient.id).where(condition)]
+        for start in range(0, len(ids), 500):
+            Patient.delete().where(Patient.id.in_(ids[start:start + 500])).execute()
+        if ids:
+            audit("patients.retention", "patient", None, detail=f"{len(ids)} patient(s) deleted, unseen since "
+                                                                f"{cutoff:%Y-%m-%d}")
+    return len(ids)

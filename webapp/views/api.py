@@ -33,14 +33,17 @@ CONTACT_PROBLEMS = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, items: list | None = None):
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.items = status, code, message, items
 
 
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
-    return jsonify({"error": {"code": error.code, "message": error.message}}), error.status
+    body = {"code": error.code, "message": error.message}
+    if error.items is not None:   # a batch: what is wrong with each item
+        body["items"] = error.items
+    return jsonify({"error": body}), error.status
 
 
 @bp.before_request
@@ -313,3 +316,7 @@ def request_detail(request_id):
     if found is None:
         raise ApiError(404, "not_found", "No request with this id.")
     return jsonify(request_json(found))
+
+
+
+from . import api_patients  # noqa: E402,F401  (the patient endpoints, on this blueprint)
