@@ -223,8 +223,27 @@ def sync_patients_command(slug, path, dry_run, as_json):
         sys.exit(1)
 
 
+@click.command("demo-patient-export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def demo_patient_export_command(path):
+    """Write the demo clinic's patient export (French Excel CSV) from the demo prospects, and make sure the
+    `dossiers` patient source exists: then `relance sync-patients --source dossiers --file PATH`."""
+    from .demo_patients import ensure_source, export_csv
+    from .timeutil import utcnow
+
+    with database.connection_context():
+        source = ensure_source()
+        data = export_csv(utcnow())
+    with open(path, "wb") as handle:
+        handle.write(data)
+    rows = data.count(b"\r\n") - 1
+    click.echo(f"{rows} patients written to {path}; import them with: "
+               f"relance sync-patients --source {source.slug} --file {path}")
+
+
 def register_commands(app) -> None:
     for command in (create_user_command, create_token_command, demo_command, sweep_command,
                     send_reminders_command, add_source_command, intake_rescan_command, erase_command,
-                    sync_patients_command):
+                    sync_patients_command, demo_patient_export_command):
         app.cli.add_command(command)
