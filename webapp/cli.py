@@ -126,7 +126,8 @@ def send_reminders_command(kind):
 @with_appcontext
 def add_source_command(slug, type_, name, preset, mode, thank_you_url, origins, rate_limit, secret_stdin,
                        base_url):
-    """Add an intake source and print its URL (and, for a web form, the HTML to embed)."""
+    """Add an intake source and print its URL (and, for a web form, the HTML to embed). Each type keeps
+    only the settings it takes (a web form's preset means nothing to another type)."""
     from .services.sources import SourceError, create_source, embed_snippet
 
     secret = sys.stdin.readline().strip() if secret_stdin else None
@@ -139,8 +140,9 @@ def add_source_command(slug, type_, name, preset, mode, thank_you_url, origins, 
             raise click.ClickException(exc.code.replace("_", " "))
     url = f"{base_url.rstrip('/')}/intake/{source.slug}"
     click.echo(f"added {source.type} source {source.slug}: POST {url}")
-    if source.type == "webform":
-        click.echo(embed_snippet(source, url))
+    snippet = embed_snippet(source, url)   # the source type's form to paste, if it has one
+    if snippet:
+        click.echo(snippet)
 
 
 @click.command("intake-rescan")

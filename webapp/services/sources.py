@@ -1,27 +1,27 @@
 """Integration sources, as an admin configures them (settings page and `relance add-source`).
 
-One validation for both: a bad value is a `SourceError` with a stable code the page translates.
-The HMAC secret is write-only: it can be set, replaced or cleared, never read back (SECURITY.md).
+One validation for both: the source type (a plugin's `SourceType`) checks its own settings, then
+this module checks what only the core can (a staff owner, a rate limit in the person's words). A bad
+value is a `SourceError` with a stable code the page translates. The HMAC secret is write-only: it
+can be set, replaced or cleared, never read back (SECURITY.md).
 """
 import re
-from urllib.parse import urlparse
 
 from limits import parse as parse_limit
-from markupsafe import escape
 
-from integrations.plugins import source_types
-from integrations.webform import PRESET_NAMES, TARGETS, mapping_for
+from integrations.contract import OWNER_POLICIES, PluginError
+from integrations.plugins import source_type, source_types
 
 from ..models import Source, User, database
 from ..rules.numbers import parse_id
 from ..rules.text import fold
 from .audit import record as audit
-from .intake import DEFAULT_CONFIG, MODES, OWNER_POLICIES, config_of
+from .intake import config_of
 from .intake_store import forget_sources
 from .users import may_own_work
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-HONEYPOT = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
+DEFAULT_TYPE = "webform"
 
 
 # The words people write for a rate limit's period, French and English, and the unit `limits` reads.
@@ -40,15 +40,6 @@ class SourceError(ValueError):
     def __init__(self, code: str):
         super().__init__(code)
         self.code = code
-
-
-def is_web_url(value: str) -> bool:
-    """An http(s) address with a host and no whitespace or control characters: safe to put in a
-    Location header (CR/LF would split it)."""
-    parsed = urlparse(value)
-    return (parsed.scheme in ("http", "https") and bool(parsed.netloc)
-            and not any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value))
-
 
 
 def read_rate_limit(text: str | None) -> str:
@@ -73,55 +64,22 @@ def read_rate_limit(text: str | None) -> str:
     return limit
 
 
-def _url(value: str, code: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        return ""
-    if not is_web_url(value):
-        raise SourceError(code)
-    return value
-
-
-def _origin(value: str) -> str:
-    parsed = urlparse(value.strip())
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path not in ("", "/"):
-        raise SourceError("invalid_origin")
-    return f"{parsed.scheme}://{parsed.netloc}".lower()
-
-
-def clean_config(data: dict) -> dict:
-    """A complete, valid source configuration from form or CLI values (strings or lists)."""
-    config = dict(DEFAULT_CONFIG)
-    preset = (data.get("preset") or config["preset"]).strip()
-    if preset not in PRESET_NAMES:
-        raise SourceError("unknown_preset")
-    mode = (data.get("mode") or config["mode"]).strip()
-    if mode not in MODES:
-        raise SourceError("unknown_mode")
-    owner = str(data.get("owner") or config["owner"]).strip()
-    if owner not in OWNER_POLICIES:
+def clean_config(data: dict, type: str = DEFAULT_TYPE) -> dict:
+    """A complete, valid configuration for a source of this type from form or CLI values (strings or
+    lists); SourceError names the first bad one."""
+    kind = source_type(type)
+    if kind is None:
+        raise SourceError("unknown_type")
+    try:
+        config = kind.validate(data or {})
+    except PluginError as refusal:
+        raise SourceError(refusal.code) from None
+    owner = config.get("owner")
+    if owner is not None and str(owner) not in OWNER_POLICIES:
         if not parse_id(owner) or not may_own_work(User.get_or_none(User.id == parse_id(owner))):
             raise SourceError("unknown_owner")
-    origins = data.get("allowed_origins") or []
-    if isinstance(origins, str):
-        origins = origins.replace(",", "\n").splitlines()
-    rate_limit = read_rate_limit(data.get("rate_limit") if data.get("rate_limit") is not None
-                                 else config["rate_limit"])
-    honeypot = (data.get("honeypot") if data.get("honeypot") is not None else config["honeypot"]).strip()
-    if honeypot and not HONEYPOT.match(honeypot):
-        raise SourceError("invalid_honeypot")
-    fields = {}
-    for target in TARGETS:
-        names = ",".join(n.strip() for n in str((data.get("fields") or {}).get(target) or "").split(",")
-                         if n.strip())
-        if len(names) > 300:
-            raise SourceError("invalid_fields")
-        if names:
-            fields[target] = names
-    config.update(
-        preset=preset, mode=mode, owner=owner, rate_limit=rate_limit, honeypot=honeypot, fields=fields,
-        thank_you_url=_url(data.get("thank_you_url", ""), "invalid_thank_you_url"),
-        allowed_origins=sorted({_origin(o) for o in origins if o.strip()}))
+    if "rate_limit" in config:
+        config["rate_limit"] = read_rate_limit(config["rate_limit"])
     return config
 
 
@@ -136,7 +94,7 @@ def create_source(slug: str, type: str, name: str = "", config: dict | None = No
         if Source.select().where(Source.slug == slug).exists():
             raise SourceError("slug_taken")
         source = Source.create(slug=slug, type=type, name=(name or slug).strip()[:100],
-                               config=clean_config(config or {}), secret=(secret or "").strip() or None)
+                               config=clean_config(config or {}, type), secret=(secret or "").strip() or None)
         audit("source.create", "source", source.id, detail=f"type={type}", actor=actor)
     forget_sources()
     return source
@@ -149,7 +107,7 @@ def update_source(source: Source, *, name: str | None = None, config: dict | Non
     if name is not None:
         source.name = name.strip()[:100] or source.slug
     if config is not None:
-        source.config = clean_config(config)
+        source.config = clean_config(config, source.type)
     if clear_secret:
         source.secret = None
     elif secret and secret.strip():
@@ -162,46 +120,7 @@ def update_source(source: Source, *, name: str | None = None, config: dict | Non
     return source
 
 
-FIELD_INPUTS = {  # our field: (input type, autocomplete, required)
-    "first_name": ("text", "given-name", False),
-    "last_name": ("text", "family-name", True),
-    "phone": ("tel", "tel", True),
-    "email": ("email", "email", False),
-    "request": ("select", "off", False),
-    "message": ("textarea", "off", False),
-}
-FIELD_LABELS_FR = {"first_name": "Prénom", "last_name": "Nom", "phone": "Téléphone", "email": "E-mail",
-                   "request": "Votre demande", "message": "Message"}
-REQUEST_CHOICES_FR = (("rdv", "Prendre rendez-vous"), ("devis", "Recevoir un devis / les tarifs"),
-                      ("programme", "Recevoir des informations sur le programme"))
-
-
-def embed_snippet(source: Source, action_url: str) -> str:
-    """The HTML form a website pastes in (French, like the website's visitors), escaped for display.
-
-    It posts straight to the intake URL, names its fields as this source's mapping reads them, and
-    carries the honeypot, hidden from people and left empty by them.
-    """
-    config = config_of(source)
-    mapping = mapping_for(config)
-    lines = [f'<form action="{escape(action_url)}" method="post" accept-charset="utf-8">']
-    for target, (kind, autocomplete, required) in FIELD_INPUTS.items():
-        name = escape(mapping[target][0])
-        label = FIELD_LABELS_FR[target]
-        need = " required" if required else ""
-        lines.append(f"  <p><label>{label}<br>")
-        if kind == "textarea":
-            lines.append(f'    <textarea name="{name}" rows="4"></textarea></label></p>')
-        elif kind == "select":
-            lines.append(f'    <select name="{name}">')
-            lines.extend(f'      <option value="{value}">{text}</option>' for value, text in REQUEST_CHOICES_FR)
-            lines.append("    </select></label></p>")
-        else:
-            lines.append(f'    <input type="{kind}" name="{name}" autocomplete="{autocomplete}"{need}></label></p>')
-    if config.get("honeypot"):
-        lines.append(f'  <p style="position:absolute;left:-10000px" aria-hidden="true"><label>Ne pas remplir '
-                     f'<input type="text" name="{escape(config["honeypot"])}" tabindex="-1" autocomplete="off">'
-                     "</label></p>")
-    lines.append('  <p><button type="submit">Envoyer</button></p>')
-    lines.append("</form>")
-    return "\n".join(lines)
+def embed_snippet(source: Source, action_url: str) -> str | None:
+    """The HTML a website pastes to post to this source (a web form's), or None for a type without one."""
+    kind = source_type(source.type)
+    return kind.embed_html(config_of(source), action_url) if kind is not None else None

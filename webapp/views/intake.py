@@ -10,21 +10,21 @@ import time
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from integrations.webform import FORM_TYPES
-
 from .. import ratelimit
 from ..models import Source
 from ..rules import signatures
+from ..rules.web import is_web_url
 from ..security import csrf
 from ..services import intake as service
 from ..services.handover import requests_handover
 from ..services.intake_store import find_source
-from ..services.sources import is_web_url
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 csrf.exempt(bp)  # a public endpoint: no session, no cookie to ride on
 
 PREFLIGHT_HEADERS = "Content-Type, Idempotency-Key, X-Relance-Signature"
+# What a browser's form posts: a person, who wants a page back.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def error_messages() -> dict[str, str]:

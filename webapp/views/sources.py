@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from integrations.plugins import source_types
-from integrations.webform import PRESETS, SOURCE_TYPE as WEBFORM, TARGETS
+from integrations.contract import INTAKE_MODES as MODES
+from integrations.plugins import source_type, source_types
 from playhouse.flask_utils import get_object_or_404
 
 from ..models import Source
@@ -20,7 +20,7 @@ from ..rules.signatures import HEADER as SIGNATURE_HEADER
 from ..rules.signatures import TOLERANCE_SECONDS
 from ..security import require
 from ..services import sources as service
-from ..services.intake import MODES, config_of
+from ..services.intake import config_of
 from ..services.request_queues import source_counts
 from ..services.users import active_staff
 
@@ -75,6 +75,10 @@ def _error(code: str) -> str:
         "invalid_fields": _l("A field's list of names is too long."),
         "invalid_thank_you_url": _l("The thank-you page is a full address starting with https:// (or "
                                     "empty for ours)."),
+        "setting_required": _l("Fill in every required setting."),
+        "setting_not_a_number": _l("A setting that takes a number has something else."),
+        "setting_not_a_choice": _l("Choose each setting from its list."),
+        "setting_not_a_mapping": _l("A list of field names could not be read."),
         "secret_too_long": _l("The secret is too long (200 characters at most)."),
     }.get(code, _l("This change could not be made.")))
 
@@ -83,10 +87,17 @@ def _get(source_id: int) -> Source:
     return get_object_or_404(Source, Source.id == source_id)
 
 
-def _form_values() -> dict:
+def _targets(type_name: str) -> tuple[str, ...]:
+    """The names the source type's field mapping takes (a web form's fields), if it has one."""
+    kind = source_type(type_name)
+    mapping = next((s for s in kind.settings if s.kind == "mapping"), None) if kind else None
+    return mapping.choices if mapping else ()
+
+
+def _form_values(type_name: str) -> dict:
     """The settings typed in the form, as `clean_config` reads them (the mapping under `fields`)."""
     values = {key: request.form.get(key, "") for key in CONFIG_KEYS}
-    values["fields"] = {target: request.form.get(f"field_{target}", "").strip() for target in TARGETS}
+    values["fields"] = {target: request.form.get(f"field_{target}", "").strip() for target in _targets(type_name)}
     return values
 
 
@@ -97,15 +108,16 @@ def _shown(config: dict) -> dict:
             "fields": dict(config.get("fields") or {})}
 
 
-def _choices() -> dict:
-    return {"types": source_types(), "presets": PRESETS, "preset_labels": PRESET_LABELS, "modes": MODES,
-            "mode_labels": MODE_LABELS, "owner_labels": OWNER_LABELS, "staff": active_staff(),
-            "targets": TARGETS, "target_labels": TARGET_LABELS}
+def _choices(type_name: str = service.DEFAULT_TYPE) -> dict:
+    kind = source_type(type_name)
+    return {"types": source_types(), "presets": getattr(kind, "presets", {}), "preset_labels": PRESET_LABELS,
+            "modes": MODES, "mode_labels": MODE_LABELS, "owner_labels": OWNER_LABELS, "staff": active_staff(),
+            "targets": _targets(type_name), "target_labels": TARGET_LABELS}
 
 
 def _list_page(form: dict | None = None, error: str | None = None, status: int = 200):
     sources = list(Source.select().order_by(Source.active.desc(), Source.slug))
-    defaults = {"type": WEBFORM, "slug": "", "name": "", **_shown(service.clean_config({}))}
+    defaults = {"type": service.DEFAULT_TYPE, "slug": "", "name": "", **_shown(service.clean_config({}))}
     return render_template("sources/index.html", sources=sources, counts=source_counts(),
                            configs={s.id: config_of(s) for s in sources}, form=form or defaults,
                            error=error, **_choices()), status
@@ -113,11 +125,11 @@ def _list_page(form: dict | None = None, error: str | None = None, status: int =
 
 def _edit_page(source: Source, form: dict | None = None, error: str | None = None, status: int = 200):
     action_url = url_for("intake.receive", slug=source.slug, _external=True)
-    snippet = service.embed_snippet(source, action_url) if source.type == WEBFORM else None
+    snippet = service.embed_snippet(source, action_url)
     return render_template("sources/edit.html", source=source, form=form or {
         "name": source.name, **_shown(config_of(source))}, error=error, action_url=action_url,
         snippet=snippet, counts=source_counts().get(source.id, {}), signature_header=SIGNATURE_HEADER,
-        tolerance_minutes=TOLERANCE_SECONDS // 60, **_choices()), status
+        tolerance_minutes=TOLERANCE_SECONDS // 60, **_choices(source.type)), status
 
 
 @bp.get("")
@@ -129,13 +141,14 @@ def index():
 @bp.post("")
 @require("admin.sources")
 def create():
-    form = {"slug": request.form.get("slug", "").strip(), "type": request.form.get("type", ""),
-            "name": request.form.get("name", "").strip(), **_form_values()}
+    type_name = request.form.get("type", "")
+    form = {"slug": request.form.get("slug", "").strip(), "type": type_name,
+            "name": request.form.get("name", "").strip(), **_form_values(type_name)}
     secret = request.form.get("secret", "")
     try:
         if len(secret) > MAX_SECRET:
             raise service.SourceError("secret_too_long")
-        source = service.create_source(form["slug"], form["type"], form["name"], _form_values(), secret,
+        source = service.create_source(form["slug"], form["type"], form["name"], _form_values(type_name), secret,
                                        actor=current_user._get_current_object())
     except service.SourceError as refusal:
         return _list_page(form=form, error=_error(refusal.code), status=400)
@@ -154,9 +167,9 @@ def edit(source_id):
 @require("admin.sources")
 def update(source_id):
     source = _get(source_id)
-    form = {"name": request.form.get("name", "").strip(), **_form_values()}
+    form = {"name": request.form.get("name", "").strip(), **_form_values(source.type)}
     try:
-        service.update_source(source, name=form["name"], config=_form_values(),
+        service.update_source(source, name=form["name"], config=_form_values(source.type),
                               actor=current_user._get_current_object())
     except service.SourceError as refusal:
         return _edit_page(_get(source_id), form=form, error=_error(refusal.code), status=400)
