@@ -30,6 +30,9 @@ MAX_PAGES = 1000             # per run: the next run goes on from the cursor
 MAX_BODY = 20 * 1024 * 1024
 TIMEOUT = 30
 FHIR_JSON = "application/fhir+json"
+# How the client waits and opens URLs (tests replace them: no real waiting).
+SLEEP = time.sleep
+OPENER = urllib.request.urlopen
 
 
 class FhirType(SourceType):
@@ -42,7 +45,7 @@ class FhirType(SourceType):
         Setting("page_size", "Patients per page", kind="int", default=100),
         Setting("identifier_system", "Identifier system of the file number",
                 help="Empty: the resource id is the patient's id."),
-        Setting("token", "Bearer token", kind="secret"),
+        Setting("token", "Bearer token", kind="secret", help="Empty when the server asks for none."),
     )
 
     def validate(self, values: dict) -> dict:
@@ -55,15 +58,18 @@ class FhirType(SourceType):
         return cleaned
 
 
-SOURCE_TYPE_OBJECT = FhirType()
+FHIR = FhirType()
 
 
-class FhirError(Exception):
-    """The run stopped: `code` says why (server_error, rate_limited, bad_page, unreachable)."""
+class FhirError(PluginError):
+    """The run stopped: `code` says why (server_error, rate_limited, bad_page, unreachable, refused)."""
 
     def __init__(self, code: str, detail: str = ""):
-        super().__init__(f"{code}: {detail}" if detail else code)
-        self.code, self.detail = code, detail
+        super().__init__(code, 502)
+        self.detail = detail
+
+    def __str__(self):
+        return f"{self.code}: {self.detail}" if self.detail else self.code
 
 
 @dataclass
@@ -120,8 +126,9 @@ def first_url(config: dict, cursor: Cursor) -> str:
     return f"{config['base_url'].rstrip('/')}/Patient?{urlencode(params)}"
 
 
-def fetch_json(url: str, token: str | None, sleep=time.sleep, opener=urllib.request.urlopen) -> dict:
+def fetch_json(url: str, token: str | None, sleep=None, opener=None) -> dict:
     """GET a FHIR JSON resource, retrying 429 (after its Retry-After), 5xx and unreadable bodies."""
+    sleep, opener = sleep or SLEEP, opener or OPENER
     headers = {"Accept": FHIR_JSON}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -231,7 +238,7 @@ def patient_record(resource: dict, identifier_system: str = "") -> PatientRecord
                          birth_date=birth_date)
 
 
-def pages(config: dict, token: str | None, cursor: Cursor, sleep=time.sleep, opener=urllib.request.urlopen):
+def pages(config: dict, token: str | None, cursor: Cursor, sleep=None, opener=None):
     """Yield each page's new records with the cursor after them (see the module's docstring)."""
     start, url, fetched = cursor, first_url(config, cursor), {}
     system = config.get("identifier_system") or ""
@@ -257,4 +264,14 @@ def pages(config: dict, token: str | None, cursor: Cursor, sleep=time.sleep, ope
 
 @hookimpl
 def source_types():
-    return [SOURCE_TYPE]
+    return [FHIR]
+
+
+@hookimpl
+def fetch_patients(source, cursor):
+    """Pages of (records, cursor after them), read lazily: nothing is fetched until the core asks."""
+    if source.type != SOURCE_TYPE:
+        return None
+    config = FHIR.validate(dict(source.config or {}))
+    return ((page.records, page.cursor.dump())
+            for page in pages(config, (source.config or {}).get("token") or None, Cursor.load(cursor)))

@@ -40,4 +40,21 @@ def parse_message(source, raw):
 @hookspec(firstresult=True)
 def fetch_patients(source, cursor):
     """Yield the `contract.PatientRecord`s changed since `cursor` (the source's own bookmark, a string;
-    "" the first time), or return None when the source is not this plugin's."""
+    "" the first time), or return None when the source is not this plugin's.
+
+    A source read in pages yields each page as a `(records, cursor_after)` pair instead: the core applies
+    the page and saves `cursor_after` in one transaction, so a failure keeps the cursor of the last page
+    applied. Raise `contract.PluginError` to stop the run (its code is reported; the cursor stays).
+    `source.config` carries the type's settings, its secret setting unsealed by the core.
+    """
+
+
+@hookspec(firstresult=True)
+def read_patient_file(source, filename, data, region, today):
+    """Read a patient export (`data`: the file's bytes) for a file source: return `(records, problems)`,
+    `records` a list of `(line, contract.PatientRecord)` and `problems` a list of objects with `line`
+    (0: the whole file), `code`, `value` and `column`; None when the source is not this plugin's.
+
+    The core applies nothing when there is any problem (the file is refused whole) and words each
+    problem for the staff from its code. `region` is the business's phone region, `today` its date.
+    """

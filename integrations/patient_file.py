@@ -9,7 +9,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from webapp.rules.contact import is_email, normalise_email
-from webapp.rules.phones import normalise_phone
+from webapp.rules.phones import repair_phone
 from webapp.rules.text import fold
 
 from .contract import PatientRecord, Setting, SourceType
@@ -59,7 +59,7 @@ class PatientFileType(SourceType):
     )
 
 
-SOURCE_TYPE_OBJECT = PatientFileType()
+PATIENT_FILE = PatientFileType()
 
 
 def header_key(text) -> str:
@@ -104,7 +104,7 @@ def locate(header: list[str], columns: dict[str, list[str]]) -> tuple[dict[str, 
     return found, problems
 
 
-def read_patient_file(data: bytes, filename: str, config: dict | None, region: str,
+def read_patient_file_bytes(data: bytes, filename: str, config: dict | None, region: str,
                       today: date) -> tuple[list[tuple[int, PatientRecord]], list[Problem]]:
     """Every patient of the file with its line number, and every fault; the caller applies nothing when
     there is any fault (the whole file is refused)."""
@@ -199,28 +199,6 @@ def split_phones(value) -> list[str]:
     return [part for part in PHONE_SPLIT.split(text) if part.strip()] if text else []
 
 
-def repair_phone(raw: str, region: str, other_regions=("FR",)) -> str | None:
-    """A number to E.164, undoing what spreadsheets do to numbers: Excel drops the `00` of
-    `00221771234567` (221771234567) and the leading 0 of a French `06 12 34 56 78` (612345678)."""
-    raw = raw.strip()
-    phone = normalise_phone(raw, region)
-    if phone.valid:
-        return phone.e164
-    digits = re.sub(r"[\s.\-()]", "", raw)
-    if not digits.isdigit():
-        return None
-    if len(digits) >= 10 and not digits.startswith("0"):
-        phone = normalise_phone("+" + digits, region)   # an international number without its 00
-        if phone.valid:
-            return phone.e164
-    for other in other_regions:
-        for candidate in (digits, "0" + digits):
-            phone = normalise_phone(candidate, other)
-            if phone.valid:
-                return phone.e164
-    return None
-
-
 def read_date(value, today: date) -> date | None:
     """dd/mm/yyyy, yyyy-mm-dd and their kin, a date cell, or an Excel serial number; None when
     unreadable, impossible (31/02) or outside 1900 to today."""
@@ -256,4 +234,11 @@ def _serial(number: float) -> date | None:
 
 @hookimpl
 def source_types():
-    return [SOURCE_TYPE]
+    return [PATIENT_FILE]
+
+
+@hookimpl
+def read_patient_file(source, filename, data, region, today):
+    if source.type != SOURCE_TYPE:
+        return None
+    return read_patient_file_bytes(data, filename, source.config or {}, region, today)

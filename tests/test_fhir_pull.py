@@ -58,9 +58,16 @@ def source(ctx, server):
                          config={"base_url": server.base_url, "page_size": 3})
 
 
+@pytest.fixture(autouse=True)
+def waits(monkeypatch):
+    """The client's waits, recorded instead of slept."""
+    recorded = []
+    monkeypatch.setattr(fhir, "SLEEP", recorded.append)
+    return recorded
+
+
 def run(source, recorder, waits=None):
-    return patient_sync.pull(source, sleep=(waits.append if waits is not None else lambda s: None),
-                             apply=recorder)
+    return patient_sync.pull(source, apply=recorder)
 
 
 def cursor_of(source):
@@ -110,25 +117,25 @@ def test_patients_changed_at_one_instant_across_pages_are_neither_skipped_nor_re
     assert len(recorder.applied) == 7
 
 
-def test_a_500_is_retried_and_the_run_goes_on(server, source):
+def test_a_500_is_retried_and_the_run_goes_on(server, source, waits):
     seven(server)
-    recorder, waits = Recorder(), []
+    recorder = Recorder()
     server.faults = [None, ("500",)]
     summary = run(source, recorder, waits)
     assert summary.error is None and len(recorder.applied) == 7 and waits == [1]
 
 
-def test_a_429_waits_its_retry_after(server, source):
+def test_a_429_waits_its_retry_after(server, source, waits):
     seven(server)
-    recorder, waits = Recorder(), []
+    recorder = Recorder()
     server.faults = [("429", 7)]
     summary = run(source, recorder, waits)
     assert summary.error is None and waits == [7.0] and len(recorder.applied) == 7
 
 
-def test_a_429_asking_too_long_stops_the_run_and_keeps_the_cursor(server, source):
+def test_a_429_asking_too_long_stops_the_run_and_keeps_the_cursor(server, source, waits):
     seven(server)
-    recorder, waits = Recorder(), []
+    recorder = Recorder()
     server.faults = [None, ("429", 3600)]
     summary = run(source, recorder, waits)
     assert summary.error == "rate_limited" and waits == [] and recorder.applied == ["pat-0", "pat-1", "pat-2"]

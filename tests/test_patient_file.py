@@ -5,7 +5,8 @@ from datetime import date
 
 import pytest
 
-from integrations.patient_file import read_date, read_patient_file, repair_phone
+from integrations.patient_file import read_date, read_patient_file_bytes
+from webapp.rules.phones import repair_phone
 from integrations.spreadsheet import MAX_FILE_BYTES, Problem, decode, read_sheet, sniff_separator
 
 TODAY = date(2026, 12, 5)
@@ -26,7 +27,7 @@ def csv_bytes(rows, sep=";", encoding="cp1252", newline="\r\n", bom=False) -> by
 
 
 def read(data: bytes, name="export.csv", config=None):
-    return read_patient_file(data, name, config, "SN", TODAY)
+    return read_patient_file_bytes(data, name, config, "SN", TODAY)
 
 
 def test_french_excel_csv_in_windows_1252_with_semicolons_and_crlf_is_read():

@@ -189,7 +189,6 @@ def sync_patients_command(slug, path, dry_run, as_json):
     """Import a patient export into a file source, or pull a FHIR source once (all of them without --source)."""
     import json
 
-    from integrations.patient_file import SOURCE_TYPE as FILE_TYPE
     from .services import patient_sync
 
     from flask import current_app
@@ -199,14 +198,14 @@ def sync_patients_command(slug, path, dry_run, as_json):
     with database.connection_context(), force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         try:
             if path:
-                source = patient_sync.source_for(slug or "", (FILE_TYPE,)) if slug else None
+                source = patient_sync.source_for(slug, patient_sync.FILE_TYPES) if slug else None
                 if source is None:
                     raise patient_sync.SyncError("source_required")
                 with open(path, "rb") as handle:
                     data = handle.read(patient_sync.MAX_UPLOAD + 1)
                 summaries = [patient_sync.import_file(source, data, path, dry_run=dry_run)]
             elif slug:
-                summaries = [patient_sync.pull(patient_sync.source_for(slug, patient_sync.PULL_TYPES))]
+                summaries = [patient_sync.pull(patient_sync.source_for(slug))]
             else:
                 summaries = patient_sync.pull_all()
         except patient_sync.SyncError as exc:

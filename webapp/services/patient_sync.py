@@ -13,22 +13,21 @@ from flask import current_app
 from peewee import fn
 from flask_babel import gettext as _
 
-from integrations import fhir
-from integrations.patient_file import SOURCE_TYPE as FILE_TYPE
-from integrations.patient_file import read_patient_file
-from integrations.patient_push import SOURCE_TYPE as PUSH_TYPE
-from integrations.patient_push import record_from_json
-from integrations.spreadsheet import MAX_FILE_BYTES, Problem
+from integrations.contract import PluginError
+from integrations.plugins import plugin_manager, source_type
 
 from ..models import (DuplicateCandidate, InboundRequest, Interaction, Patient, PatientMatch, PatientPhone,
                       Prospect, Source, SourceCursor, database)
 from ..timeutil import to_local, utcnow
 from .audit import record as audit
+from .patient_push import record_from_json
 
-PULL_TYPES = (fhir.SOURCE_TYPE,)
-PUSH_TYPES = (PUSH_TYPE, FILE_TYPE)     # the sources a patient system may push to
+# The built-in patient source types (integrations.patient_file, .patient_push, .fhir) by name.
+FILE_TYPES = ("patient_file",)
+PUSH_TYPES = ("patient_push", "patient_file")     # the sources a patient system may push to
+CURSOR_KEY = "patients"
 MAX_PUSH = 1000
-MAX_UPLOAD = MAX_FILE_BYTES
+MAX_UPLOAD = 10 * 1024 * 1024
 COUNTS = ("rows_read", "patients_created", "patients_updated", "converted", "to_review", "unmatched")
 
 
@@ -102,7 +101,7 @@ def source_for(slug: str, types: tuple[str, ...] | None = None) -> Source:
 
 # -- files ------------------------------------------------------------------------------------------
 
-def describe(problem: Problem) -> str:
+def describe(problem) -> str:
     """A file's fault in the person's words: “line 14: unreadable birth date « 31/02/1990 »”."""
     value, column = problem.value, problem.column
     texts = {
@@ -135,11 +134,12 @@ def import_file(source: Source, data: bytes, filename: str, *, now: datetime | N
     """Read a patient export and apply it (or, `dry_run`, say what applying it would do); a file with
     any fault is refused whole and nothing is written: `refused_lines` says why, line by line."""
     now = now or utcnow()
-    if source.type != FILE_TYPE:
-        raise SyncError("wrong_source_type", source.type)
     today = to_local(now, current_app.config["TIMEZONE"]).date()
-    records, problems = read_patient_file(data, filename, source.config or {},
-                                          current_app.config["PHONE_REGION"], today)
+    read = plugin_manager().hook.read_patient_file(source=plugin_view(source), filename=filename, data=data,
+                                                   region=current_app.config["PHONE_REGION"], today=today)
+    if read is None:
+        raise SyncError("wrong_source_type", source.type)
+    records, problems = read
     summary = Summary(source=source.slug, dry_run=dry_run)
     if problems:
         summary.refused_lines = [{"line": p.line, "code": p.code, "message": describe(p)} for p in problems]
@@ -235,30 +235,50 @@ def _save_cursor(source: Source, key: str, value: str, now: datetime) -> None:
         SourceCursor.create(source=source, key=key, value=value, updated_at=now)
 
 
-def pull(source: Source, *, now: datetime | None = None, sleep=time.sleep, opener=None,
-         apply=None) -> Summary:
+def plugin_view(source: Source):
+    """The source as a plugin sees it: its settings, with its secret setting (a bearer token) unsealed
+    from the write-only column and put in `config` under the setting's name; never written back."""
+    from types import SimpleNamespace
+
+    config = dict(source.config or {})
+    kind = source_type(source.type)
+    secret = next((s.name for s in kind.settings if s.kind == "secret"), None) if kind else None
+    if secret and source.secret:
+        config[secret] = _unsealed(source.secret)
+    return SimpleNamespace(id=source.id, slug=source.slug, type=source.type, name=source.name, config=config)
+
+
+def _unsealed(value: str) -> str:
+    try:
+        from ..secrets import unseal   # encrypted secrets at rest, when they are configured
+    except ImportError:
+        return value
+    return unseal(value)
+
+
+def pull(source: Source, *, now: datetime | None = None, apply=None) -> Summary:
     """Pull what changed since the cursor, page by page; each page applied with its cursor in one
     transaction. A failure stops the run (its code in `error`) and keeps what was applied."""
-    if source.type not in PULL_TYPES:
-        raise SyncError("wrong_source_type", source.type)
     apply = apply or _apply
-    config = source.config or {}
-    row = _cursor_row(source, fhir.CURSOR_KEY)
-    cursor = fhir.Cursor.load(row.value if row else None)
+    row = _cursor_row(source, CURSOR_KEY)
+    cursor = row.value if row else ""
     summary = Summary(source=source.slug)
-    kwargs = {"opener": opener} if opener else {}
     try:
-        for page in fhir.pages(config, source.secret, cursor, sleep=sleep, **kwargs):
+        pages = plugin_manager().hook.fetch_patients(source=plugin_view(source), cursor=cursor)
+        if pages is None:
+            raise SyncError("wrong_source_type", source.type)
+        for page in pages:
+            records, after = page if isinstance(page, tuple) else ([page], cursor)
             moment = now or utcnow()
             with database.atomic():
-                if page.records:
-                    summary.add(apply(source, page.records, now=moment))
-                    summary.rows_read += len(page.records)
-                if page.cursor.dump() != cursor.dump():
-                    _save_cursor(source, fhir.CURSOR_KEY, page.cursor.dump(), moment)
-            cursor = page.cursor
+                if records:
+                    summary.add(apply(source, list(records), now=moment))
+                    summary.rows_read += len(records)
+                if after != cursor:
+                    _save_cursor(source, CURSOR_KEY, after, moment)
+            cursor = after
             summary.pages += 1
-    except fhir.FhirError as failure:
+    except PluginError as failure:
         summary.error = failure.code
         audit("patients.pull_failed", "source", source.id, detail=str(failure)[:250])
     else:
@@ -267,9 +287,17 @@ def pull(source: Source, *, now: datetime | None = None, sleep=time.sleep, opene
     return summary
 
 
+def is_pull_source(source: Source) -> bool:
+    """A source some plugin fetches patients from (a FHIR server)."""
+    try:
+        return plugin_manager().hook.fetch_patients(source=plugin_view(source), cursor="") is not None
+    except PluginError:     # its settings are wrong: a pull source still, whose run reports why
+        return True
+
+
 def pull_all(now: datetime | None = None) -> list[Summary]:
     """Every active pull source once (the periodic task)."""
-    sources = Source.select().where(Source.active & Source.type.in_(PULL_TYPES)).order_by(Source.id)
+    sources = [s for s in Source.select().where(Source.active).order_by(Source.id) if is_pull_source(s)]
     return [pull(source, now=now) for source in sources]
 
 

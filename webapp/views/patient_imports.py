@@ -9,8 +9,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from integrations.patient_file import SOURCE_TYPE as FILE_TYPE
-
 from ..models import Source
 from ..rules.numbers import parse_id
 from ..security import require
@@ -25,7 +23,7 @@ ACTIONS = {"created": _l("Created"), "updated": _l("Updated"), "unchanged": _l("
 
 
 def _sources() -> list[Source]:
-    return list(Source.select().where((Source.type == FILE_TYPE) & Source.active).order_by(Source.name))
+    return list(Source.select().where(Source.type.in_(service.FILE_TYPES) & Source.active).order_by(Source.name))
 
 
 def _page(error: str | None = None, status: int = 200, **values):
@@ -42,7 +40,7 @@ def index():
 @bp.post("")
 @require("patients.sync")
 def preview():
-    source = Source.get_or_none((Source.id == parse_id(request.form.get("source"))) & (Source.type == FILE_TYPE)
+    source = Source.get_or_none((Source.id == parse_id(request.form.get("source"))) & Source.type.in_(service.FILE_TYPES)
                                 & Source.active) if parse_id(request.form.get("source")) else None
     upload = request.files.get("file")
     if source is None:
@@ -71,7 +69,7 @@ def confirm():
     stashed = upload_stash.take(token, current_user.id)
     if stashed is None:
         return _page(_("This preview has expired or was already applied. Upload the file again."), 409)
-    source = Source.get_or_none((Source.id == stashed.source_id) & (Source.type == FILE_TYPE) & Source.active)
+    source = Source.get_or_none((Source.id == stashed.source_id) & Source.type.in_(service.FILE_TYPES) & Source.active)
     if source is None:
         abort(404)
     summary = service.import_file(source, stashed.data, stashed.filename, user=current_user._get_current_object())
