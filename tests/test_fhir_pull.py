@@ -202,3 +202,43 @@ def test_a_fhir_patient_maps_to_a_record():
     assert str(record.birth_date) == "1991-05-06"
     assert fhir.patient_record(resource, "urn:clinic:mrn").external_id == "D-77"
     assert fhir.patient_record({**resource, "birthDate": "1991"}).birth_date is None
+
+
+def test_the_command_pulls_a_fhir_source_once_and_converts_through_reconciliation(server, app, monkeypatch):
+    from datetime import datetime
+
+    from webapp.models import Patient, Prospect, Stage
+    from webapp.services.sources import create_source
+
+    with app.app_context(), database.connection_context():
+        create_source("his", "fhir", "HIS", config={"base_url": server.base_url, "page_size": 2})
+        stage = Stage.select().where(Stage.kind == "open").order_by(Stage.position).first()
+        Prospect.create(first_name="Awa 1", last_name="Ndiaye", phone="+221771234501", phone_raw="771234501",
+                        stage=stage, outcome="open", created_at=datetime(2026, 10, 1))
+    seven(server)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["sync-patients", "--source", "his", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert (summary["rows_read"], summary["patients_created"], summary["converted"], summary["pages"]) == (7, 7, 1, 4)
+    again = json.loads(runner.invoke(args=["sync-patients", "--json"]).output)   # every pull source
+    assert again["rows_read"] == 0
+    with app.app_context(), database.connection_context():
+        assert Patient.select().where(Patient.source == "his").count() == 7
+        assert Patient.select().where(Patient.seen_at.is_null()).count() == 0
+    server.faults = [("500",)] * fhir.ATTEMPTS
+    failed = runner.invoke(args=["sync-patients", "--source", "his", "--json"])
+    assert failed.exit_code == 1 and json.loads(failed.output)["error"] == "server_error"
+
+
+def test_the_periodic_task_pulls_every_fhir_source(server, app, monkeypatch):
+    import tasks.patients
+    from webapp import queue
+    from webapp.services.sources import create_source
+
+    with app.app_context(), database.connection_context():
+        create_source("his", "fhir", "HIS", config={"base_url": server.base_url, "page_size": 5})
+    seven(server)
+    monkeypatch.setattr(queue, "_app", app)
+    summaries = tasks.patients.pull_patient_sources.call_local()
+    assert [(s["source"], s["rows_read"]) for s in summaries] == [("his", 7)]

@@ -57,7 +57,8 @@ class Summary:
     lines: list[int] = field(default_factory=list)    # a file's line number for each row applied
 
     def add(self, result) -> None:
-        for name in COUNTS:
+        """Count a reconcile result in (rows read are counted by the caller, who read them)."""
+        for name in COUNTS[1:]:
             setattr(self, name, getattr(self, name) + int(getattr(result, name, 0) or 0))
         self.outcomes.extend(getattr(result, "outcomes", None) or getattr(result, "rows", None) or [])
 
