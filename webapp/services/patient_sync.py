@@ -250,11 +250,17 @@ def plugin_view(source: Source):
 
 
 def _unsealed(value: str) -> str:
+    """A secret setting as stored: sealed (encrypted at rest, `webapp.secrets`) or, from before, plain."""
     try:
-        from ..secrets import unseal   # encrypted secrets at rest, when they are configured
+        from .. import secrets
     except ImportError:
         return value
-    return unseal(value)
+    if not secrets.is_sealed(value):
+        return value
+    try:
+        return secrets.unseal(value)
+    except secrets.SecretsUnavailable as refusal:
+        raise PluginError(refusal.code, 500) from None
 
 
 def pull(source: Source, *, now: datetime | None = None, apply=None) -> Summary:
