@@ -45,6 +45,8 @@ CASES = [
      ("Mamadou", "Diallo", None, None, D(1985, 6, 15)), CERTAIN),
     ("Pulaar name with diaeresis and circumflex", ("Aïssatou", "Bâ", [], None, D(1979, 2, 3)),
      ("Aissatou", "Ba", None, None, D(1979, 2, 3)), CERTAIN),
+    ("name and birth date, the patient without contact", ("Ousmane", "Sarr", [], None, D(1966, 4, 4)),
+     ("Ousmane", "Sarr", "+221765554433", "o.sarr@example.sn", D(1966, 4, 4)), CERTAIN),
     ("phone in common, prospect's birth date unknown", ("Fatou", "Gueye", ["77 123 45 67"], None, D(1995, 5, 5)),
      ("Fatou", "Gueye", MOTHER, None, None), CERTAIN),
 
@@ -71,6 +73,9 @@ CASES = [
      ("Astou", "Faye", None, "famille.faye@orange.sn", None), UNCERTAIN),
     ("same name and birth date, different phones", ("Fatou", "Diop", ["77 999 88 77"], None, D(1990, 1, 1)),
      ("Fatou", "Diop", "+221765554433", None, D(1990, 1, 1)), UNCERTAIN),
+    ("same name and birth date, a phone on one side and an email on the other",
+     ("Penda", "Thiam", ["+221 70 857 91 39"], None, D(1978, 9, 28)),
+     ("Penda", "Thiam", None, "penda.thiam@gmail.com", D(1978, 9, 28)), UNCERTAIN),
 
     # --- none: homonyms, near-homonyms, strangers; never a name alone
     ("homonyms with different birth dates", ("Fatou", "Diop", ["77 999 88 77"], None, D(1990, 1, 1)),

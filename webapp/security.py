@@ -29,6 +29,8 @@ PERMISSIONS = {
     # cannot mint a token that reads records.
     "admin.tokens": {"admin", "lead", "manager"},
     "patients.sync": {"lead", "manager"},
+    # Reconciliation's uncertain matches (issue 17): confirm (converts), reject, undo a conversion.
+    "patients.review": {"lead", "manager"},
     "admin.sources": {"admin"},
     # The website's requests carry health details: triaged by the follow-up lead (and the manager).
     "requests.triage": {"lead", "manager"},

@@ -23,6 +23,7 @@ confirmation and an undo go through `board.move` itself.
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
+from functools import lru_cache
 
 from flask import current_app, has_app_context
 from integrations.contract import PatientRecord
@@ -260,15 +261,25 @@ def _load_existing(slug: str, latest: dict[str, _Row]) -> None:
         row.action = "unchanged" if same else "updated"
 
 
-def _patient_values(row: _Row, now: datetime) -> dict:
+# search_text(a, b, …) is the words of each part in turn: each part folded once (names repeat).
+_search_part = lru_cache(maxsize=100_000)(search_text)
+
+
+def _patient_search_text(row: _Row) -> str:
     digits = [p.lstrip("+") for p in row.phones]
     national = [d.removeprefix("221") for d in digits if d.startswith("221")]
+    parts = (_search_part(part) for part in (row.first_name, row.last_name, row.email, *digits, *national,
+                                             row.phone_raw))
+    return " ".join(part for part in parts if part)
+
+
+def _patient_values(row: _Row, now: datetime) -> dict:
     return {
         "first_name": row.first_name, "last_name": row.last_name,
         "phone": row.phones[0] if row.phones else None, "phone_raw": row.phone_raw,
         "email": row.email, "birth_date": row.birth_date, "provenance": row.provenance,
         "admission_date": row.admission_date,
-        "search_text": search_text(row.first_name, row.last_name, row.email, *digits, *national, row.phone_raw),
+        "search_text": _patient_search_text(row),
         "match_name": matching.name_block_key(row.first_name, row.last_name),
         "match_initial": matching.surname_initial(row.last_name),
         "updated_at": now,
@@ -283,10 +294,8 @@ def _write_patients(slug: str, latest: dict[str, _Row], now: datetime) -> None:
         fields = [getattr(Patient, name) for name in names]
         values = [(row.record.external_id, slug, now, *_patient_values(row, now).values()) for row in created]
         _insert_many(Patient, fields, values)
-        ids = {}
-        for chunk in _chunks([row.record.external_id for row in created]):
-            ids.update(Patient.select(Patient.external_id, Patient.id)
-                       .where((Patient.source == slug) & Patient.external_id.in_(chunk)).tuples())
+        ids = dict(_select_in('SELECT "external_id", "id" FROM "patient" WHERE "source" = {p} AND "external_id" IN ({marks})',
+                              [row.record.external_id for row in created], [slug]))
         for row in created:
             row.patient_id = ids[row.record.external_id]
     for row in updated:
@@ -380,20 +389,18 @@ def _match(rows: list[_Row]) -> _Decisions:
     real = [ref for ref in found if ref > 0]
     known = set()
     live_patients = set()      # patients with a conversion or an open review already
-    for chunk in _chunks(real):
-        for patient_id, prospect_id, state in (PatientMatch.select(PatientMatch.patient, PatientMatch.prospect,
-                                                                   PatientMatch.state)
-                                               .where(PatientMatch.patient.in_(chunk)).tuples()):
-            known.add((patient_id, prospect_id))
-            if state in ("open", "converted", "confirmed"):
-                live_patients.add(patient_id)
+    for patient_id, prospect_id, state in _select_in(
+            'SELECT "patient_id", "prospect_id", "state" FROM "patient_match" WHERE "patient_id" IN ({marks})', real):
+        known.add((patient_id, prospect_id))
+        if state in ("open", "converted", "confirmed"):
+            live_patients.add(patient_id)
     pairs = {pair: verdict for pair, verdict in pairs.items() if pair not in known}
     settled = matching.settle(pairs)
     prospect_ids = sorted({pid for (_, pid), v in settled.items() if v.certain})
     reviewed = set()           # prospects already waiting in review with another patient
-    for chunk in _chunks(prospect_ids):
-        reviewed.update(pid for (pid,) in PatientMatch.select(PatientMatch.prospect)
-                        .where(PatientMatch.prospect.in_(chunk) & (PatientMatch.state == "open")).tuples())
+    reviewed.update(pid for (pid,) in _select_in(
+        'SELECT "prospect_id" FROM "patient_match" WHERE "state" = \'open\' AND "prospect_id" IN ({marks})',
+        prospect_ids))
     for (ref, pid), verdict in list(settled.items()):
         if not verdict.certain:
             continue
@@ -448,14 +455,18 @@ def provenance_choices() -> list[str]:
     return list(setting("patient_provenances"))
 
 
-def canonical_provenance(text: str) -> str:
-    """The configured provenance the stated one names (folded: "facebook" is "Facebook"), or the text
-    as stated when it names none."""
-    folded = fold(text)
-    for choice in provenance_choices():
-        if fold(choice) == folded:
+def canonical_provenance(text: str, choices: list[str] | None = None) -> str:
+    """The configured provenance the stated one names (folded: "facebook" is "Facebook", "bouche a oreille"
+    is "Bouche-à-oreille"), or the text as stated when it names none."""
+    folded = _provenance_key(text)
+    for choice in provenance_choices() if choices is None else choices:
+        if _provenance_key(choice) == folded:
             return choice
     return (text or "").strip()
+
+
+def _provenance_key(text: str | None) -> str:
+    return "".join(ch for ch in fold(text) if ch.isalnum())
 
 
 def _conversion_date(admission_date: date | None, now: datetime) -> datetime:
@@ -472,16 +483,16 @@ def _convert_many(conversions, stage: Stage, now: datetime, user, label: str) ->
     """What `board.move` does to one card, for many at once (see the module's docstring)."""
     pids = [candidate.id for _, candidate, _ in conversions]
     planned: dict[int, list[int]] = {}
-    for chunk in _chunks(pids):
-        for fid, pid in (FollowUp.select(FollowUp.id, FollowUp.prospect)
-                         .where(FollowUp.prospect.in_(chunk) & (FollowUp.state == "planned")).tuples()):
-            planned.setdefault(pid, []).append(fid)
-    followup_ids = [fid for ids in planned.values() for fid in ids]
-    for chunk in _chunks(followup_ids):
-        FollowUp.update(state="cancelled", done_at=now).where(FollowUp.id.in_(chunk)).execute()
+    for fid, pid in _select_in('SELECT "id", "prospect_id" FROM "follow_up" '
+                               'WHERE "state" = \'planned\' AND "prospect_id" IN ({marks})', pids):
+        planned.setdefault(pid, []).append(fid)
     mark = database.param
+    database.cursor().executemany(
+        f'UPDATE "follow_up" SET "state" = \'cancelled\', "done_at" = {mark} WHERE "id" = {mark}',
+        [(FollowUp.done_at.db_value(now), fid) for ids in planned.values() for fid in ids])
     updates, changes, matches, events = [], [], [], []
     user_id = user.id if user is not None else None
+    choices = provenance_choices()
     for row, candidate, verdict in conversions:
         before = {"stage_id": candidate.stage_id, "outcome": candidate.outcome,
                   "lost_reason_id": candidate.lost_reason_id,
@@ -489,7 +500,7 @@ def _convert_many(conversions, stage: Stage, now: datetime, user, label: str) ->
                   else candidate.converted_at, "followups": planned.get(candidate.id, []),
                   "provenance": ""}
         converted_at = _conversion_date(row.admission_date, now)
-        provenance = canonical_provenance(row.provenance)
+        provenance = canonical_provenance(row.provenance, choices)
         moves = candidate.outcome != "won"
         updates.append((stage.id if moves else candidate.stage_id, converted_at, row.patient_id, provenance, now,
                         candidate.id))
@@ -674,6 +685,15 @@ def review_prospect_ids(patient_id: int) -> list[int]:
 def _chunks(values: list, size: int = CHUNK):
     for start in range(0, len(values), size):
         yield values[start:start + size]
+
+
+def _select_in(sql: str, values: list, before: list | None = None) -> list[tuple]:
+    """Rows of `sql` (with `{marks}` for the IN list and `{p}` for a parameter before it), run in chunks."""
+    rows = []
+    for chunk in _chunks(values):
+        marks = ", ".join([database.param] * len(chunk))
+        rows += database.execute_sql(sql.format(marks=marks, p=database.param), [*(before or []), *chunk]).fetchall()
+    return rows
 
 
 def _date(value) -> date | None:
