@@ -123,13 +123,15 @@ class SourceType:
     """A kind of source a plugin provides. Subclass it, set the class attributes, and override
     `validate` to refuse settings that cannot work (raise PluginError with `field` set).
 
-    A source type that receives posts may override `inspect` (acceptance's fast look at a post) and
-    `embed_html` (a snippet a website pastes); the defaults fit any source.
+    A source type that receives posts at `/intake/<slug>` says so (`receives_posts`; a mailbox or a
+    patient system does not, and posts to their sources are refused unread) and may override `inspect`
+    (acceptance's fast look at a post) and `embed_html` (a snippet a website pastes).
     """
     name: str = ""
     label: str = ""                 # English msgid
     channel: str = "other"          # the channel of what it brings in
     settings: tuple[Setting, ...] = ()
+    receives_posts: bool = False
 
     def defaults(self) -> dict:
         """The configuration a source of this type has before anyone changes it (copies: safe to edit)."""

@@ -39,8 +39,9 @@ def parse_message(source, raw):
 
 @hookspec(firstresult=True)
 def fetch_patients(source, cursor):
-    """Yield the `contract.PatientRecord`s changed since `cursor` (the source's own bookmark, a string;
-    "" the first time), or return None when the source is not this plugin's.
+    """Return an iterable of the `contract.PatientRecord`s changed since `cursor` (the source's own
+    bookmark, a string; "" the first time), or None when the source is not this plugin's. Write it as a
+    plain function returning a generator: a generator function could never return None.
 
     A source read in pages yields each page as a `(records, cursor_after)` pair instead: the core applies
     the page and saves `cursor_after` in one transaction, so a failure keeps the cursor of the last page

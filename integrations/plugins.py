@@ -45,7 +45,7 @@ def _by_name() -> dict[str, SourceType]:
     for provided in reversed(manager.hook.source_types()):
         for kind in provided or ():
             if isinstance(kind, str):  # a plugin written before SourceType: a bare type of that name
-                kind = type(f"{kind}_source", (SourceType,), {"name": kind})()
+                kind = type(f"{kind}_source", (SourceType,), {"name": kind, "receives_posts": True})()
             found.setdefault(kind.name, kind)
     _types = (manager, registered, found)
     return found

@@ -250,6 +250,7 @@ class WebformSource(SourceType):
     name = SOURCE_TYPE
     label = "Website form"
     channel = "webform"
+    receives_posts = True
     presets = PRESETS
     targets = TARGETS
     settings = (

@@ -100,3 +100,12 @@ def test_a_request_is_recorded_on_the_channel_its_plugin_says(pager, ctx):
     assert outcome.prospect.channel == "sms" and outcome.interaction.channel == "sms"
     assert InboundRequest.get_by_id(received.id).parsed["channel"] == "sms"
     assert Source.get_by_id(source.id).type == "pager"
+
+
+def test_a_post_to_a_source_whose_type_takes_no_posts_is_refused_unread(pager, app, db):
+    db(lambda: create_source("bip", "pager"))
+
+    answer = app.test_client().post("/intake/bip", data=b"77 123 45 67", content_type="text/plain")
+
+    assert answer.status_code == 404 and answer.json["error"]["code"] == "unknown_source"
+    assert db(lambda: InboundRequest.select().count()) == 0

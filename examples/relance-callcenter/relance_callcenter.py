@@ -15,6 +15,7 @@ class CallCentre(SourceType):
     name = "callcenter"
     label = "Call centre"
     channel = "phone"                    # its callers phoned: their prospects are phone contacts
+    receives_posts = True                # at /intake/<slug>
     settings = (MODE_SETTING, OWNER_SETTING)
 
 

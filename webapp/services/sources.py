@@ -37,9 +37,11 @@ _RATE = re.compile(r"(\d+)\s*(?:[a-z]+\s+)??(?:(?:/|per|par|a la|a l'|an|every|c
 
 
 class SourceError(ValueError):
-    def __init__(self, code: str):
+    """A refused setting: its stable code and, when a source type said which, the setting's name."""
+
+    def __init__(self, code: str, field: str | None = None):
         super().__init__(code)
-        self.code = code
+        self.code, self.field = code, field
 
 
 def read_rate_limit(text: str | None) -> str:
@@ -73,7 +75,7 @@ def clean_config(data: dict, type: str = DEFAULT_TYPE) -> dict:
     try:
         config = kind.validate(data or {})
     except PluginError as refusal:
-        raise SourceError(refusal.code) from None
+        raise SourceError(refusal.code, refusal.field) from None
     owner = config.get("owner")
     if owner is not None and str(owner) not in OWNER_POLICIES:
         if not parse_id(owner) or not may_own_work(User.get_or_none(User.id == parse_id(owner))):

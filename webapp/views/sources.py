@@ -75,10 +75,6 @@ def _error(code: str) -> str:
         "invalid_fields": _l("A field's list of names is too long."),
         "invalid_thank_you_url": _l("The thank-you page is a full address starting with https:// (or "
                                     "empty for ours)."),
-        "setting_required": _l("Fill in every required setting."),
-        "setting_not_a_number": _l("A setting that takes a number has something else."),
-        "setting_not_a_choice": _l("Choose each setting from its list."),
-        "setting_not_a_mapping": _l("A list of field names could not be read."),
         "secret_too_long": _l("The secret is too long (200 characters at most)."),
     }.get(code, _l("This change could not be made.")))
 

@@ -23,8 +23,15 @@ from .triage import (TriageError, TriageItem, attach, counts, create_from, dismi
 # The name the first-answer planning had before an inbound mail could also owe an answer.
 plan_first_answer = plan_answer
 
+
+def __getattr__(name: str):
+    if name == "DEFAULT_CONFIG":  # the web form's defaults, as this module named them before each type had its own
+        from integrations.plugins import source_type
+        return source_type("webform").defaults()
+    raise AttributeError(name)
+
 __all__ = [
-    "DUPLICATE_WINDOW", "EMPTIED", "KEPT_HEADERS", "MODES", "OWNER_POLICIES", "PURGEABLE_STATES",
+    "DEFAULT_CONFIG", "DUPLICATE_WINDOW", "EMPTIED", "KEPT_HEADERS", "MODES", "OWNER_POLICIES", "PURGEABLE_STATES",
     "ROUND_ROBIN_KEY", "Received", "TriageError", "TriageItem", "accept", "attach", "claim", "config_of",
     "contact_input", "counts", "create_from", "dismiss", "due_for_rescan", "empty_raw", "holds_raw_data",
     "kept_headers", "lease_seconds", "mark_spam", "max_attempts", "next_owner", "plan_answer",
