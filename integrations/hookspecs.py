@@ -4,8 +4,9 @@ Three kinds of plugin share these hooks: intake sources (a website form, a webho
 patient sources. Plugins implement them with `@hookimpl` and are found through the
 `relance.integrations` entry point group; the built-in web-form plugin (`integrations.webform`) uses
 exactly these hooks. Plugins speak the types of `integrations.contract` and nothing else of the core.
-`source` is always a `webapp.models.Source` row (`source.type`, `source.config`, `source.slug`): a
-plugin answers only for the source types it declared and returns None for the others.
+`source` is always a `webapp.models.Source` row or a view of it with the same attributes (`source.type`,
+`source.config`, `source.slug`): a plugin answers only for the source types it declared and returns None
+for the others.
 """
 import pluggy
 

@@ -163,3 +163,14 @@ def test_a_stash_left_over_expires(ctx):
     later = datetime.utcnow() + upload_stash.LIFETIME + timedelta(minutes=1)
     assert upload_stash.peek(token, 7, now=later) is None
     assert upload_stash.take(token, 7) is None
+
+
+def test_an_export_larger_than_other_forms_may_be_uploaded(as_role, setup, db, app):
+    client = as_role("lead")
+    source_id, _ = setup
+    rows = [f"D-{n:05d};Faye;Awa;70{n:07d};;awa.faye.{n}@example.sn;01/02/1985;;" for n in range(40000)]
+    data = export(rows + ["D-99999;Faye;Awa;1;;;;;"])     # read to its end, then refused for its last line
+    assert len(data) > app.config["MAX_CONTENT_LENGTH"]
+    response = upload(client, source_id, data)
+    assert response.status_code == 422 and "40002" in response.data.decode()
+    assert counts(db) == (0, 0)
