@@ -19,7 +19,8 @@ bp = Blueprint("patient_imports", __name__, url_prefix="/patients/import")
 
 OUTCOMES = {"converted": _l("Prospect converted"), "review": _l("To review by a person"),
             "unmatched": _l("New patient, no prospect"), "known": _l("Already known")}
-ACTIONS = {"created": _l("Created"), "updated": _l("Updated"), "unchanged": _l("Unchanged")}
+ACTIONS = {"created": _l("New patient record"), "updated": _l("Patient record updated"),
+           "unchanged": _l("Patient record unchanged")}
 
 
 def _sources() -> list[Source]:
@@ -75,8 +76,8 @@ def confirm():
     summary = service.import_file(source, stashed.data, stashed.filename, user=current_user._get_current_object())
     if summary.refused_lines:   # the source's column mapping changed since the preview
         return _page(status=422, source=source, summary=summary, filename=stashed.filename, chosen=source.id)
-    flash(_("Import done: %(read)s rows read, %(created)s patients created, %(updated)s updated, %(converted)s "
-            "prospects converted, %(review)s to review, %(unmatched)s without a prospect.",
+    flash(_("Import done. Rows read: %(read)s. Patients created: %(created)s; updated: %(updated)s. Prospects "
+            "converted: %(converted)s; to review: %(review)s. New patients without a prospect: %(unmatched)s.",
             read=summary.rows_read, created=summary.patients_created, updated=summary.patients_updated,
             converted=summary.converted, review=summary.to_review, unmatched=summary.unmatched), "success")
     return redirect(url_for("patient_imports.index"))
