@@ -142,3 +142,15 @@ def test_a_patient_waiting_for_review_lists_the_prospect(api):
                                               "email": None, "birth_date": None}).get_json()
     assert body["converted_prospect_ids"] == [] and body["review_prospect_ids"] == [api.prospect_id]
     assert body["outcome"] == "review"
+
+
+def test_the_patient_page_shows_its_numbers_and_the_prospect_it_became(api, make_user):
+    from tests.conftest import login
+    created = api.post("/api/v1/patients", json={**AWA, "phones": ["77 123 45 67", "+33 6 12 34 56 78"]}).get_json()
+    with api.app.app_context(), database.connection_context():
+        from webapp.services.users import create_user
+        lead = create_user("lead-page@clinic.test", "Lead", "lead", "correct-horse-42")
+    client = api.app.test_client()
+    login(client, lead)
+    page = client.get(f"/patients/{created['id']}").data.decode()
+    assert "D-100" in page and f"/prospects/{api.prospect_id}" in page and "+33 6 12 34 56 78" in page

@@ -5,6 +5,7 @@ from playhouse.flask_utils import get_object_or_404
 from ..models import Interaction, Patient
 from ..security import require
 from ..services.audit import record as audit
+from ..services.patient_sync import linked_prospects, phones_of
 
 bp = Blueprint("patients", __name__)
 
@@ -16,4 +17,6 @@ def show(patient_id):
     audit("patient.view", "patient", patient.id)
     interactions = (Interaction.select().where(Interaction.patient == patient)
                     .order_by(Interaction.occurred_at.desc()))
-    return render_template("patients/show.html", patient=patient, interactions=interactions)
+    converted, review = linked_prospects(patient)
+    return render_template("patients/show.html", patient=patient, interactions=interactions,
+                           phones=phones_of(patient), converted=converted, review=review)
