@@ -372,7 +372,7 @@ def run(args) -> Report:
     report.notes.append(f"recall of automatic conversions: {recall:.4f} of every true pair, {recall_auto:.4f} of "
                         f"the pairs meant to convert by themselves; {len(found):,} of {len(truth):,} true pairs "
                         f"converted or in review")
-    report.notes.append("the dict join reads the prospects' keys and collects candidate pairs only: no write, "
-                        "no verdict; apply also normalises 100,000 records, writes patients, phones, matches, "
+    report.notes.append(f"the dict join reads the prospects' keys and collects candidate pairs only: no write, "
+                        f"no verdict; apply also normalises {size:,} records, writes patients, phones, matches, "
                         "conversions, history and audit")
     return report

@@ -1,7 +1,7 @@
 """Reconciliation of patients with prospects (issue 17).
 
 - `patient`: unique per (source, external_id) instead of external_id alone (two patient systems may number
-  alike); the admission date; the blocking keys `match_name` (folded names, sorted, with the birth date) and
+  alike); the admission date; the birth-date index replaced by (birth_date, match_initial), which serves it; the blocking keys `match_name` (folded names, sorted, with the birth date) and
   `match_initial` (the surname's first letter, with the birth date), indexed, filled for existing rows.
 - `patient_phones`: every number a patient gave, E.164, indexed (the phone block); filled from `patient.phone`.
 - `prospect`: the same two blocking keys, indexed and filled, and `provenance` (what the patient stated).
@@ -77,6 +77,8 @@ def up(migrator, db):
     _backfill(db, "patient")
     _backfill(db, "prospect")
     migrator.migrate(
+        # (birth_date, match_initial) serves a search by birth date alone too: one index less to write
+        migrator.drop_index("patient", "patient_birth_date"),
         migrator.add_index("patient", ("match_name", "birth_date"), False),
         migrator.add_index("patient", ("birth_date", "match_initial"), False),
         migrator.add_index("prospect", ("match_name", "birth_date"), False),
@@ -95,6 +97,7 @@ def down(migrator, db):
         migrator.drop_index("prospect", "prospect_match_name_birth_date"),
         migrator.drop_index("patient", "patient_birth_date_match_initial"),
         migrator.drop_index("patient", "patient_match_name_birth_date"),
+        migrator.add_index("patient", ("birth_date",), False),
         migrator.drop_column("prospect", "match_initial"),
         migrator.drop_column("prospect", "match_name"),
         migrator.drop_column("prospect", "provenance"),

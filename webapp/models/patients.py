@@ -19,7 +19,7 @@ class Patient(BaseModel):
     phone = CharField(null=True, index=True)
     phone_raw = CharField(default="")
     email = CharField(null=True, index=True)
-    birth_date = DateField(null=True, index=True)
+    birth_date = DateField(null=True)      # indexed by (birth_date, match_initial) below (migration 0017)
     provenance = TextField(default="")
     search_text = TextField(default="")
     email_undeliverable_at = DateTimeField(null=True)   # migration 0016

@@ -132,7 +132,7 @@ def phone_e164(raw: str | None, region: str) -> str | None:
 
 # --- the verdict ----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     """What the rules compare of a patient or a prospect: names as written, E.164 phones, folded email."""
     first_name: str = ""
@@ -142,7 +142,7 @@ class Person:
     email: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     verdict: str
     reasons: tuple[str, ...] = ()

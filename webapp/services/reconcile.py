@@ -20,16 +20,19 @@ A batch conversion writes what `board.move` writes for one card (the stage and o
 outcomes, planned follow-ups cancelled, the next action cleared, an audit event), set-based; a person's
 confirmation and an undo go through `board.move` itself.
 """
+import gc
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
 
 from flask import current_app, has_app_context
+from peewee import PostgresqlDatabase
 from integrations.contract import PatientRecord
 
-from ..models import (AuditEvent, FollowUp, LostReason, Patient, PatientMatch, PatientPhone, Prospect,
-                      Stage, StageChange, User, database)
+from ..models import (AuditEvent, FollowUp, JSONField, LostReason, Patient, PatientMatch, PatientPhone,
+                      Prospect, Stage, StageChange, User, database)
 from ..rules import matching
 from ..rules.contact import normalise_email
 from ..rules.text import fold, search_text
@@ -39,7 +42,7 @@ from .defaults import setting
 from .next_action import refresh_next_action
 
 CHUNK = 500
-KEY_TABLE = "reconcile_key"
+KEY_TABLE = "reconcile_keys"
 
 # Row outcomes (SyncResult.rows[i].outcome)
 CONVERTED = "converted"      # at least one prospect converted by this patient
@@ -88,7 +91,7 @@ class SyncResult:
         return asdict(self)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     row: int
     record: PatientRecord
@@ -110,7 +113,7 @@ class _Row:
                                self.email)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     id: int
     first_name: str
@@ -137,13 +140,22 @@ def apply(source, records: Iterable[PatientRecord], *, now: datetime, user: User
     """Upsert `records` as patients of `source` (a Source or its slug), then match and convert. Idempotent:
     the same records again change nothing. A record without external_id raises ReconcileError."""
     slug = source if isinstance(source, str) else source.slug
-    now = to_storage(now)
+    collecting = gc.isenabled()
+    gc.disable()     # a large batch allocates millions of small objects, none in a cycle: no pauses
+    try:
+        return _apply(slug, records, now=to_storage(now), user=user, dry_run=dry_run, region=region)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _apply(slug: str, records, *, now: datetime, user, dry_run: bool, region: str | None) -> SyncResult:
     region = region or (current_app.config.get("PHONE_REGION", "SN") if has_app_context() else "SN")
     rows = _normalise(records, region)
     result = SyncResult(rows_read=len(rows), dry_run=dry_run)
     # The last record of an external_id wins (a file listing one patient twice).
     latest = {row.record.external_id: row for row in rows}
-    with database.atomic() as transaction:
+    with _batch_pragmas(len(rows)), database.atomic() as transaction:
         _load_existing(slug, latest)
         if not dry_run:
             _write_patients(slug, latest, now)
@@ -190,6 +202,21 @@ def apply(source, records: Iterable[PatientRecord], *, now: datetime, user: User
     return result
 
 
+@contextmanager
+def _batch_pragmas(size: int):
+    """SQLite, a large batch: a page cache large enough for the patient table's indexes; the connection's own
+    setting comes back after."""
+    if size < 5000 or isinstance(database.obj, PostgresqlDatabase):
+        yield
+        return
+    saved = int(database.execute_sql("PRAGMA cache_size").fetchone()[0])
+    database.execute_sql("PRAGMA cache_size = -262144")   # 256 MB at most, used only as the batch needs it
+    try:
+        yield
+    finally:
+        database.execute_sql(f"PRAGMA cache_size = {saved}")
+
+
 def _has_matches(row: _Row) -> bool:
     return row.patient_id is not None and PatientMatch.select().where(
         PatientMatch.patient == row.patient_id).exists()
@@ -231,12 +258,14 @@ def _load_existing(slug: str, latest: dict[str, _Row]) -> None:
     ids = list(latest)
     existing = {}
     columns = ", ".join(f'"{c}"' for c in _PATIENT_COLUMNS)
-    for chunk in _chunks(ids):
-        marks = ", ".join([database.param] * len(chunk))
-        cursor = database.execute_sql(
-            f'SELECT {columns} FROM "patient" WHERE "source" = {database.param} AND "external_id" IN ({marks})',
-            [slug, *chunk])
-        for values in cursor.fetchall():
+    if len(ids) > 20 * CHUNK:   # a whole export: one scan of the source's patients beats many IN lists
+        found = database.execute_sql(f'SELECT {columns} FROM "patient" WHERE "source" = {database.param}',
+                                     [slug]).fetchall()
+    else:
+        found = _select_in(f'SELECT {columns} FROM "patient" WHERE "source" = {{p}} AND "external_id" IN ({{marks}})',
+                           ids, [slug])
+    for values in found:
+        if values[1] in latest:
             existing[values[1]] = dict(zip(_PATIENT_COLUMNS, values))
     phones: dict[int, list[str]] = {}
     patient_ids = [row["id"] for row in existing.values()]
@@ -266,10 +295,12 @@ _search_part = lru_cache(maxsize=100_000)(search_text)
 
 
 def _patient_search_text(row: _Row) -> str:
+    """search_text(first, last, email, phone digits…, national digits…, phone as written), part by part:
+    names through a cache, digits as they are (folding changes nothing in them)."""
     digits = [p.lstrip("+") for p in row.phones]
     national = [d.removeprefix("221") for d in digits if d.startswith("221")]
-    parts = (_search_part(part) for part in (row.first_name, row.last_name, row.email, *digits, *national,
-                                             row.phone_raw))
+    parts = [_search_part(row.first_name), _search_part(row.last_name), search_text(row.email), *digits,
+             *national, search_text(row.phone_raw)]
     return " ".join(part for part in parts if part)
 
 
@@ -282,24 +313,29 @@ def _patient_values(row: _Row, now: datetime) -> dict:
         "search_text": _patient_search_text(row),
         "match_name": matching.name_block_key(row.first_name, row.last_name),
         "match_initial": matching.surname_initial(row.last_name),
-        "updated_at": now,
+        "updated_at": _raw_time(now),
     }
 
 
 def _write_patients(slug: str, latest: dict[str, _Row], now: datetime) -> None:
-    created = [row for row in latest.values() if row.action == "created"]
+    # In external_id order: the (source, external_id) index then grows at its end instead of everywhere.
+    created = sorted((row for row in latest.values() if row.action == "created"), key=lambda r: r.record.external_id)
     updated = [row for row in latest.values() if row.action == "updated"]
     if created:
+        before = database.execute_sql('SELECT MAX("id") FROM "patient"').fetchone()[0] or 0
         names = ["external_id", "source", "created_at", *_patient_values(created[0], now)]
         fields = [getattr(Patient, name) for name in names]
-        values = [(row.record.external_id, slug, now, *_patient_values(row, now).values()) for row in created]
+        stamp = _raw_time(now)
+        values = [(row.record.external_id, slug, stamp, *_patient_values(row, now).values()) for row in created]
         _insert_many(Patient, fields, values)
-        ids = dict(_select_in('SELECT "external_id", "id" FROM "patient" WHERE "source" = {p} AND "external_id" IN ({marks})',
-                              [row.record.external_id for row in created], [slug]))
+        # The rows just inserted are this source's rows above the largest id before: one range scan.
+        ids = dict(database.execute_sql(
+            f'SELECT "external_id", "id" FROM "patient" WHERE "id" > {database.param} AND "source" = {database.param}',
+            [before, slug]).fetchall())
         for row in created:
             row.patient_id = ids[row.record.external_id]
     for row in updated:
-        Patient.update(**_patient_values(row, now)).where(Patient.id == row.patient_id).execute()
+        Patient.update(**{**_patient_values(row, now), "updated_at": now}).where(Patient.id == row.patient_id).execute()
     if updated:
         for chunk in _chunks([row.patient_id for row in updated]):
             PatientPhone.delete().where(PatientPhone.patient.in_(chunk)).execute()
@@ -315,25 +351,22 @@ _CANDIDATE_COLUMNS = ("id", "first_name", "last_name", "phone", "email", "birth_
                       "lost_reason_id", "converted_at", "version")
 
 _JOINS = {
-    "phone": 'p."phone" = k.k_text',
-    "email": 'p."email" = k.k_text',
-    "name": 'p."match_name" = k.k_text AND p."birth_date" = k.k_date',
-    "initial": 'p."birth_date" = k.k_date AND p."match_initial" = k.k_text',
+    "phone": ("phone", 'p."phone" = k.k_text'),
+    "email": ("email", 'p."email" = k.k_text'),
+    "name": ("born", 'p."match_name" = k.k_text AND p."birth_date" = k.k_date'),
+    "initial": ("born", 'p."birth_date" = k.k_date AND p."match_initial" = k.k_initial'),
 }
 
 
 def _keys(row: _Row) -> list[tuple]:
-    keys = [(row.ref, "phone", phone, None) for phone in row.phones]
+    """(ref, kind, text, initial, date): a row per phone, the email, and one for the birth date with the
+    folded names (block "name") and the surname's initial (block "initial")."""
+    keys = [(row.ref, "phone", phone, None, None) for phone in row.phones]
     if row.email:
-        keys.append((row.ref, "email", row.email, None))
+        keys.append((row.ref, "email", row.email, None, None))
     if row.birth_date is not None:
-        day = row.birth_date.isoformat()
-        name = matching.name_block_key(row.first_name, row.last_name)
-        initial = matching.surname_initial(row.last_name)
-        if name:
-            keys.append((row.ref, "name", name, day))
-        if initial:
-            keys.append((row.ref, "initial", initial, day))
+        keys.append((row.ref, "born", matching.name_block_key(row.first_name, row.last_name),
+                     matching.surname_initial(row.last_name), row.birth_date.isoformat()))
     return keys
 
 
@@ -344,22 +377,23 @@ def candidates(rows: list[_Row]) -> dict[int, dict[int, _Candidate]]:
     found: dict[int, dict[int, _Candidate]] = {}
     if not keys:
         return found
-    database.execute_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {KEY_TABLE} "
-                         "(ref INTEGER, kind VARCHAR(8), k_text VARCHAR(255), k_date DATE)")
+    database.execute_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {KEY_TABLE} (ref INTEGER, kind VARCHAR(8), "
+                         "k_text VARCHAR(255), k_initial VARCHAR(8), k_date DATE)")
     database.execute_sql(f"DELETE FROM {KEY_TABLE}")
     mark = database.param
-    database.cursor().executemany(f"INSERT INTO {KEY_TABLE} (ref, kind, k_text, k_date) "
-                                  f"VALUES ({mark}, {mark}, {mark}, {mark})", keys)
+    database.cursor().executemany(f"INSERT INTO {KEY_TABLE} (ref, kind, k_text, k_initial, k_date) "
+                                  f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})", keys)
     columns = ", ".join(f'p."{c}"' for c in _CANDIDATE_COLUMNS)
     # CROSS JOIN: SQLite then walks the (small) key table and seeks each key in prospect's index.
-    for kind, join in _JOINS.items():
+    for kind, join in _JOINS.values():
         cursor = database.execute_sql(
             f'SELECT k.ref, {columns} FROM {KEY_TABLE} k CROSS JOIN "prospect" p '
             f'WHERE k.kind = {mark} AND {join} AND p."patient_id" IS NULL AND p."erased_at" IS NULL', [kind])
-        for ref, *values in cursor.fetchall():
-            data = dict(zip(_CANDIDATE_COLUMNS, values))
-            data["birth_date"] = _date(data["birth_date"])
-            found.setdefault(ref, {}).setdefault(data["id"], _Candidate(**data))
+        for ref, pid, *values in cursor.fetchall():
+            by_id = found.setdefault(ref, {})
+            if pid not in by_id:
+                values[4] = _date(values[4])     # birth_date
+                by_id[pid] = _Candidate(pid, *values)
     database.execute_sql(f"DELETE FROM {KEY_TABLE}")
     merged = {pid for (pid,) in database.execute_sql(
         'SELECT "merged_id" FROM "duplicate_candidate" WHERE "state" = \'merged\' AND "merged_id" IS NOT NULL')}
@@ -441,7 +475,8 @@ def _decide(decisions: _Decisions, slug: str, now: datetime, user, dry_run: bool
     if reviews:
         _insert_many(PatientMatch, [PatientMatch.patient, PatientMatch.prospect, PatientMatch.verdict,
                                     PatientMatch.reasons, PatientMatch.state, PatientMatch.created_at],
-                     [(row.patient_id, pid, matching.UNCERTAIN, list(v.reasons), "open", now) for row, pid, v in reviews])
+                     [(row.patient_id, pid, matching.UNCERTAIN, list(v.reasons), "open", _raw_time(now))
+                      for row, pid, v in reviews])
     if conversions:
         _convert_many(conversions, stage, now, user, label)
     return outcomes
@@ -465,6 +500,7 @@ def canonical_provenance(text: str, choices: list[str] | None = None) -> str:
     return (text or "").strip()
 
 
+@lru_cache(maxsize=1024)
 def _provenance_key(text: str | None) -> str:
     return "".join(ch for ch in fold(text) if ch.isalnum())
 
@@ -489,10 +525,11 @@ def _convert_many(conversions, stage: Stage, now: datetime, user, label: str) ->
     mark = database.param
     database.cursor().executemany(
         f'UPDATE "follow_up" SET "state" = \'cancelled\', "done_at" = {mark} WHERE "id" = {mark}',
-        [(FollowUp.done_at.db_value(now), fid) for ids in planned.values() for fid in ids])
+        [(_raw_time(now), fid) for ids in planned.values() for fid in ids])
     updates, changes, matches, events = [], [], [], []
     user_id = user.id if user is not None else None
     choices = provenance_choices()
+    stamp = _raw_time(now)
     for row, candidate, verdict in conversions:
         before = {"stage_id": candidate.stage_id, "outcome": candidate.outcome,
                   "lost_reason_id": candidate.lost_reason_id,
@@ -502,13 +539,13 @@ def _convert_many(conversions, stage: Stage, now: datetime, user, label: str) ->
         converted_at = _conversion_date(row.admission_date, now)
         provenance = canonical_provenance(row.provenance, choices)
         moves = candidate.outcome != "won"
-        updates.append((stage.id if moves else candidate.stage_id, converted_at, row.patient_id, provenance, now,
-                        candidate.id))
+        updates.append((stage.id if moves else candidate.stage_id, _raw_time(converted_at), row.patient_id,
+                        provenance, stamp, candidate.id))
         if moves:
-            changes.append((candidate.id, candidate.stage_id, stage.id, candidate.outcome, "won", user_id, now))
-        matches.append((row.patient_id, candidate.id, matching.CERTAIN, list(verdict.reasons), "converted", now,
-                        user_id, now, "automatic", {"before": before}))
-        events.append((now, user_id, label, "patient.convert", "prospect", candidate.id,
+            changes.append((candidate.id, candidate.stage_id, stage.id, candidate.outcome, "won", user_id, stamp))
+        matches.append((row.patient_id, candidate.id, matching.CERTAIN, list(verdict.reasons), "converted", stamp,
+                        user_id, stamp, "automatic", {"before": before}))
+        events.append((stamp, user_id, label, "patient.convert", "prospect", candidate.id,
                        f"patient {row.patient_id}: {', '.join(verdict.reasons)}"[:250]))
     database.cursor().executemany(
         f'UPDATE "prospect" SET "stage_id" = {mark}, "outcome" = \'won\', "lost_reason_id" = NULL, '
@@ -687,6 +724,14 @@ def _chunks(values: list, size: int = CHUNK):
         yield values[start:start + size]
 
 
+def _raw_time(value: datetime):
+    """A stored time as the driver would write it: SQLite's adapter writes isoformat(" "); done once for a
+    whole batch rather than once per row (a measurable share of a large import)."""
+    if isinstance(database.obj, PostgresqlDatabase):
+        return value
+    return value.isoformat(" ")
+
+
 def _select_in(sql: str, values: list, before: list | None = None) -> list[tuple]:
     """Rows of `sql` (with `{marks}` for the IN list and `{p}` for a parameter before it), run in chunks."""
     rows = []
@@ -708,10 +753,13 @@ def _date(value) -> date | None:
 
 def _insert_many(model, fields: list, rows: list[tuple]) -> None:
     """Many rows in one executemany: Peewee writes the one-row INSERT (with the defaults of the columns
-    not listed), the driver runs it for every row (bench/dataset.bulk_insert, about 5x insert_many)."""
+    not listed), the driver runs it for every row (bench/dataset.bulk_insert, about 5x insert_many).
+    Values go to the driver as they are (ids, text, dates: it adapts them as Peewee would), except JSON."""
     if not rows:
         return
     sql, params = model.insert_many([rows[0]], fields=fields).sql()
     defaults = tuple(params[len(fields):])
-    converted = [tuple(field.db_value(value) for field, value in zip(fields, row)) + defaults for row in rows]
-    database.cursor().executemany(sql, converted)
+    json_columns = [n for n, f in enumerate(fields) if isinstance(f, JSONField)]
+    if json_columns:
+        rows = [tuple(fields[n].db_value(v) if n in json_columns else v for n, v in enumerate(row)) for row in rows]
+    database.cursor().executemany(sql, [row + defaults for row in rows] if defaults else rows)
