@@ -11,6 +11,7 @@ import codecs
 import csv
 import io
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -84,7 +85,26 @@ def zip_refusal(data: bytes) -> str | None:
         total += entry.file_size
         if entry.file_size > 1024 * 1024 and entry.file_size > MAX_RATIO * max(entry.compress_size, 1):
             return "file_too_large"
-    return "file_too_large" if total > MAX_UNCOMPRESSED_BYTES else None
+    if total > MAX_UNCOMPRESSED_BYTES:
+        return "file_too_large"
+    return _inflated_refusal(data)
+
+
+def _inflated_refusal(data: bytes) -> str | None:
+    """The declared sizes can lie: inflate every part once, in chunks, counting what comes out (and
+    checking each part's CRC) before a reader that would trust them opens the file."""
+    total = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for entry in archive.infolist():
+                with archive.open(entry) as part:
+                    while chunk := part.read(1024 * 1024):
+                        total += len(chunk)
+                        if total > MAX_UNCOMPRESSED_BYTES:
+                            return "file_too_large"
+    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, NotImplementedError, EOFError):
+        return "not_a_spreadsheet"
+    return None
 
 
 def _workbook(data: bytes) -> Sheet:

@@ -152,3 +152,16 @@ def test_a_file_over_the_size_limit_or_not_a_spreadsheet_is_refused():
 ])
 def test_dates_are_read_as_french_exports_write_them(value, expected):
     assert read_date(value, TODAY) == expected
+
+
+def test_a_zip_whose_declared_sizes_lie_is_refused_before_a_reader_trusts_them():
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (90 * 1024 * 1024))
+    data = bytearray(buffer.getvalue())
+    # declare 1 KB in the central directory (its uncompressed size field is 24 bytes into the entry)
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 24:central + 28] = (1024).to_bytes(4, "little")
+    assert read_sheet(bytes(data), "liar.xlsx").problems[0].code in ("file_too_large", "not_a_spreadsheet")

@@ -7,6 +7,7 @@ any item is wrong, every problem is listed (index, external_id, code, field, mes
 applied; applying is idempotent on (source, external_id), so the sender fixes and posts the list again.
 """
 from flask import jsonify, request, url_for
+from peewee import IntegrityError
 
 from ..models import Patient, Source
 from ..services import patient_sync
@@ -53,7 +54,10 @@ def push_patients():
             raise ApiError(422, first["code"], first["message"], refusal.items)
         raise ApiError(422, "invalid_items", f"{len(refusal.items)} problem(s): nothing was applied.",
                        refusal.items)
-    result = patient_sync.push(source, records)
+    try:
+        result = patient_sync.push(source, records)
+    except IntegrityError:   # another push created one of these patients at the same instant
+        raise ApiError(409, "conflict", "These patients changed during the request: send it again.")
     rows = {row.external_id: row for row in result.rows}
     patients = patient_sync.patients_by_external_id(source.slug, list(rows))
     if single:
