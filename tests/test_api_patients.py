@@ -144,9 +144,11 @@ def test_a_patient_waiting_for_review_lists_the_prospect(api):
     assert body["outcome"] == "review"
 
 
-def test_the_patient_page_shows_its_numbers_and_the_prospect_it_became(api, make_user):
+def test_the_patient_page_shows_its_numbers_and_the_prospect_it_became(api):
     from tests.conftest import login
-    created = api.post("/api/v1/patients", json={**AWA, "phones": ["77 123 45 67", "+33 6 12 34 56 78"]}).get_json()
+    response = api.post("/api/v1/patients", json={**AWA, "phones": ["77 123 45 67", "+33 6 12 34 56 78"]})
+    created = response.get_json()
+    assert response.status_code == 201, created
     with api.app.app_context(), database.connection_context():
         from webapp.services.users import create_user
         lead = create_user("lead-page@clinic.test", "Lead", "lead", "correct-horse-42")
