@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from integrations import plugins
-from integrations.contract import Inbound, PluginError, SourceType
+from integrations.contract import MODE_SETTING, OWNER_SETTING, Inbound, PluginError, SourceType
 from webapp.models import InboundRequest, Source
 from webapp.services import intake
 from webapp.services.users import create_user
@@ -109,3 +109,47 @@ def test_a_post_to_a_source_whose_type_takes_no_posts_is_refused_unread(pager, a
 
     assert answer.status_code == 404 and answer.json["error"]["code"] == "unknown_source"
     assert db(lambda: InboundRequest.select().count()) == 0
+
+
+class Kiosk(SourceType):
+    """A registration kiosk at an event: posts, triage or automatic, on the event channel."""
+    name = "kiosk"
+    channel = "event"
+    receives_posts = True
+    settings = (MODE_SETTING, OWNER_SETTING)
+
+
+class KioskPlugin:
+    from integrations.hookspecs import hookimpl
+
+    @hookimpl
+    def source_types(self):
+        return [Kiosk()]
+
+    @hookimpl
+    def parse_request(self, source, content_type, headers, body):
+        if source.type != "kiosk":
+            return None
+        return Inbound(channel="event", last_name="Faye", phone=body.decode())
+
+
+@pytest.fixture
+def kiosk():
+    plugin = KioskPlugin()
+    plugins.plugin_manager().register(plugin)
+    yield
+    plugins.plugin_manager().unregister(plugin)
+
+
+def test_a_plugin_types_own_settings_are_checked_and_used(kiosk, app, db):
+    with pytest.raises(SourceError, match="setting_not_a_choice"):
+        db(lambda: create_source("accueil", "kiosk", config={"mode": "yolo"}))
+    source = db(lambda: create_source("accueil", "kiosk", config={"mode": "auto", "preset": "cf7"}))
+    assert source.config == {"mode": "auto", "owner": "round_robin"}
+
+    answer = app.test_client().post("/intake/accueil", data=b"77 123 45 67", content_type="text/plain")
+
+    assert answer.status_code == 202
+    assert db(lambda: intake.process(answer.json["id"])) == "processed"
+    prospect = db(lambda: InboundRequest.get_by_id(answer.json["id"]).prospect)
+    assert (prospect.last_name, prospect.channel) == ("Faye", "event")

@@ -243,8 +243,70 @@ def demo_patient_export_command(path):
                f"relance sync-patients --source {source.slug} --file {path}")
 
 
+@click.command("parse-mail")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line, in order.")
+@with_appcontext
+def parse_mail_command(files, as_json):
+    """Read mail files (raw RFC 822) as the mailbox reads them: sender, automated or not, new text…"""
+    import json
+
+    from flask import current_app
+
+    from .mailreader import read_mail
+
+    region, keywords = current_app.config.get("PHONE_REGION", "SN"), _qualification_keywords()
+    unreadable = []
+    for name in files:
+        try:
+            with open(name, "rb") as handle:
+                raw = handle.read()
+        except OSError as exc:
+            click.echo(f"{name}: {exc.strerror or exc}", err=True)
+            unreadable.append(name)
+            raw = b""
+        reading = read_mail(raw, region=region, keywords=keywords)
+        if as_json:
+            click.echo(json.dumps(reading.as_json(name), ensure_ascii=True))
+        else:
+            click.echo(_mail_summary(name, reading))
+    if unreadable:
+        raise click.ClickException(f"{len(unreadable)} file(s) could not be read")
+
+
+def _qualification_keywords() -> dict | None:
+    """The business's qualification words (setting `qualification_keywords`), or None for the defaults
+    when the database is not there (parse-mail also runs on a bare checkout)."""
+    from peewee import DatabaseError
+
+    from .services.defaults import setting
+
+    try:
+        with database.connection_context():
+            return setting("qualification_keywords")
+    except DatabaseError:
+        return None
+
+
+def _mail_summary(name: str, reading) -> str:
+    sender = f"{reading.sender_name} <{reading.sender_address}>".strip() if reading.sender_address \
+        else reading.sender_name or "(no sender)"
+    new_text = " ".join(reading.new_text.split())
+    lines = [name, f"  from:          {sender}", f"  subject:       {reading.subject}",
+             f"  automated:     {reading.automated or 'no (a person wrote it)'}"]
+    if reading.bounce_recipients:
+        lines.append(f"  bounced:       {', '.join(reading.bounce_recipients)}")
+    lines += [f"  new text:      {new_text[:200] + ('…' if len(new_text) > 200 else '')}",
+              f"  phones:        {', '.join(reading.phones) or '-'}",
+              f"  qualification: {reading.qualification or '-'}"]
+    if reading.attachments:
+        lines.append("  attachments:   " + ", ".join(
+            f"{a.filename or '(unnamed)'} ({a.content_type}, {a.size:,} bytes)" for a in reading.attachments))
+    return "\n".join(lines)
+
+
 def register_commands(app) -> None:
     for command in (create_user_command, create_token_command, demo_command, sweep_command,
                     send_reminders_command, add_source_command, intake_rescan_command, erase_command,
-                    sync_patients_command, demo_patient_export_command):
+                    parse_mail_command, sync_patients_command, demo_patient_export_command):
         app.cli.add_command(command)

@@ -40,6 +40,8 @@ PERMISSIONS = {
     # Who the web-form intake's round robin gives new prospects to.
     "prospects.round_robin": {"secretary", "lead"},
     "audit.view": {"admin", "manager"},
+    # The manager's figures (seed 001: conversion analysed one month after entry); the lead sees them too.
+    "figures.view": {"lead", "manager"},
 }
 
 # What a machine's token may do, each with the staff permission a person needs to grant it.

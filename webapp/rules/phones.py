@@ -80,3 +80,21 @@ def repair_phone(raw: str, region: str, other_regions=("FR",)) -> str | None:
             if phone.valid:
                 return phone.e164
     return None
+
+
+# A run of 7 to 15 digits as people write phone numbers: "+221 77 123 45 67", "00221-77-123-45-67",
+# "(33) 821 00 00", "771234567"; separators are spaces, dots, hyphens, slashes and brackets.
+_PHONE_CANDIDATE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d(?:[ \t\u00a0.\-/()]{0,2}\d){6,14}(?!\w)")
+
+
+def phones_in_text(text: str | None, region: str, limit: int = 50) -> list[str]:
+    """The valid phone numbers written in a text, E.164, in order of appearance, each once. Only the
+    first `limit` digit runs are tried: a person's message holds a few numbers, not thousands."""
+    found = []
+    for tried, match in enumerate(_PHONE_CANDIDATE.finditer(text or "")):
+        if tried >= limit:
+            break
+        e164 = normalise_phone(match.group(0).strip(" .-/"), region).e164
+        if e164 and e164 not in found:
+            found.append(e164)
+    return found

@@ -1,5 +1,6 @@
 """Default configuration from the seeds, loaded by init-db: NEST's procedure, editable afterwards."""
 from ..models import ActionCode, FollowUpType, FollowUpTypeNext, LostReason, Setting, Stage, database
+from ..rules.qualification import DEFAULT_KEYWORDS
 
 # DESIGN: pipeline stages (kanban columns).
 STAGES = [
@@ -72,6 +73,8 @@ SETTINGS = {
     "working_hours": {"mon": ["08:30", "18:00"], "tue": ["08:30", "18:00"], "wed": ["08:30", "18:00"],
                       "thu": ["08:30", "18:00"], "fri": ["08:30", "18:00"], "sat": ["09:00", "13:00"]},
     "contact_person": "Codou",
+    # Seed 001: what a request asks for, read from its words (rules.qualification), strongest intent first.
+    "qualification_keywords": DEFAULT_KEYWORDS,
     # Seeds 000 and 001: the follow-up rules' delays (keys as rules.followups.RULE_DEFAULTS names them).
     "hot_silence_hours": 48,
     "requalified_call_hours": 48,

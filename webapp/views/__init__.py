@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import (admin, api, auth, board, followups, health, intake, myday, patients, prospects, requests,
                settings, sources)
-from . import caller, duplicates, matches, patient_imports, rights
+from . import caller, duplicates, figures, matches, patient_imports, rights
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -47,7 +47,7 @@ def _refuse_nul_characters():
 def register_blueprints(app: Flask) -> None:
     app.before_request(_refuse_nul_characters)
     for module in (board, health, auth, prospects, patients, api, admin, settings, myday, followups, intake,
-                   requests, sources, caller, duplicates, matches, rights, patient_imports):
+                   requests, sources, caller, duplicates, matches, rights, figures, patient_imports):
         app.register_blueprint(module.bp)
 
     @app.errorhandler(CSRFError)
