@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 BENCHMARK_MODULES = ("bench.search", "bench.board", "bench.sweep", "bench.intake", "bench.front", "bench.mail",
-                     "bench.reconcile")
+                     "bench.mail_poll", "bench.reconcile")
 
 
 @dataclass(frozen=True)

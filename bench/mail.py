@@ -285,8 +285,15 @@ def parse_throughput(report: Report, args) -> None:
                    f"read_mail {size / median(ours.wall):,.0f} msgs/s")
 
 
-# Each measure adds to the one report; poll-to-triage (issue 16 §6) is the next one.
-MEASURES = [parse_throughput]
+def poll_to_triage(report: Report, args) -> None:
+    """Poll-to-triage time of 1,000 mails in a real mailbox (bench/mail_poll.py)."""
+    from .mail_poll import measure
+
+    measure(report, args)
+
+
+# Each measure adds to the one report.
+MEASURES = [parse_throughput, poll_to_triage]
 
 
 @register("mail", "mail parse throughput: read_mail vs a bare email parse (ratio <= 3)")

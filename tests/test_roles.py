@@ -61,7 +61,7 @@ def ids(app, make_user):
     # The stage holds a prospect: the walk's empty POSTs cannot delete or retire it.
     return {"prospect_id": prospect.id, "patient_id": patient.id, "user_id": someone.id, "token_id": token.id,
             "stage_id": prospect.stage_id, "followup_id": followup.id, "source_id": source.id,
-            "request_id": inbound.id, "pair_id": pair.id, "match_id": match.id}
+            "request_id": inbound.id, "pair_id": pair.id, "match_id": match.id, "index": 0}
 
 
 def test_every_staff_route_is_covered_by_a_rule(app):

@@ -2,9 +2,11 @@
 from pathlib import Path
 
 from flask import Flask, Request
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import config, db, i18n, labels, ratelimit, security
+from . import config, db, i18n, ratelimit, security, templating
+from .cli import register_commands
 from .rules.numbers import MAX_ID
 from .views import register_blueprints
 
@@ -63,7 +65,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config.get("PROXY_COUNT"):
         # Behind N trusted proxies: the client's address (rate limits, audit) and scheme come from
         # their X-Forwarded-* headers; never trust more hops than there are proxies.
-        from werkzeug.middleware.proxy_fix import ProxyFix
         hops = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
@@ -71,9 +72,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     ratelimit.init_app(app)
-    labels.register(app)
+    templating.register(app)
     register_blueprints(app)
 
-    from .cli import register_commands
     register_commands(app)
     return app

@@ -11,14 +11,14 @@ is planned by the sweep's own rules. So the first `relance sweep` agrees with th
 catch up, and a board shows a clinic at work, not a backlog.
 """
 import random
-from urllib.parse import urlencode
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from flask import current_app
 
-from .demo_data import (ASKS, CHANNELS, CODE_NOTES, COOLER, EMAIL_DOMAINS, FIRST_CODE, FURTHER, FURTHER_COUNT,
-                        LAST_NAMES, LOST_WEIGHTS, MALE_ASKS, MANUAL_COMMENTS, MEN, NOTES, ORIGINS,
-                        PATIENT_CALLS, QUALIFICATIONS, TEMPERATURES, TRIAGED, WARMER, WOMEN)
+from .demo_data import (ASKS, CHANNEL_WEIGHTS, CODE_NOTES, COOLER, EMAIL_DOMAINS, FIRST_CODE, FURTHER,
+                        FURTHER_COUNT, LAST_NAMES, LOST_WEIGHTS, MALE_ASKS, MANUAL_COMMENTS, MEN, NOTES, ORIGINS,
+                        PATIENT_CALLS, QUALIFICATION_WEIGHTS, TEMPERATURE_WEIGHTS, TRIAGED, WARMER, WOMEN)
 from .demo_procedure import keep_procedure
 from .models import (ActionCode, ActivityStatusChange, FollowUp, FollowUpType, LostReason, Patient,
                      Prospect, Stage, StageChange, User, database)
@@ -26,12 +26,14 @@ from .rules.activity import activity_status
 from .rules.phones import normalise_phone
 from .rules.text import fold, search_text
 from .rules.worktime import is_open, last_working_moment, local_time, next_opening, opening_span
+from .services import intake
 from .services.defaults import setting
 from .services.followups import business_calendar
 from .services.next_action import refresh_next_action
-from .services.sweep import sweep_rules
 from .services.prospects import (ContactInput, add_interaction, change_temperature, record_contact,
                                  set_do_not_contact)
+from .services.sources import create_source
+from .services.sweep import sweep_rules
 from .services.users import create_user
 from .timeutil import utcnow
 
@@ -114,9 +116,6 @@ class _Loader:
     def _web_requests(self) -> None:
         """The website's form as a source, and this morning's requests: three for the lead to triage (one
         from a known prospect, one from a patient), one that could not be read, one caught as spam."""
-        from .services import intake
-        from .services.sources import create_source
-
         source = create_source("site-web", "webform", "Site web NEST",
                                {"allowed_origins": ["https://www.nest.sn"],
                                 "thank_you_url": "https://www.nest.sn/merci"})
@@ -161,8 +160,8 @@ class _Loader:
         rng = self.rng
         male = rng.random() < 0.12
         first, last = rng.choice(MEN if male else WOMEN), rng.choice(LAST_NAMES)
-        channel, qualification = _pick(rng, CHANNELS), _pick(rng, QUALIFICATIONS)
-        temperature = _pick(rng, TEMPERATURES[qualification])
+        channel, qualification = _pick(rng, CHANNEL_WEIGHTS), _pick(rng, QUALIFICATION_WEIGHTS)
+        temperature = _pick(rng, TEMPERATURE_WEIGHTS[qualification])
         if channel == "event" and rng.random() < 0.7:
             temperature = "cold"    # seed 000: met during a campaign, no need expressed yet
         at = self._working_time(self.now - timedelta(days=DAYS_BACK * rng.random() ** 1.15))

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from . import labels
+from . import vocabulary
 from .rules.contact import EMAIL_MAX, contact_problems, is_email
 
 
@@ -37,7 +37,7 @@ class PersonForm(OnceForm):
     phone = StringField(_l("Phone"), validators=[Length(max=40)])
     email = StringField(_l("Email"), validators=[valid_email, Length(max=EMAIL_MAX)])
     birth_date = DateField(_l("Birth date"), validators=[Optional()])
-    channel = SelectField(_l("Channel"), choices=labels.choices(labels.CHANNELS), default="phone")
+    channel = SelectField(_l("Channel"), choices=vocabulary.choices(vocabulary.CHANNELS), default="phone")
     origin_detail = StringField(_l("Origin (campaign, event)"), validators=[Length(max=200)])
     owner = SelectField(_l("Owner"), coerce=str, validators=[Optional()])
 
@@ -55,23 +55,23 @@ class PersonForm(OnceForm):
 
 class ContactForm(PersonForm):
     """The secretary's fast form: a call is on the line (name, phone, reason, temperature, note)."""
-    qualification = SelectField(labels.FIELDS["qualification"],
-                                choices=_blank(labels.choices(labels.QUALIFICATIONS)),
+    qualification = SelectField(vocabulary.FIELDS["qualification"],
+                                choices=_blank(vocabulary.choices(vocabulary.QUALIFICATIONS)),
                                 validators=[DataRequired(_l("Choose the reason for the contact."))])
-    temperature = SelectField(_l("Temperature"), choices=labels.choices(labels.TEMPERATURES), default="warm")
+    temperature = SelectField(_l("Temperature"), choices=vocabulary.choices(vocabulary.TEMPERATURES), default="warm")
     note = TextAreaField(_l("Note"), validators=[Length(max=5000)])
 
 
 class ProspectForm(PersonForm):
     """Editing a prospect's identity and qualification."""
-    qualification = SelectField(labels.FIELDS["qualification"],
-                                choices=_blank(labels.choices(labels.QUALIFICATIONS)),
+    qualification = SelectField(vocabulary.FIELDS["qualification"],
+                                choices=_blank(vocabulary.choices(vocabulary.QUALIFICATIONS)),
                                 validators=[Optional()])
 
 
 class InteractionForm(OnceForm):
-    channel = SelectField(_l("Channel"), choices=labels.choices(labels.CHANNELS), default="phone")
-    direction = SelectField(_l("Direction"), choices=labels.choices(labels.DIRECTIONS), default="out")
+    channel = SelectField(_l("Channel"), choices=vocabulary.choices(vocabulary.CHANNELS), default="phone")
+    direction = SelectField(_l("Direction"), choices=vocabulary.choices(vocabulary.DIRECTIONS), default="out")
     action_code = SelectField(_l("Action"), coerce=str, validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Length(max=5000)])
 
@@ -84,7 +84,7 @@ class InteractionForm(OnceForm):
 
 
 class TemperatureForm(FlaskForm):
-    temperature = SelectField(_l("Temperature"), choices=labels.choices(labels.TEMPERATURES))
+    temperature = SelectField(_l("Temperature"), choices=vocabulary.choices(vocabulary.TEMPERATURES))
     reason = StringField(_l("Why"), validators=[DataRequired(_l("Say why the temperature changes.")),
                                                 Length(max=500)])
 
@@ -99,3 +99,17 @@ class EraseForm(FlaskForm):
     confirm = BooleanField(_l("I confirm: erase this person's names, phone, email, notes and requests. "
                               "This cannot be undone."),
                            validators=[DataRequired(_l("Tick the box to confirm the erasure."))])
+
+
+class AnswerForm(OnceForm):
+    """An answer by mail (issue 16 §5): a template to start from, then the subject and text as sent."""
+    template = SelectField(_l("Template"), coerce=str, validators=[Optional()], validate_choice=False)
+    subject = StringField(_l("Subject"), validators=[DataRequired(_l("Write the subject.")), Length(max=200)])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write the message.")), Length(max=10000)])
+
+
+class AnswerTemplateForm(FlaskForm):
+    """One answer template in the settings; its placeholders are checked by the service."""
+    key = HiddenField()
+    subject = StringField(_l("Subject"), validators=[Length(max=200)])
+    body = TextAreaField(_l("Message"), validators=[Length(max=10000)])

@@ -9,8 +9,10 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
+from . import htmx
 from .models import User
 from .rules.numbers import parse_id
+from .services.audit import record
 
 # What each role may do. Admins run the system (users, tokens, sources) and, by least privilege,
 # do not read patients' prospect records.
@@ -42,6 +44,11 @@ PERMISSIONS = {
     "audit.view": {"admin", "manager"},
     # The manager's figures (seed 001: conversion analysed one month after entry); the lead sees them too.
     "figures.view": {"lead", "manager"},
+    # Issue 16: answering by mail from a record or a request (seed 001: the secretary and the lead
+    # answer; the manager may), reading received mail and its attachments, and the answer templates.
+    "mail.answer": {"secretary", "lead", "manager"},
+    "mail.read": {"secretary", "lead", "manager"},
+    "settings.answers": {"lead", "manager"},
 }
 
 # What a machine's token may do, each with the staff permission a person needs to grant it.
@@ -89,7 +96,6 @@ def require(permission: str):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if not can(permission):
-                from .services.audit import record
                 record("refused", detail=f"{request.method} {request.path}")
                 abort(403)
             return view(*args, **kwargs)
@@ -170,7 +176,6 @@ def _background() -> bool:
 
 
 def _redirect(endpoint: str, **values):
-    from . import htmx
     target = url_for(endpoint, **values)
     if htmx.is_htmx():  # a fragment swap would put the login page inside the board
         return htmx.set_headers(make_response("", 204), redirect=target)
@@ -184,7 +189,6 @@ def _session_rules():
         return None
     now, seen = clock(), session.get(SEEN_KEY)
     if seen is not None and now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
-        from .services.audit import record
         record("session.expired", "user", current_user.id)
         logout_user()
         session.clear()

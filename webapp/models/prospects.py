@@ -4,18 +4,12 @@ from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKe
 
 from ..rules.matching import name_block_key, surname_initial
 from ..timeutil import utcnow
+from ..vocabulary import (ACTIVITY_STATUSES, CHANNELS, DIRECTIONS, PROSPECT_OUTCOMES, QUALIFICATIONS,
+                          TEMPERATURES)
 from .base import BaseModel, JSONField
 from .config import ActionCode, LostReason, Stage
 from .patients import Patient
 from .users import User
-
-CHANNELS = ("phone", "email", "visit", "facebook", "whatsapp", "sms", "webform", "event", "other")
-DIRECTIONS = ("in", "out")
-QUALIFICATIONS = ("appointment", "quote", "programme")
-TEMPERATURES = ("hot", "warm", "cold")
-ACTIVITY_STATUSES = ("normal", "dormant", "lost")
-OUTCOMES = ("open", "won", "lost")
-
 
 def _choices(values):
     return [(v, v) for v in values]
@@ -35,7 +29,7 @@ class Prospect(BaseModel):
     temperature = CharField(default="warm", choices=_choices(TEMPERATURES), index=True)
     activity_status = CharField(default="normal", choices=_choices(ACTIVITY_STATUSES), index=True)
     stage = ForeignKeyField(Stage, backref="prospects", on_delete="RESTRICT")
-    outcome = CharField(default="open", choices=_choices(OUTCOMES), index=True)
+    outcome = CharField(default="open", choices=_choices(PROSPECT_OUTCOMES), index=True)
     lost_reason = ForeignKeyField(LostReason, null=True, on_delete="SET NULL")
     owner = ForeignKeyField(User, null=True, backref="prospects", on_delete="SET NULL")
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")

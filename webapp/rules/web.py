@@ -1,4 +1,5 @@
-"""Web addresses a source's settings name: a page to send visitors to, a website allowed to post."""
+"""Addresses a source's settings name: a page to send visitors to, a website allowed to post, a mail server
+(on this machine or not)."""
 from urllib.parse import urlparse
 
 
@@ -17,3 +18,19 @@ def web_origin(value: str) -> str | None:
     if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path not in ("", "/"):
         return None
     return f"{parsed.scheme}://{parsed.netloc}".lower()
+
+
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
+
+
+def is_loopback(host: str) -> bool:
+    """This machine, by name or address, without asking any DNS (a name could be made to point anywhere)."""
+    import ipaddress
+
+    host = (host or "").strip().strip("[]").lower().rstrip(".")
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

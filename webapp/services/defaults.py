@@ -1,6 +1,7 @@
 """Default configuration from the seeds, loaded by init-db: NEST's procedure, editable afterwards."""
 from ..models import ActionCode, FollowUpType, FollowUpTypeNext, LostReason, Setting, Stage, database
 from ..rules.qualification import DEFAULT_KEYWORDS
+from .answer_defaults import ANSWER_DETAILS, ANSWER_TEMPLATES
 
 # DESIGN: pipeline stages (kanban columns).
 STAGES = [
@@ -89,6 +90,11 @@ SETTINGS = {
     # Issue 17 §5 (data minimisation): a patient no sync has named for this many months, and that no
     # prospect, match, interaction or request is linked to, is deleted by the nightly sweep; 0 keeps them.
     "patient_retention_months": 24,
+    # Issue 16 §5: the answer templates (seed 000), what fills their placeholders, and how many mails
+    # one address may get from us in a day (a loop with an auto-responder stops there).
+    "answer_templates": ANSWER_TEMPLATES,
+    "answer_details": ANSWER_DETAILS,
+    "mail_daily_cap": 3,
 }
 
 

@@ -4,6 +4,9 @@ One validation for both: the source type (a plugin's `SourceType`) checks its ow
 this module checks what only the core can (a staff owner, a rate limit in the person's words). A bad
 value is a `SourceError` with a stable code the page translates. The HMAC secret is write-only: it
 can be set, replaced or cleared, never read back (SECURITY.md).
+
+A source type's "secret" setting (a mailbox password) never goes into the config: it is encrypted with
+`webapp.secrets` into the same write-only `Source.secret` column; an empty value keeps the stored one.
 """
 import re
 
@@ -15,6 +18,7 @@ from integrations.plugins import source_type, source_types
 from ..models import Source, User, database
 from ..rules.numbers import parse_id
 from ..rules.text import fold
+from ..secrets import SecretsUnavailable, seal
 from .audit import record as audit
 from .intake import config_of
 from .intake_store import forget_sources
@@ -72,17 +76,56 @@ def clean_config(data: dict, type: str = DEFAULT_TYPE) -> dict:
     kind = source_type(type)
     if kind is None:
         raise SourceError("unknown_type")
+    secret = secret_setting(kind)
+    data = dict(data or {})
+    if secret is not None:   # checked on its own (create: required; update: empty keeps it)
+        data[secret.name] = "*"
     try:
-        config = kind.validate(data or {})
+        config = kind.validate(data)
     except PluginError as refusal:
         raise SourceError(refusal.code, refusal.field) from None
+    if secret is not None:
+        config.pop(secret.name, None)
     owner = config.get("owner")
     if owner is not None and str(owner) not in OWNER_POLICIES:
         if not parse_id(owner) or not may_own_work(User.get_or_none(User.id == parse_id(owner))):
-            raise SourceError("unknown_owner")
+            raise SourceError("unknown_owner", "owner")
     if "rate_limit" in config:
         config["rate_limit"] = read_rate_limit(config["rate_limit"])
     return config
+
+
+MAX_PLUGIN_SECRET = 500
+
+
+def secret_setting(kind):
+    """The source type's write-only setting (a mailbox password), if it has one."""
+    return next((s for s in kind.settings if s.kind == "secret"), None) if kind is not None else None
+
+
+def _sealed(value: str | None) -> str | None:
+    """A source type's secret setting encrypted for storage; SourceError when it cannot be stored."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > MAX_PLUGIN_SECRET:
+        raise SourceError("secret_too_long", "secret")
+    try:
+        return seal(value)
+    except SecretsUnavailable as missing:
+        raise SourceError(missing.code, "secret") from None
+
+
+def _stored_secret(kind, config: dict | None, secret: str | None, required: bool) -> str | None:
+    """What goes into `Source.secret`: the type's secret setting sealed (from the config or `secret`),
+    else the HMAC secret as given; None for nothing new."""
+    field = secret_setting(kind)
+    if field is None:
+        return (secret or "").strip() or None
+    value = secret or (config or {}).get(field.name)
+    if required and field.required and not (value or "").strip():
+        raise SourceError("setting_required", field.name)
+    return _sealed(value)
 
 
 def create_source(slug: str, type: str, name: str = "", config: dict | None = None,
@@ -92,11 +135,13 @@ def create_source(slug: str, type: str, name: str = "", config: dict | None = No
         raise SourceError("invalid_slug")
     if type not in source_types():
         raise SourceError("unknown_type")
+    cleaned = clean_config(config or {}, type)
+    stored_secret = _stored_secret(source_type(type), config, secret, required=True)
     with database.atomic():
         if Source.select().where(Source.slug == slug).exists():
             raise SourceError("slug_taken")
         source = Source.create(slug=slug, type=type, name=(name or slug).strip()[:100],
-                               config=clean_config(config or {}, type), secret=(secret or "").strip() or None)
+                               config=cleaned, secret=stored_secret)
         audit("source.create", "source", source.id, detail=f"type={type}", actor=actor)
     forget_sources()
     return source
@@ -105,15 +150,18 @@ def create_source(slug: str, type: str, name: str = "", config: dict | None = No
 def update_source(source: Source, *, name: str | None = None, config: dict | None = None,
                   secret: str | None = None, clear_secret: bool = False, active: bool | None = None,
                   actor=None) -> Source:
-    """Change what is given; an empty secret leaves the stored one as it is."""
+    """Change what is given; an empty secret leaves the stored one as it is (a source type's secret
+    setting may come in `config`, as the settings page sends it)."""
+    kind = source_type(source.type)
+    new_secret = _stored_secret(kind, config, secret, required=False) if (secret or config) else None
     if name is not None:
         source.name = name.strip()[:100] or source.slug
     if config is not None:
         source.config = clean_config(config, source.type)
     if clear_secret:
         source.secret = None
-    elif secret and secret.strip():
-        source.secret = secret.strip()
+    elif new_secret:
+        source.secret = new_secret
     if active is not None:
         source.active = active
     source.save()

@@ -9,32 +9,16 @@ from flask_login import current_user
 from peewee import JOIN
 from playhouse.flask_utils import get_object_or_404
 
-from ..labels import ROLES as ROLE_LABELS
 from ..models import ApiToken, User
-from ..models.users import ROLES
-from ..rules.contact import is_email
 from ..security import grantable_scopes, require
 from ..services import tokens as token_service
 from ..services import users as user_service
 from ..services.audit import record as audit
+from ..vocabulary import ROLES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-MAX_NAME = 100
 MAX_TOKEN_NAME = 100
-
-
-def _user_error(code: str) -> str:
-    return {
-        "email_taken": _("An account with this email already exists."),
-        "invalid_email": _("This is not an email address."),
-        "password_too_short": _("The initial password needs at least %(n)d characters.",
-                                n=user_service.MIN_PASSWORD_LENGTH),
-        "password_common": _("This password is among the most common ones, or built on the person's name: "
-                             "choose another one."),
-        "unknown_role": _("Choose a role from the list."),
-        "name_too_long": _("The name is too long (%(n)d characters at most).", n=MAX_NAME),
-    }[code]
 
 
 def _get_user(user_id: int) -> User:
@@ -43,8 +27,16 @@ def _get_user(user_id: int) -> User:
 
 def _users_page(error: str | None = None, form: dict | None = None, status: int = 200, temporary=None):
     staff = User.select().order_by(User.active.desc(), User.name, User.id)
-    return render_template("admin/users.html", staff=staff, roles=ROLES, error=error,
+    return render_template("admin/users.html", staff=staff, roles=list(ROLES), error=error,
                            form=form or {"role": "secretary"}, temporary=temporary), status
+
+
+@bp.errorhandler(user_service.UserError)
+def _refused(refusal: user_service.UserError):
+    """A refused account change: the page again with the reason (and the new account's form as posted)."""
+    form = ({name: request.form.get(name, "").strip() for name in ("email", "name", "role")}
+            if request.endpoint == "admin.create_user" else None)
+    return _users_page(error=refusal.message, form=form, status=refusal.status)
 
 
 @bp.get("/users")
@@ -58,16 +50,9 @@ def users():
 def create_user():
     form = {name: request.form.get(name, "").strip() for name in ("email", "name", "role")}
     password = request.form.get("password", "")
-    try:
-        if not is_email(form["email"]):
-            raise user_service.UserError("invalid_email")
-        if len(form["name"]) > MAX_NAME:
-            raise user_service.UserError("name_too_long")
-        user = user_service.create_user(form["email"], form["name"], form["role"], password)
-    except user_service.UserError as exc:
-        return _users_page(error=_user_error(str(exc)), form=form, status=400)
+    user = user_service.create_user(form["email"], form["name"], form["role"], password)
     audit("user.create", "user", user.id, detail=f"role={user.role}")
-    flash(_("Account created for %(email)s (%(role)s).", email=user.email, role=ROLE_LABELS[user.role]),
+    flash(_("Account created for %(email)s (%(role)s).", email=user.email, role=ROLES[user.role]),
           "success")
     return redirect(url_for("admin.users"))
 
@@ -77,17 +62,10 @@ def create_user():
 def change_role(user_id):
     user = _get_user(user_id)
     role = request.form.get("role", "")
-    if role not in ROLES:
-        abort(400)
-    if user.id == current_user.id and role != "admin":
-        # The last administrator could otherwise lock everyone out of these pages.
-        return _users_page(error=_("You cannot remove your own administrator role. "
-                                   "Ask another administrator."), status=400)
-    if role != user.role:
-        previous = user.role
-        user_service.set_role(user, role)
+    previous = user.role
+    if user_service.change_role(user, role, by=current_user._get_current_object()):
         audit("user.role", "user", user.id, detail=f"{previous} -> {role}")
-        flash(_("%(name)s is now %(role)s.", name=user.name, role=ROLE_LABELS[role]), "success")
+        flash(_("%(name)s is now %(role)s.", name=user.name, role=ROLES[role]), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -99,11 +77,7 @@ def set_active(user_id):
     if value not in ("0", "1"):
         abort(400)
     active = value == "1"
-    if user.id == current_user.id and not active:
-        return _users_page(error=_("You cannot disable your own account. Ask another administrator."),
-                           status=400)
-    if active != user.active:
-        user_service.set_active(user, active)  # also ends every session of this user
+    if user_service.change_active(user, active, by=current_user._get_current_object()):
         audit("user.enable" if active else "user.disable", "user", user.id)
         if active:
             flash(_("%(name)s can sign in again.", name=user.name), "success")
@@ -149,11 +123,9 @@ def create_token():
     try:
         row, plain = token_service.create_token(name, created_by=current_user._get_current_object(),
                                                 scopes=chosen)
-    except token_service.TokenError as exc:
-        message = (_("Choose what the token may do.") if str(exc) == "no_scope" else
-                   _("Your role cannot give a token this right: ask someone whose role holds it."))
-        audit("refused", "api_token", detail=f"token.create {str(exc)} {' '.join(chosen)}"[:250])
-        return _tokens_page(error=message, name=name, chosen=chosen, status=400 if str(exc) == "no_scope" else 403)
+    except token_service.TokenError as refusal:
+        audit("refused", "api_token", detail=f"token.create {refusal.code} {' '.join(chosen)}"[:250])
+        return _tokens_page(error=refusal.message, name=name, chosen=chosen, status=refusal.status)
     audit("token.create", "api_token", row.id, detail=f"{row.prefix}… {name} [{row.scopes}]")
     # Shown once, in this response only: never flashed, never kept in the session.
     return _tokens_page(new_token=plain, status=201)

@@ -16,6 +16,19 @@ from ..timeutil import isoformat
 from .api import ApiError, bp, scope
 
 
+class ItemsRefused(ApiError):
+    """A push refused for what is wrong with its items, each listed (`items`)."""
+
+    def __init__(self, code: str, message: str, items: list[dict]):
+        super().__init__(422, code, message)
+        self.items = items
+
+
+@bp.errorhandler(ItemsRefused)
+def _items_refused(error: ItemsRefused):
+    return jsonify({"error": {"code": error.code, "message": error.message, "items": error.items}}), error.status
+
+
 def _patient_source() -> Source:
     """The source named by `?source=`, or the only active push or file patient source."""
     slug = request.args.get("source", "").strip().lower()
@@ -51,9 +64,8 @@ def push_patients():
     except patient_sync.PushRefused as refusal:
         if single:
             first = refusal.items[0]
-            raise ApiError(422, first["code"], first["message"], refusal.items)
-        raise ApiError(422, "invalid_items", f"{len(refusal.items)} problem(s): nothing was applied.",
-                       refusal.items)
+            raise ItemsRefused(first["code"], first["message"], refusal.items)
+        raise ItemsRefused("invalid_items", f"{len(refusal.items)} problem(s): nothing was applied.", refusal.items)
     try:
         result = patient_sync.push(source, records)
     except IntegrityError:   # another push created one of these patients at the same instant

@@ -5,10 +5,10 @@ from flask import Blueprint, abort, make_response, render_template, request, url
 from flask_login import current_user
 
 from .. import htmx
-from ..models.prospects import CHANNELS
 from ..security import require
 from ..services import caller as service
 from ..services.audit import record as audit
+from ..vocabulary import CHANNELS
 
 bp = Blueprint("caller", __name__)
 
