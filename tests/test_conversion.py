@@ -33,14 +33,15 @@ def prospect(first="Ndèye", last="N'Diaye", phone="+221771234567", birth=None, 
 
 
 def record(external_id="P-1", first="Ndeye", last="Ndiaye", phones=("77 123 45 67",), **fields):
-    return PatientRecord(external_id=external_id, first_name=first, last_name=last, phones=tuple(phones), **fields)
+    phones = phones if isinstance(phones, str) else tuple(phones)   # a source may give one number as a string
+    return PatientRecord(external_id=external_id, first_name=first, last_name=last, phones=phones, **fields)
 
 
 def sync(*records, **kwargs):
     return reconcile.apply("dossiers", list(records), now=NOW, **kwargs)
 
 
-def test_a_certain_match_converts_the_prospect_with_date_patient_provenance_and_history(ctx):
+def test_a_certain_match_converts_the_prospect_with_date_patient_provenance_and_history(any_ctx):
     p = prospect(followups=2)
     result = sync(record(provenance="facebook", admission_date=date(2026, 11, 28)))
     assert (result.rows_read, result.patients_created, result.converted, result.to_review, result.unmatched) == \
@@ -66,7 +67,7 @@ def test_a_certain_match_converts_the_prospect_with_date_patient_provenance_and_
     assert reconcile.converted_prospect_ids(patient.id) == [p.id]
 
 
-def test_apply_is_idempotent_and_a_dry_run_writes_nothing(ctx):
+def test_apply_is_idempotent_and_a_dry_run_writes_nothing(any_ctx):
     p = prospect()
     preview = sync(record(), dry_run=True)
     assert (preview.patients_created, preview.converted, preview.rows[0].outcome) == (1, 1, "converted")
@@ -82,6 +83,15 @@ def test_apply_is_idempotent_and_a_dry_run_writes_nothing(ctx):
     assert (changed.patients_updated, changed.converted) == (1, 0)
     assert {pp.phone for pp in PatientPhone.select()} == {"+221771234567", "+33612345678"}
     assert Patient.select().count() == 1 and StageChange.select().count() == 1
+
+
+def test_undo_on_either_database(any_ctx):
+    """The same undo on PostgreSQL too (the batch conversion writes raw SQL on both)."""
+    p = prospect(followups=1)
+    sync(record())
+    reconcile.undo(PatientMatch.get().id, None, NOW + timedelta(hours=1))
+    after = Prospect.get_by_id(p.id)
+    assert (after.outcome, after.patient_id, after.next_action_at) == ("open", None, p.next_action_at)
 
 
 def test_the_same_external_id_in_another_source_is_another_patient(ctx):
@@ -175,3 +185,53 @@ def test_a_converted_prospect_who_calls_again_is_recorded_on_the_patient(ctx):
                                         note="Rappelle depuis la France"), None)
     assert again.recorded_on == "patient" and Prospect.select().count() == 1
     assert Prospect.get_by_id(p.id).outcome == "won"
+
+
+def test_a_converted_prospect_leaves_every_rule_and_the_boards_open_columns(ctx):
+    from webapp.services.sweep import run_sweep, sweep_rules
+
+    p = prospect(temperature="hot", first_contact_at=NOW - timedelta(days=5), followups=0)
+    q = prospect(first="Awa", last="Sarr", phone="+221781112233", temperature="hot",
+                 first_contact_at=NOW - timedelta(days=5), followups=0)
+    sync(record())
+    assert Prospect.get_by_id(p.id).outcome == "won"
+    run_sweep(NOW + timedelta(days=3))
+    assert not FollowUp.select().where(FollowUp.prospect == p.id).exists()
+    assert FollowUp.select().where(FollowUp.prospect == q.id).exists()   # the other one is still followed
+
+
+def test_the_prospect_page_says_which_patient_it_became(app, as_role, db):
+    p = db(lambda: prospect(followups=0))
+    db(lambda: sync(record(provenance="site web")))
+    client = as_role("lead")
+    client.post("/language", data={"locale": "en"})
+    html = client.get(f"/prospects/{p.id}").data.decode()
+    patient = db(lambda: Patient.get())
+    assert f"/patients/{patient.id}" in html and "Site web" in html
+    assert "/reconciliation/" in html
+    secretary = as_role("secretary")
+    assert "/reconciliation/" not in secretary.get(f"/prospects/{p.id}").data.decode()
+
+
+def test_the_preview_says_row_by_row_what_will_happen(ctx):
+    p = prospect()
+    mother = prospect(first="Awa", last="Diallo", phone="+221781112233")
+    records = [record("A"), record("B", first="Fatou", last="Diallo", phones="78 111 22 33"),
+               record("C", first="Yacine", last="Thiam", phones=("70 123 45 67",)), record("A")]
+    preview = sync(*records, dry_run=True)
+    assert [(r.row, r.external_id, r.action, r.outcome) for r in preview.rows] == [
+        (1, "A", "superseded", "known"), (2, "B", "created", "review"), (3, "C", "created", "unmatched"),
+        (4, "A", "created", "converted")]       # the last record of an external_id is the one applied
+    assert preview.rows[1].review == [mother.id] and "names_differ" in preview.rows[1].reasons[mother.id]
+    assert (preview.rows_read, preview.patients_created, preview.converted, preview.to_review,
+            preview.unmatched) == (4, 3, 1, 1, 1)
+    assert preview.summary()["to_review"] == 1 and "rows" not in preview.summary()
+    applied = sync(*records)
+    assert [(r.action, r.outcome) for r in applied.rows] == [(r.action, r.outcome) for r in preview.rows]
+    assert Prospect.get_by_id(p.id).outcome == "won" and Prospect.get_by_id(mother.id).outcome == "open"
+
+
+def test_a_record_without_external_id_is_refused(ctx):
+    with pytest.raises(reconcile.ReconcileError):
+        sync(record(" "))
+    assert Patient.select().count() == 0

@@ -58,6 +58,7 @@ REASONS = (PHONE, EMAIL, NAME, NAME_SWAPPED, BIRTH_DATE, NAME_VARIANT, NAME_PART
 
 # --- keys -----------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=100_000)
 def name_block_key(first: str | None, last: str | None) -> str:
     """The folded names, sorted so that swapped first and last names give one key; blocked only together
     with the birth date. `N'Diaye Ndèye` and `Ndeye Ndiaye` are `ndeye ndiaye`."""
@@ -65,6 +66,7 @@ def name_block_key(first: str | None, last: str | None) -> str:
     return " ".join(parts)
 
 
+@lru_cache(maxsize=100_000)
 def surname_initial(last: str | None) -> str:
     """The first letter of the surname's spelling-variant key (Diop and Jóob both give `j`, Ndiaye and Njaay
     `n`): blocked only together with the birth date, so a variant or a typo is still compared."""

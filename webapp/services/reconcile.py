@@ -62,7 +62,8 @@ class RowResult:
     """What happened (or, in a dry run, will happen) to one record of the batch."""
     row: int                                  # 1-based position in the batch
     external_id: str
-    action: str                               # created, updated, unchanged
+    action: str                               # created, updated, unchanged; superseded: a later row has
+                                              # the same external_id, and that row is the one applied
     outcome: str                              # converted, review, unmatched, known
     patient_id: int | None = None             # None for a patient a dry run would create
     converted: list[int] = field(default_factory=list)    # prospect ids converted
@@ -83,9 +84,10 @@ class SyncResult:
     rows: list[RowResult] = field(default_factory=list)
 
     def summary(self) -> dict:
-        data = asdict(self)
-        data.pop("rows")
-        return data
+        """The counts, for `--json` and the import page (the rows left out)."""
+        return {name: getattr(self, name) for name in ("rows_read", "patients_created", "patients_updated",
+                                                       "patients_unchanged", "converted", "to_review",
+                                                       "unmatched", "dry_run")}
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -179,7 +181,7 @@ def _apply(slug: str, records, *, now: datetime, user, dry_run: bool, region: st
             else:
                 outcome = UNMATCHED
             result.rows.append(RowResult(row.row, row.record.external_id, chosen.action if row is chosen
-                                         else "unchanged", outcome, chosen.patient_id,
+                                         else "superseded", outcome, chosen.patient_id,
                                          converted if row is chosen else [], review if row is chosen else [],
                                          reasons if row is chosen else {}))
         for row in latest.values():
@@ -233,7 +235,8 @@ def _normalise(records: Iterable[PatientRecord], region: str) -> list[_Row]:
         if external_id != record.external_id:
             record = PatientRecord(**{**asdict(record), "external_id": external_id})
         phones, raws = [], []
-        for raw in record.phones or ():
+        given = record.phones or ()
+        for raw in (given,) if isinstance(given, str) else given:   # one number given as a string
             raw = str(raw or "").strip()
             if not raw:
                 continue
@@ -294,13 +297,24 @@ def _load_existing(slug: str, latest: dict[str, _Row]) -> None:
 _search_part = lru_cache(maxsize=100_000)(search_text)
 
 
+def _plain_search_part(text: str | None) -> str:
+    """search_text(text) for one part; for plain ASCII without apostrophes (an email, a number as written)
+    the same words without the Unicode folding."""
+    if not text:
+        return ""
+    if not text.isascii() or "'" in text or "`" in text:
+        return search_text(text)
+    folded = " ".join(text.lower().replace("-", " ").split())
+    return f"{folded} {folded.replace(' ', '')}" if " " in folded else folded
+
+
 def _patient_search_text(row: _Row) -> str:
     """search_text(first, last, email, phone digits…, national digits…, phone as written), part by part:
     names through a cache, digits as they are (folding changes nothing in them)."""
     digits = [p.lstrip("+") for p in row.phones]
     national = [d.removeprefix("221") for d in digits if d.startswith("221")]
-    parts = [_search_part(row.first_name), _search_part(row.last_name), search_text(row.email), *digits,
-             *national, search_text(row.phone_raw)]
+    parts = [_search_part(row.first_name), _search_part(row.last_name), _plain_search_part(row.email), *digits,
+             *national, _plain_search_part(row.phone_raw)]
     return " ".join(part for part in parts if part)
 
 
@@ -698,6 +712,21 @@ def decided(limit: int = 30) -> list[PatientMatch]:
     """The latest decisions, a person's or the reconciliation's, newest first (to undo one)."""
     query = _listing().where(PatientMatch.state != "open")
     return list(query.order_by(PatientMatch.decided_at.desc(nulls="LAST"), PatientMatch.id.desc()).limit(limit))
+
+
+def conversion_of(prospect: Prospect) -> PatientMatch | None:
+    """The match that converted this prospect, if one did (and was not undone)."""
+    if prospect.patient_id is None:
+        return None
+    return (_listing().where((PatientMatch.prospect == prospect.id)
+                             & PatientMatch.state.in_(("converted", "confirmed")))
+            .order_by(PatientMatch.id.desc()).first())
+
+
+def reviews_of(prospect: Prospect) -> list[PatientMatch]:
+    """Matches of this prospect waiting in the review queue."""
+    return list(_listing().where((PatientMatch.prospect == prospect.id) & (PatientMatch.state == "open"))
+                .order_by(PatientMatch.id))
 
 
 def patient_phones(patient_id: int) -> list[str]:

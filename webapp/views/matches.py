@@ -49,7 +49,8 @@ REFUSALS = {
 
 @bp.app_context_processor
 def _helpers():
-    return {"matches_waiting": service.pending_count}
+    return {"matches_waiting": service.pending_count, "prospect_conversion": service.conversion_of,
+            "prospect_reviews": service.reviews_of}
 
 
 def _context(match) -> dict:
