@@ -11,7 +11,9 @@ import unicodedata
 from datetime import date, datetime, timedelta
 
 from .demo_data import LAST_NAMES, WOMEN
-from .models import Patient, Prospect, Source
+from peewee import fn
+
+from .models import Patient, PatientMatch, Prospect, Source
 from .rules.text import fold
 
 HEADER = ["N° dossier", "Nom", "Prénom", "Téléphone", "Tél. 2", "Email", "Date de naissance", "Provenance",
@@ -41,9 +43,12 @@ def _typo(name: str) -> str:
 
 
 def _candidates(now: datetime) -> list[Prospect]:
-    """Open prospects with a valid number, entered 35 to 170 days ago, not linked to a patient yet."""
+    """Open prospects with a valid number, entered 35 to 170 days ago, not linked to a patient yet nor
+    waiting in the review queue."""
+    matched = PatientMatch.select(PatientMatch.id).where(PatientMatch.prospect == Prospect.id)
     return list(Prospect.select().where(
         (Prospect.outcome == "open") & Prospect.phone.is_null(False) & Prospect.patient.is_null()
+        & ~fn.EXISTS(matched)
         & Prospect.erased_at.is_null() & (Prospect.created_at < now - timedelta(days=35))
         & (Prospect.created_at > now - timedelta(days=170))).order_by(Prospect.id))
 
