@@ -4,8 +4,9 @@ Three kinds of plugin share these hooks: intake sources (a website form, a webho
 patient sources. Plugins implement them with `@hookimpl` and are found through the
 `relance.integrations` entry point group; the built-in web-form plugin (`integrations.webform`) uses
 exactly these hooks. Plugins speak the types of `integrations.contract` and nothing else of the core.
-`source` is always a `webapp.models.Source` row (`source.type`, `source.config`, `source.slug`): a
-plugin answers only for the source types it declared and returns None for the others.
+`source` is always a `webapp.models.Source` row or a view of it with the same attributes (`source.type`,
+`source.config`, `source.slug`): a plugin answers only for the source types it declared and returns None
+for the others.
 """
 import pluggy
 
@@ -41,4 +42,21 @@ def parse_message(source, raw):
 def fetch_patients(source, cursor):
     """Return an iterable of the `contract.PatientRecord`s changed since `cursor` (the source's own
     bookmark, a string; "" the first time), or None when the source is not this plugin's. Write it as a
-    plain function returning a generator: a generator function could never return None."""
+    plain function returning a generator: a generator function could never return None.
+
+    A source read in pages yields each page as a `(records, cursor_after)` pair instead: the core applies
+    the page and saves `cursor_after` in one transaction, so a failure keeps the cursor of the last page
+    applied. Raise `contract.PluginError` to stop the run (its code is reported; the cursor stays).
+    `source.config` carries the type's settings, its secret setting unsealed by the core.
+    """
+
+
+@hookspec(firstresult=True)
+def read_patient_file(source, filename, data, region, today):
+    """Read a patient export (`data`: the file's bytes) for a file source: return `(records, problems)`,
+    `records` a list of `(line, contract.PatientRecord)` and `problems` a list of objects with `line`
+    (0: the whole file), `code`, `value` and `column`; None when the source is not this plugin's.
+
+    The core applies nothing when there is any problem (the file is refused whole) and words each
+    problem for the staff from its code. `region` is the business's phone region, `today` its date.
+    """

@@ -5,11 +5,11 @@ type by name (`source_type`) and calls the hooks; it never imports a plugin's ow
 """
 import pluggy
 
-from . import hookspecs, imap, webform
+from . import fhir, hookspecs, imap, patient_file, patient_push, webform
 from .contract import SourceType
 
 ENTRY_POINT_GROUP = "relance.integrations"
-BUILT_IN = (webform, imap)
+BUILT_IN = (webform, imap, patient_file, patient_push, fhir)
 
 _manager: pluggy.PluginManager | None = None
 # The source types, read once per manager and set of registered plugins (acceptance asks per post).

@@ -11,3 +11,4 @@ from . import sweep  # noqa: E402,F401
 from . import reminders  # noqa: E402,F401
 from . import intake  # noqa: E402,F401
 from . import mailbox  # noqa: E402,F401
+from . import patients  # noqa: E402,F401

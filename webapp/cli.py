@@ -258,6 +258,71 @@ def erase_command(prospect_id, yes):
     click.echo(f"prospect {prospect_id} erased: {result.detail}")
 
 
+@click.command("sync-patients")
+@click.option("--source", "slug", default=None, help="The patient source's slug (every pull source when omitted).")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A patient export (CSV or XLSX) for a file source.")
+@click.option("--dry-run", is_flag=True, help="Say what the file would do; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@with_appcontext
+def sync_patients_command(slug, path, dry_run, as_json):
+    """Import a patient export into a file source, or pull a FHIR source once (all of them without --source)."""
+    import json
+
+    from .services import patient_sync
+
+    from flask import current_app
+    from flask_babel import force_locale
+
+    # French first (the fault list is for the clinic's staff); no request here to choose a language.
+    with database.connection_context(), force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        try:
+            if path:
+                source = patient_sync.source_for(slug, patient_sync.FILE_TYPES) if slug else None
+                if source is None:
+                    raise patient_sync.SyncError("source_required")
+                with open(path, "rb") as handle:
+                    data = handle.read(patient_sync.MAX_UPLOAD + 1)
+                summaries = [patient_sync.import_file(source, data, path, dry_run=dry_run)]
+            elif slug:
+                summaries = [patient_sync.pull(patient_sync.source_for(slug))]
+            else:
+                summaries = patient_sync.pull_all()
+        except patient_sync.SyncError as exc:
+            raise click.ClickException(str(exc).replace("_", " "))
+    for summary in summaries:
+        if as_json:
+            click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+            continue
+        for problem in summary.refused_lines:
+            click.echo(problem["message"], err=True)
+        click.echo(f"{summary.source}: {summary.rows_read} read, {summary.patients_created} created, "
+                   f"{summary.patients_updated} updated, {summary.converted} converted, {summary.to_review} to "
+                   f"review, {summary.unmatched} unmatched" + (f"; {summary.error}" if summary.error else "")
+                   + (" (dry run: nothing written)" if summary.dry_run else ""))
+    if any(summary.error for summary in summaries):
+        sys.exit(1)
+
+
+@click.command("demo-patient-export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def demo_patient_export_command(path):
+    """Write the demo clinic's patient export (French Excel CSV) from the demo prospects, and make sure the
+    `dossiers` patient source exists: then `relance sync-patients --source dossiers --file PATH`."""
+    from .demo_patients import ensure_source, export_csv
+    from .timeutil import utcnow
+
+    with database.connection_context():
+        source = ensure_source()
+        data = export_csv(utcnow())
+    with open(path, "wb") as handle:
+        handle.write(data)
+    rows = data.count(b"\r\n") - 1
+    click.echo(f"{rows} patients written to {path}; import them with: "
+               f"relance sync-patients --source {source.slug} --file {path}")
+
+
 @click.command("parse-mail")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per file, one per line, in order.")
@@ -319,5 +384,5 @@ def _mail_summary(name: str, reading) -> str:
 def register_commands(app) -> None:
     for command in (create_user_command, create_token_command, demo_command, sweep_command,
                     send_reminders_command, add_source_command, poll_inbox_command, intake_rescan_command,
-                    erase_command, parse_mail_command):
+                    erase_command, parse_mail_command, sync_patients_command, demo_patient_export_command):
         app.cli.add_command(command)

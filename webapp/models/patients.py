@@ -29,6 +29,8 @@ class Patient(BaseModel):
     match_name = CharField(default="")
     match_initial = CharField(default="")
     admission_date = DateField(null=True)
+    # Migration 0020: when a sync last named this patient (the retention sweep's clock, issue 17 §5).
+    seen_at = DateTimeField(null=True, index=True)
 
     class Meta:
         indexes = (

@@ -84,14 +84,17 @@ SETTINGS = {
     # SECURITY.md: raw inbound requests are emptied this long after they arrived, once read (processed,
     # in triage, failed, dismissed or spam); their rows, states and the records they made stay.
     "intake_retention_days": 180,
+    # Seeds 000 and 001: the provenance each new patient states at the admission interview (issue 17).
+    "patient_provenances": ["Site web", "Facebook", "Bouche-à-oreille", "Événement", "Offre gratuite",
+                            "Appel sortant", "Autre"],
+    # Issue 17 §5 (data minimisation): a patient no sync has named for this many months, and that no
+    # prospect, match, interaction or request is linked to, is deleted by the nightly sweep; 0 keeps them.
+    "patient_retention_months": 24,
     # Issue 16 §5: the answer templates (seed 000), what fills their placeholders, and how many mails
     # one address may get from us in a day (a loop with an auto-responder stops there).
     "answer_templates": ANSWER_TEMPLATES,
     "answer_details": ANSWER_DETAILS,
     "mail_daily_cap": 3,
-    # Seeds 000 and 001: the provenance each new patient states at the admission interview (issue 17).
-    "patient_provenances": ["Site web", "Facebook", "Bouche-à-oreille", "Événement", "Offre gratuite",
-                            "Appel sortant", "Autre"],
 }
 
 

@@ -9,7 +9,7 @@ from .. import htmx
 from ..refusals import Refusal
 from . import (admin, api, auth, board, followups, health, intake, myday, patients, prospects, requests,
                settings, sources)
-from . import answers, caller, duplicates, figures, mailview, matches, rights
+from . import answers, caller, duplicates, figures, mailview, matches, patient_imports, rights
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -57,7 +57,8 @@ def _refuse_nul_characters():
 def register_blueprints(app: Flask) -> None:
     app.before_request(_refuse_nul_characters)
     for module in (board, health, auth, prospects, patients, api, admin, settings, myday, followups, intake,
-                   requests, sources, caller, duplicates, matches, rights, figures, answers, mailview):
+                   requests, sources, caller, duplicates, matches, rights, figures, answers, mailview,
+                   patient_imports):
         app.register_blueprint(module.bp)
 
     app.register_error_handler(Refusal, refusal_response)

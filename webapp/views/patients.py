@@ -6,6 +6,7 @@ from ..models import Patient
 from ..security import require
 from ..services import timeline
 from ..services.audit import record as audit
+from ..services.patient_sync import linked_prospects, phones_of
 
 bp = Blueprint("patients", __name__)
 
@@ -15,5 +16,7 @@ bp = Blueprint("patients", __name__)
 def show(patient_id):
     patient = get_object_or_404(Patient, Patient.id == patient_id)
     audit("patient.view", "patient", patient.id)
+    converted, review = linked_prospects(patient)
     return render_template("patients/show.html", patient=patient,
-                           interactions=timeline.patient_interactions(patient.id))
+                           interactions=timeline.patient_interactions(patient.id),
+                           phones=phones_of(patient), converted=converted, review=review)
