@@ -22,6 +22,12 @@ OWNER_POLICIES = ("round_robin", "none")    # or a staff member's id
 MAIL_CONTENT_TYPE = "message/rfc822"
 
 
+def N_(text: str) -> str:
+    """Marks an English msgid (a source type's label, a setting's label or help) for extraction: the
+    core translates it where it shows it."""
+    return text
+
+
 class PluginError(Exception):
     """Content a plugin cannot read or settings it refuses: a stable code for machines (translated for
     staff by the core) and the HTTP status a sender gets back (4xx)."""
@@ -105,9 +111,10 @@ class Setting:
     help: str = ""
 
 
-MODE_SETTING = Setting("mode", "What happens to a request", "choice", default="triage", choices=INTAKE_MODES)
-OWNER_SETTING = Setting("owner", "Owner of the prospects created", default="round_robin",
-                        help="round_robin, none, or a staff member's id")
+MODE_SETTING = Setting("mode", N_("What happens to a request"), "choice", default="triage",
+                       choices=INTAKE_MODES)
+OWNER_SETTING = Setting("owner", N_("Owner of the prospects created"), default="round_robin",
+                        help=N_("round_robin, none, or a staff member's id"))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from urllib.parse import urlencode, urljoin, urlparse
 
-from .contract import PatientRecord, PluginError, Setting, SourceType
+from .contract import N_, PatientRecord, PluginError, Setting, SourceType
 from .hookspecs import hookimpl
 
 SOURCE_TYPE = "fhir"
@@ -37,15 +37,15 @@ OPENER = urllib.request.urlopen
 
 class FhirType(SourceType):
     name = SOURCE_TYPE
-    label = "FHIR R4 server (pull)"
+    label = N_("FHIR R4 server (pull)")
     channel = "other"
     settings = (
-        Setting("base_url", "Server address", required=True,
-                help="The FHIR base, such as https://fhir.clinic.sn/R4"),
-        Setting("page_size", "Patients per page", kind="int", default=100),
-        Setting("identifier_system", "Identifier system of the file number",
-                help="Empty: the resource id is the patient's id."),
-        Setting("token", "Bearer token", kind="secret", help="Empty when the server asks for none."),
+        Setting("base_url", N_("Server address"), required=True,
+                help=N_("The FHIR base, such as https://fhir.clinic.sn/R4")),
+        Setting("page_size", N_("Patients per page"), kind="int", default=100),
+        Setting("identifier_system", N_("Identifier system of the file number"),
+                help=N_("Empty: the resource id is the patient's id.")),
+        Setting("token", N_("Bearer token"), kind="secret", help=N_("Empty when the server asks for none.")),
     )
 
     def validate(self, values: dict) -> dict:

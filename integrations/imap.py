@@ -12,17 +12,12 @@ from email.utils import getaddresses
 
 from webapp.rules.web import is_loopback
 
-from .contract import MODE_SETTING, OWNER_SETTING, Inbound, PluginError, Setting, SourceType
+from .contract import MODE_SETTING, N_, OWNER_SETTING, Inbound, PluginError, Setting, SourceType
 from .hookspecs import hookimpl
 
 SOURCE_TYPE = "imap"
 SECURITY = ("tls", "starttls", "plain")
 DEFAULT_PORTS = {"tls": 993, "starttls": 143, "plain": 143}
-
-
-def N_(text: str) -> str:
-    """Marks an English msgid for extraction; the core translates it where it shows it."""
-    return text
 
 
 def _control_free(value: str) -> bool:

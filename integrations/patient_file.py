@@ -12,7 +12,7 @@ from webapp.rules.contact import is_email, normalise_email
 from webapp.rules.phones import repair_phone
 from webapp.rules.text import fold
 
-from .contract import PatientRecord, Setting, SourceType
+from .contract import N_, PatientRecord, Setting, SourceType
 from .hookspecs import hookimpl
 from .spreadsheet import Problem, read_sheet
 
@@ -41,21 +41,21 @@ DATE_PATTERNS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d", "%d
 
 class PatientFileType(SourceType):
     name = SOURCE_TYPE
-    label = "Patient file (CSV or Excel export)"
+    label = N_("Patient file (CSV or Excel export)")
     channel = "other"
     settings = (
-        Setting("col_external_id", "Column: file number", default="N° dossier",
-                help="The patient system's id, unique per patient."),
-        Setting("col_last_name", "Column: last name", default="Nom"),
-        Setting("col_first_name", "Column: first name", default="Prénom"),
-        Setting("col_phones", "Columns: phones", kind="list", default=["Téléphone", "Tél. 2"],
-                help="Several columns allowed, separated by commas."),
-        Setting("col_email", "Column: email", default="Email"),
-        Setting("col_birth_date", "Column: birth date", default="Date de naissance"),
-        Setting("col_provenance", "Column: provenance", default="Provenance"),
-        Setting("col_admission_date", "Column: admission date", default="Date d'admission"),
-        Setting("phone_regions", "Other countries for numbers", kind="list", default=["FR"],
-                help="Where the diaspora's numbers come from, tried after the clinic's own country."),
+        Setting("col_external_id", N_("Column: file number"), default="N° dossier",
+                help=N_("The patient system's id, unique per patient.")),
+        Setting("col_last_name", N_("Column: last name"), default="Nom"),
+        Setting("col_first_name", N_("Column: first name"), default="Prénom"),
+        Setting("col_phones", N_("Columns: phones"), kind="list", default=["Téléphone", "Tél. 2"],
+                help=N_("Several columns allowed, separated by commas.")),
+        Setting("col_email", N_("Column: email"), default="Email"),
+        Setting("col_birth_date", N_("Column: birth date"), default="Date de naissance"),
+        Setting("col_provenance", N_("Column: provenance"), default="Provenance"),
+        Setting("col_admission_date", N_("Column: admission date"), default="Date d'admission"),
+        Setting("phone_regions", N_("Other countries for numbers"), kind="list", default=["FR"],
+                help=N_("Where the diaspora's numbers come from, tried after the clinic's own country.")),
     )
 
 

@@ -1,6 +1,6 @@
 """The built-in push source type: a patient system that posts its patients to `POST /api/v1/patients`
 (the core reads the posts: `webapp.services.patient_push`). It has no settings: the API names it."""
-from .contract import SourceType
+from .contract import N_, SourceType
 from .hookspecs import hookimpl
 
 SOURCE_TYPE = "patient_push"
@@ -8,7 +8,7 @@ SOURCE_TYPE = "patient_push"
 
 class PatientPushType(SourceType):
     name = SOURCE_TYPE
-    label = "Patient system that pushes (API)"
+    label = N_("Patient system that pushes (API)")
     channel = "other"
 
 

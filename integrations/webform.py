@@ -20,7 +20,7 @@ from werkzeug.http import parse_options_header
 from webapp.rules.contact import is_email
 from webapp.rules.web import is_web_url, web_origin
 
-from .contract import (INTAKE_MODES, MODE_SETTING, OWNER_POLICIES, OWNER_SETTING, Inbound, Inspection, PluginError,
+from .contract import (INTAKE_MODES, MODE_SETTING, N_, OWNER_POLICIES, OWNER_SETTING, Inbound, Inspection, PluginError,
                        Setting, SourceType)
 from .hookspecs import hookimpl
 
@@ -248,20 +248,20 @@ MAX_FIELD_NAMES = 300
 class WebformSource(SourceType):
     """A website form or a webhook posting to `/intake/<slug>`."""
     name = SOURCE_TYPE
-    label = "Website form"
+    label = N_("Website form")
     channel = "webform"
     receives_posts = True
     presets = PRESETS
     targets = TARGETS
     settings = (
-        Setting("preset", "Form kind", "choice", default="html", choices=PRESET_NAMES),
-        Setting("fields", "Field names", "mapping", default={}, choices=TARGETS),
-        Setting("thank_you_url", "Thank-you page", default=""),
-        Setting("allowed_origins", "Allowed origins", "list", default=[]),
+        Setting("preset", N_("Form kind"), "choice", default="html", choices=PRESET_NAMES),
+        Setting("fields", N_("Field names"), "mapping", default={}, choices=TARGETS),
+        Setting("thank_you_url", N_("Thank-you page"), default=""),
+        Setting("allowed_origins", N_("Allowed origins"), "list", default=[]),
         MODE_SETTING,
         OWNER_SETTING,
-        Setting("honeypot", "Trap field", default="website"),
-        Setting("rate_limit", "Rate limit", default="20 per minute"),
+        Setting("honeypot", N_("Trap field"), default="website"),
+        Setting("rate_limit", N_("Rate limit"), default="20 per minute"),
     )
 
     def validate(self, values: dict) -> dict:

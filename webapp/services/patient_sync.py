@@ -5,7 +5,6 @@ applied. Each reads with its plugin and hands `PatientRecord`s to the one matchi
 A file is all or nothing: any faulty line refuses it whole. A pull applies a page and saves the
 cursor after it in one transaction, so a failure leaves the cursor at the last page applied.
 """
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
