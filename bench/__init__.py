@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-BENCHMARK_MODULES = ("bench.search", "bench.board", "bench.sweep", "bench.intake", "bench.front")
+BENCHMARK_MODULES = ("bench.search", "bench.board", "bench.sweep", "bench.intake", "bench.front", "bench.mail",
+                     "bench.mail_poll", "bench.reconcile")
 
 
 @dataclass(frozen=True)

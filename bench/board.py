@@ -165,7 +165,7 @@ class InMemory:
         from webapp.services import board as service
         from webapp.services.search import Criteria
         from webapp.services.users import active_staff
-        from webapp.views.board import _lost_reasons, card_text
+        from webapp.views.board import card_text
 
         self._app, self._user, self._render = env.app, user, render_template
         self.template = "board/_columns.html" if fragment else "board/index.html"
@@ -176,7 +176,7 @@ class InMemory:
             self.columns = service.columns(criteria, {})
             self.context = dict(columns=self.columns, filters=filters, criteria=criteria,
                                 owners=[(str(u.id), u.name) for u in active_staff()],
-                                version=service.board_version(), lost_reasons=_lost_reasons(),
+                                version=service.board_version(), lost_reasons=service.lost_reasons(),
                                 query=urlencode(filters), fragment=fragment, card_text=card_text())
             self.render()   # the first render compiles the templates: outside the timing
 
@@ -256,9 +256,9 @@ def profile_kind(client, kind: Kind, count: int) -> dict:
         ("  of which decorating the cards (owners, next types, dates)",
          cumulative("webapp/services/board.py", "_decorator") + cumulative("webapp/services/board.py", "decorate")),
         ("services.board.board_version", cumulative("webapp/services/board.py", "board_version")),
-        ("views.board._lost_reasons + active_staff",
-         cumulative("webapp/views/board.py", "_lost_reasons") + cumulative("webapp/services/users.py",
-                                                                            "active_staff")),
+        ("services.board.lost_reasons + active_staff",
+         cumulative("webapp/services/board.py", "lost_reasons") + cumulative("webapp/services/users.py",
+                                                                              "active_staff")),
         ("login user loader (incl. SQL)", cumulative("webapp/security.py", "_load_user")),
         ("connection open + pragmas (peewee connect)", cumulative("peewee.py", "connect")),
         ("template rendering (Jinja, flask _render)", cumulative("flask/templating.py", "_render")),

@@ -13,6 +13,19 @@ from datetime import date
 INBOUND_CHANNELS = ("webform", "email", "phone", "facebook", "whatsapp", "sms", "event", "other")
 # What an automated mail is (null for a person's mail): never a request, never answered.
 AUTOMATED_KINDS = ("auto_reply", "bounce", "delivery_report", "complaint", "newsletter")
+# What the core does with a source's requests, and who owns the prospects it creates (settings a
+# request-bringing source type offers: see MODE_SETTING, OWNER_SETTING below).
+INTAKE_MODES = ("triage", "auto")
+OWNER_POLICIES = ("round_robin", "none")    # or a staff member's id
+# The content type under which a mail is stored raw (RFC 822 bytes): the core reads it with
+# `parse_message`, anything else with `parse_request`.
+MAIL_CONTENT_TYPE = "message/rfc822"
+
+
+def N_(text: str) -> str:
+    """Marks an English msgid (a source type's label, a setting's label or help) for extraction: the
+    core translates it where it shows it."""
+    return text
 
 
 class PluginError(Exception):
@@ -85,8 +98,9 @@ class PatientRecord:
 class Setting:
     """One setting a source type takes, as the settings page and `relance add-source` show it.
 
-    kind: "text", "int", "bool", "choice", "secret" (write-only: stored encrypted, never shown back) or
-    "list" (comma-separated). `label` and `help` are English msgids the core translates.
+    kind: "text", "int", "bool", "choice", "secret" (write-only: stored encrypted, never shown back),
+    "list" (comma-separated) or "mapping" (names to text; `choices` lists the names it takes).
+    `label` and `help` are English msgids the core translates.
     """
     name: str
     label: str
@@ -97,16 +111,51 @@ class Setting:
     help: str = ""
 
 
+MODE_SETTING = Setting("mode", N_("What happens to a request"), "choice", default="triage",
+                       choices=INTAKE_MODES)
+OWNER_SETTING = Setting("owner", N_("Owner of the prospects created"), default="round_robin",
+                        help=N_("round_robin, none, or a staff member's id"))
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What acceptance needs to know of a post before storing it, read without a database: the bytes
+    that say "same content" (two posts with equal `content` are one submission sent twice) and, if
+    the post is spam by the source's own rule (a filled honeypot), why."""
+    content: bytes
+    spam: str | None = None
+
+
 class SourceType:
     """A kind of source a plugin provides. Subclass it, set the class attributes, and override
-    `validate` to refuse settings that cannot work (raise PluginError with `field` set)."""
+    `validate` to refuse settings that cannot work (raise PluginError with `field` set).
+
+    A source type that receives posts at `/intake/<slug>` says so (`receives_posts`; a mailbox or a
+    patient system does not, and posts to their sources are refused unread) and may override `inspect`
+    (acceptance's fast look at a post) and `embed_html` (a snippet a website pastes).
+    """
     name: str = ""
     label: str = ""                 # English msgid
     channel: str = "other"          # the channel of what it brings in
     settings: tuple[Setting, ...] = ()
+    receives_posts: bool = False
 
     def defaults(self) -> dict:
-        return {s.name: s.default for s in self.settings if s.default is not None}
+        """The configuration a source of this type has before anyone changes it (copies: safe to edit)."""
+        return {s.name: _copy(s.default) for s in self.settings if s.default is not None}
+
+    def inspect(self, config: dict, content_type: str, headers: dict, body: bytes) -> "Inspection | None":
+        """Acceptance's look at a post, on the web request's hot path: no database, no network.
+
+        Return an `Inspection`, raise PluginError for a post processing could never read (it is stored
+        as failed and the sender gets the error's status), or return None to let the core read the
+        post with `parse_request` and compare what it read.
+        """
+        return None
+
+    def embed_html(self, config: dict, action_url: str) -> str | None:
+        """HTML to paste on a website that posts to `action_url` (escaped where needed), or None."""
+        return None
 
     def validate(self, values: dict) -> dict:
         """The settings, cleaned and complete (defaults filled); PluginError for the first bad one."""
@@ -139,4 +188,12 @@ def _coerce(setting: Setting, value):
     if setting.kind == "list":
         items = value if isinstance(value, (list, tuple)) else str(value).split(",")
         return [str(item).strip() for item in items if str(item).strip()]
+    if setting.kind == "mapping":
+        if not isinstance(value, dict) or any(setting.choices and key not in setting.choices for key in value):
+            raise PluginError("setting_not_a_mapping", 422, field=setting.name)
+        return {str(key): str(item).strip() for key, item in value.items() if str(item or "").strip()}
     return str(value).strip()
+
+
+def _copy(value):
+    return type(value)(value) if isinstance(value, (dict, list)) else value

@@ -2,20 +2,26 @@
 
 Each source maps our fields to the names its form uses. Presets cover a plain HTML form, WordPress
 Contact Form 7 and a JSON webhook; an admin can override any field with a comma-separated list of names
-(the first non-empty one wins; JSON nests with dots: `contact.phone`).
+(the first non-empty one wins; JSON nests with dots: `contact.phone`). `WebformSource` declares the
+settings a web-form source takes and checks them; it uses the same hooks an outside plugin would.
 """
 import codecs
 import io
 import json
+import re
 from datetime import date, datetime
 from urllib.parse import parse_qsl
 
+from markupsafe import escape
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import MultiPartParser
 from werkzeug.http import parse_options_header
 
 from webapp.rules.contact import is_email
+from webapp.rules.web import is_web_url, web_origin
 
+from .contract import (INTAKE_MODES, MODE_SETTING, N_, OWNER_POLICIES, OWNER_SETTING, Inbound, Inspection, PluginError,
+                       Setting, SourceType)
 from .hookspecs import hookimpl
 
 SOURCE_TYPE = "webform"
@@ -67,12 +73,8 @@ MAX_VALUE = 5000
 MAX_FIELDS = 200
 
 
-class IntakeError(Exception):
-    """A body we cannot read: a stable code for machines and the HTTP status to answer with."""
-
-    def __init__(self, code: str, status: int = 400):
-        super().__init__(code)
-        self.code, self.status = code, status
+# The public plugin error is `contract.PluginError`; this name stays for the code that knew it.
+IntakeError = PluginError
 
 
 def mimetype_of(content_type: str) -> str:
@@ -237,13 +239,151 @@ def read_post(config: dict, content_type: str, body: bytes) -> dict:
     return fields
 
 
+# --- the source type: its settings, their checks, acceptance's look at a post, the form to paste ---------
+
+HONEYPOT = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
+MAX_FIELD_NAMES = 300
+
+
+class WebformSource(SourceType):
+    """A website form or a webhook posting to `/intake/<slug>`."""
+    name = SOURCE_TYPE
+    label = N_("Website form")
+    channel = "webform"
+    receives_posts = True
+    presets = PRESETS
+    targets = TARGETS
+    settings = (
+        Setting("preset", N_("Form kind"), "choice", default="html", choices=PRESET_NAMES),
+        Setting("fields", N_("Field names"), "mapping", default={}, choices=TARGETS),
+        Setting("thank_you_url", N_("Thank-you page"), default=""),
+        Setting("allowed_origins", N_("Allowed origins"), "list", default=[]),
+        MODE_SETTING,
+        OWNER_SETTING,
+        Setting("honeypot", N_("Trap field"), default="website"),
+        Setting("rate_limit", N_("Rate limit"), default="20 per minute"),
+    )
+
+    def validate(self, values: dict) -> dict:
+        """The settings, complete; an empty honeypot, thank-you page or rate limit means none (the
+        core reads the rate limit and checks a staff owner: it knows the words and the staff)."""
+        config = self.defaults()
+        preset = str(values.get("preset") or config["preset"]).strip()
+        if preset not in PRESET_NAMES:
+            raise PluginError("unknown_preset", 422, field="preset")
+        mode = str(values.get("mode") or config["mode"]).strip()
+        if mode not in INTAKE_MODES:
+            raise PluginError("unknown_mode", 422, field="mode")
+        owner = str(values.get("owner") or config["owner"]).strip()
+        if owner not in OWNER_POLICIES and not owner.isdigit():
+            raise PluginError("unknown_owner", 422, field="owner")
+        honeypot = str(values["honeypot"] if values.get("honeypot") is not None else config["honeypot"]).strip()
+        if honeypot and not HONEYPOT.match(honeypot):
+            raise PluginError("invalid_honeypot", 422, field="honeypot")
+        thanks = str(values.get("thank_you_url") or "").strip()
+        if thanks and not is_web_url(thanks):
+            raise PluginError("invalid_thank_you_url", 422, field="thank_you_url")
+        config.update(preset=preset, mode=mode, owner=owner, honeypot=honeypot, thank_you_url=thanks,
+                      fields=_field_names(values.get("fields")), allowed_origins=_origins(values.get("allowed_origins")),
+                      rate_limit=str(values["rate_limit"] if values.get("rate_limit") is not None
+                                     else config["rate_limit"]))
+        return config
+
+    def inspect(self, config: dict, content_type: str, headers: dict, body: bytes) -> Inspection:
+        """The posted values, without the honeypot, are the content (the order of fields does not
+        matter); a filled honeypot is spam."""
+        values = decode_body(content_type, body)
+        honeypot = config.get("honeypot") or ""
+        if honeypot and values.get(honeypot):
+            return Inspection(content=b"", spam="honeypot")
+        fields = contact_fields(values, mapping_for(config), honeypot)
+        if not fields["phone"] and not fields["email"]:
+            raise PluginError("missing_contact", 422)
+        return Inspection(content=b"form:" + json.dumps(
+            sorted((k, v) for k, v in values.items() if k != honeypot)).encode())
+
+    def embed_html(self, config: dict, action_url: str) -> str:
+        return embed_snippet(config, action_url)
+
+
+def _field_names(fields) -> dict:
+    names_by_target = {}
+    for target in TARGETS:
+        names = ",".join(n.strip() for n in str((fields or {}).get(target) or "").split(",") if n.strip())
+        if len(names) > MAX_FIELD_NAMES:
+            raise PluginError("invalid_fields", 422, field="fields")
+        if names:
+            names_by_target[target] = names
+    return names_by_target
+
+
+def _origins(origins) -> list[str]:
+    if isinstance(origins, str):
+        origins = origins.replace(",", "\n").splitlines()
+    cleaned = set()
+    for text in origins or []:
+        if str(text).strip():
+            origin = web_origin(str(text))
+            if origin is None:
+                raise PluginError("invalid_origin", 422, field="allowed_origins")
+            cleaned.add(origin)
+    return sorted(cleaned)
+
+
+FIELD_INPUTS = {  # our field: (input type, autocomplete, required)
+    "first_name": ("text", "given-name", False),
+    "last_name": ("text", "family-name", True),
+    "phone": ("tel", "tel", True),
+    "email": ("email", "email", False),
+    "request": ("select", "off", False),
+    "message": ("textarea", "off", False),
+}
+FIELD_LABELS_FR = {"first_name": "Prénom", "last_name": "Nom", "phone": "Téléphone", "email": "E-mail",
+                   "request": "Votre demande", "message": "Message"}
+REQUEST_CHOICES_FR = (("rdv", "Prendre rendez-vous"), ("devis", "Recevoir un devis / les tarifs"),
+                      ("programme", "Recevoir des informations sur le programme"))
+
+
+def embed_snippet(config: dict, action_url: str) -> str:
+    """The HTML form a website pastes in (French, like the website's visitors), escaped for display.
+
+    It posts straight to the intake URL, names its fields as this source's mapping reads them, and
+    carries the honeypot, hidden from people and left empty by them.
+    """
+    mapping = mapping_for(config)
+    lines = [f'<form action="{escape(action_url)}" method="post" accept-charset="utf-8">']
+    for target, (kind, autocomplete, required) in FIELD_INPUTS.items():
+        name = escape(mapping[target][0])
+        label = FIELD_LABELS_FR[target]
+        need = " required" if required else ""
+        lines.append(f"  <p><label>{label}<br>")
+        if kind == "textarea":
+            lines.append(f'    <textarea name="{name}" rows="4"></textarea></label></p>')
+        elif kind == "select":
+            lines.append(f'    <select name="{name}">')
+            lines.extend(f'      <option value="{value}">{text}</option>' for value, text in REQUEST_CHOICES_FR)
+            lines.append("    </select></label></p>")
+        else:
+            lines.append(f'    <input type="{kind}" name="{name}" autocomplete="{autocomplete}"{need}></label></p>')
+    if config.get("honeypot"):
+        lines.append(f'  <p style="position:absolute;left:-10000px" aria-hidden="true"><label>Ne pas remplir '
+                     f'<input type="text" name="{escape(config["honeypot"])}" tabindex="-1" autocomplete="off">'
+                     "</label></p>")
+    lines.append('  <p><button type="submit">Envoyer</button></p>')
+    lines.append("</form>")
+    return "\n".join(lines)
+
+
+WEBFORM = WebformSource()
+
+
 @hookimpl
 def source_types():
-    return [SOURCE_TYPE]
+    return [WEBFORM]
 
 
 @hookimpl
 def parse_request(source, content_type, headers, body):
     if source.type != SOURCE_TYPE:
         return None
-    return read_post(source.config or {}, content_type, body)
+    return Inbound(channel=WebformSource.channel, **read_post(source.config or {}, content_type, body))

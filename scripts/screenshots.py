@@ -314,14 +314,16 @@ def _shoot(outdir: Path, logins: dict[str, tuple[str, str]]) -> list[Path]:
 
 
 def _shoot_requests(url: str, context, sign_in, save, with_admin: bool) -> None:
-    """22-25: the lead's requests from the website (the demo's), on a desk and a phone; the source's
-    settings as the administrator sees them."""
+    """22-27: the lead's requests from the website (the demo's) and the conversion figures, on a desk and
+    a phone; the source's settings as the administrator sees them."""
     for viewport, phone, suffix in ((DESKTOP, False, "desktop"), (PHONE, True, "phone")):
         lead = context(viewport, phone=phone)
         page = lead.new_page()
         sign_in(page, "lead")
         if page.goto(f"{url}/requests").ok:
             save(page, f"{22 if suffix == 'desktop' else 23}-requests-{suffix}", full_page=True)
+        if page.goto(f"{url}/figures/conversion").ok:
+            save(page, f"{26 if suffix == 'desktop' else 27}-figures-{suffix}", full_page=True)
         lead.close()
     if with_admin:
         admin = context(DESKTOP)

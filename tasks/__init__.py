@@ -10,3 +10,5 @@ from . import maintenance  # noqa: E402,F401  (registers the tasks with the cons
 from . import sweep  # noqa: E402,F401
 from . import reminders  # noqa: E402,F401
 from . import intake  # noqa: E402,F401
+from . import mailbox  # noqa: E402,F401
+from . import patients  # noqa: E402,F401

@@ -8,6 +8,8 @@ a consumer starts.
 from huey import crontab
 
 from webapp.queue import app_context, process_requests
+from webapp.services.intake import due_for_rescan
+from webapp.timeutil import utcnow
 
 from . import huey
 
@@ -15,9 +17,6 @@ from . import huey
 @huey.periodic_task(crontab(minute="*"))
 def rescan_requests() -> int:
     """Enqueue again what a lost task left behind; returns how many."""
-    from webapp.services.intake import due_for_rescan
-    from webapp.timeutil import utcnow
-
     with app_context():
         ids = due_for_rescan(utcnow())
     for start in range(0, len(ids), 50):

@@ -1,7 +1,15 @@
 """Housekeeping jobs. The follow-up sweep and the reminders come with the procedure (issue 4)."""
+from datetime import timedelta
+
 from huey import crontab
 
+from webapp.models import AuditEvent
 from webapp.queue import app_context
+from webapp.services.cohort import record_snapshot
+from webapp.services.defaults import setting
+from webapp.services.intake import purge_raw
+from webapp.services.submissions import purge
+from webapp.timeutil import utcnow
 
 from . import huey
 
@@ -9,11 +17,6 @@ from . import huey
 @huey.periodic_task(crontab(minute="17", hour="3"))
 def purge_old_audit_addresses():
     """Keep the audit trail but drop client addresses older than a year (data minimisation)."""
-    from datetime import timedelta
-
-    from webapp.models import AuditEvent
-    from webapp.timeutil import utcnow
-
     with app_context():
         cutoff = utcnow() - timedelta(days=365)
         return AuditEvent.update(address="").where((AuditEvent.at < cutoff) & (AuditEvent.address != "")).execute()
@@ -22,9 +25,6 @@ def purge_old_audit_addresses():
 @huey.periodic_task(crontab(minute="5", hour="2"))
 def conversion_cohort():
     """Seed 001: one month after prospects entered, count those who became patients."""
-    from webapp.services.cohort import record_snapshot
-    from webapp.timeutil import utcnow
-
     with app_context():
         return len(record_snapshot(utcnow()))
 
@@ -32,10 +32,6 @@ def conversion_cohort():
 @huey.periodic_task(crontab(minute="29", hour="3"))
 def purge_old_raw_requests():
     """SECURITY.md: raw inbound requests have a retention period (setting `intake_retention_days`)."""
-    from webapp.services.defaults import setting
-    from webapp.services.intake import purge_raw
-    from webapp.timeutil import utcnow
-
     with app_context():
         return purge_raw(utcnow(), int(setting("intake_retention_days")))
 
@@ -43,10 +39,5 @@ def purge_old_raw_requests():
 @huey.periodic_task(crontab(minute="41", hour="3"))
 def purge_old_submission_keys():
     """A form is resent within seconds or minutes; its key is not needed after two days."""
-    from datetime import timedelta
-
-    from webapp.services.submissions import purge
-    from webapp.timeutil import utcnow
-
     with app_context():
         return purge(utcnow() - timedelta(days=2))

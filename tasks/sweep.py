@@ -9,6 +9,8 @@ from datetime import datetime
 from huey import crontab
 
 from webapp.queue import app_context
+from webapp.services.sweep import run_sweep
+from webapp.timeutil import utcnow
 
 from . import huey
 
@@ -16,9 +18,6 @@ from . import huey
 @huey.periodic_task(crontab(minute="*/15"))
 def sweep():
     """Sweep as of now."""
-    from webapp.services.sweep import run_sweep
-    from webapp.timeutil import utcnow
-
     with app_context():
         return run_sweep(utcnow()).as_dict()
 
@@ -26,7 +25,5 @@ def sweep():
 @huey.task()
 def sweep_as_of(iso: str) -> dict:
     """Sweep as of an ISO 8601 instant (naive means UTC); returns the counts."""
-    from webapp.services.sweep import run_sweep
-
     with app_context():
         return run_sweep(datetime.fromisoformat(iso)).as_dict()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
-from tests.servers import PostgresServer
+from tests.servers import DovecotServer, PostgresServer
 
 # A queue file of this run's own: two runs at once (two checkouts, CI beside a developer) never share one.
 if "RELANCE_HUEY_URL" not in os.environ:
@@ -43,6 +43,18 @@ def postgres():
             pytest.fail("PostgreSQL binaries are missing: scripts/install-system-deps installs them")
         pytest.skip("PostgreSQL is not installed (scripts/install-system-deps installs it)")
     server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    """One real IMAP server (dovecot) for the session; each test adds a mailbox user of its own."""
+    if not DovecotServer.available():
+        if os.environ.get("CI"):
+            pytest.fail("dovecot is missing: scripts/install-system-deps installs it")
+        pytest.skip("dovecot is not installed (scripts/install-system-deps installs it)")
+    server = DovecotServer().start()
     yield server
     server.stop()
 

@@ -29,7 +29,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-__all__ = ["free_port", "http_get", "PostgresServer", "LiveServer", "GunicornServer", "ProcfileWeb",
+__all__ = ["free_port", "http_get", "PostgresServer", "LiveServer", "GunicornServer", "ProcfileWeb", "DovecotServer",
            "procfile_line"]
 
 
@@ -476,3 +476,223 @@ class SmtpServer(_Server):
         if self._controller is not None:
             self._controller.stop()
             self._controller = None
+
+
+# --------------------------------------------------------------------------- IMAP
+
+
+class DovecotServer(_Server):
+    """A throwaway IMAP server: Debian's dovecot from a config in a temporary directory, on a loopback
+    port, plain IMAP (``ssl = no``), Maildir mailboxes (NOTES.md's recipe).
+
+    Every user name logs in with the server's one ``password`` (a static passdb, not NOTES.md's passwd
+    file: dovecot re-reads that file at most once a second, so a user added just then could not log in),
+    so a test makes a mailbox of its own by using a new name, and a wrong password still fails.
+
+    As root, dovecot runs as the package's ``dovecot`` user (``setpriv``), which then owns the directory.
+    Starting takes a fraction of a second, stopping about 3 s: one server per test session.
+
+    >>> imap = DovecotServer(); imap.start()
+    >>> imap.add_user("accueil", "mot-de-passe")
+    >>> imap.append("accueil", b"From: ...\\r\\n...", folder="INBOX")     # IMAP APPEND, CRLF
+    >>> imap.stop()
+    """
+
+    binary = "/usr/sbin/dovecot"
+
+    def __init__(self, host: str = "127.0.0.1", password: str = "Mot2passe-Accueil!"):
+        self.host, self.password = host, password
+        self.port: int | None = None
+        self.tmpdir: Path | None = None
+        self.proc: subprocess.Popen | None = None
+        self.users: dict[str, str] = {}
+
+    @classmethod
+    def available(cls) -> bool:
+        return Path(cls.binary).exists() or bool(shutil.which("dovecot"))
+
+    @staticmethod
+    def _run_as() -> str | None:
+        if os.geteuid() != 0:
+            return None
+        try:
+            pwd.getpwnam("dovecot")
+            return "dovecot"
+        except KeyError:
+            raise RuntimeError("running as root and no 'dovecot' user (apt-get install dovecot-core)") from None
+
+    def _user(self) -> str:
+        return self._run_as() or pwd.getpwuid(os.geteuid()).pw_name
+
+    def _config(self) -> str:
+        d, user = self.tmpdir, self._user()
+        return f"""
+base_dir = {d}/run
+state_dir = {d}/state
+log_path = {d}/dovecot.log
+info_log_path = {d}/dovecot.log
+protocols = imap
+listen = {self.host}
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+# a test logs in with a wrong password on purpose: no growing delay for the next tests' logins
+auth_failure_delay = 0
+login_trusted_networks = 127.0.0.0/8 ::1
+default_internal_user = {user}
+default_login_user = {user}
+first_valid_uid = 100
+mail_location = maildir:{d}/mail/%u
+passdb {{
+  driver = static
+  args = password={self.password}
+}}
+userdb {{
+  driver = static
+  args = uid={user} gid={user} home={d}/mail/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = {self.host}
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+service stats {{
+  unix_listener stats-reader {{
+    user = {user}
+  }}
+  unix_listener stats-writer {{
+    user = {user}
+  }}
+}}
+"""
+
+    def start(self) -> "DovecotServer":
+        if not self.available():
+            raise RuntimeError("dovecot is not installed (scripts/install-system-deps installs it)")
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="relance-imap-"))
+        os.chmod(self.tmpdir, 0o755)   # a 0700 temp dir would hide the config from the dovecot user
+        for sub in ("run", "state", "mail"):
+            (self.tmpdir / sub).mkdir()
+        (self.tmpdir / "dovecot.log").write_text("")
+        user = self._run_as()
+        if user:
+            pw = pwd.getpwnam(user)
+            for path in (self.tmpdir, *self.tmpdir.iterdir()):
+                os.chown(path, pw.pw_uid, pw.pw_gid)
+        atexit.register(self.stop)
+        try:
+            for attempt in range(3):     # the free port may be taken before dovecot binds it
+                self.port = free_port(self.host)
+                conf = self.tmpdir / "dovecot.conf"
+                conf.write_text(self._config())
+                cmd = [self.binary, "-F", "-c", str(conf)]
+                if user:
+                    cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", *cmd]
+                self.proc = subprocess.Popen(cmd, cwd=self.tmpdir, stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                             start_new_session=True)
+                if self._wait_ready():
+                    return self
+                self._terminate()
+            raise RuntimeError(f"dovecot did not start:\n{self.log()}")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_ready(self, timeout: float = 10.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                with socket.create_connection((self.host, self.port), timeout=1) as s:
+                    if s.recv(100).startswith(b"* OK"):
+                        return True
+            except OSError:
+                pass
+            time.sleep(0.05)
+        return False
+
+    def log(self) -> str:
+        path = self.tmpdir / "dovecot.log" if self.tmpdir else None
+        return path.read_text(errors="replace")[-4000:] if path and path.exists() else ""
+
+    def _terminate(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(10)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait()
+        self.proc = None
+
+    def stop(self) -> None:
+        atexit.unregister(self.stop)
+        self._terminate()
+        if self.tmpdir is not None:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+
+    # -- use
+
+    def add_user(self, name: str, password: str | None = None) -> None:
+        """A mailbox user: any name logs in with the server's password (its mailbox is made then)."""
+        if password is not None and password != self.password:
+            raise ValueError("every user of this server has the server's password")
+        self.users[name] = self.password
+
+    def client(self, user: str):
+        """A logged-in imaplib client for this user (the caller logs out)."""
+        import imaplib
+
+        client = imaplib.IMAP4(self.host, self.port, timeout=10)
+        # SASL PLAIN: UTF-8 names and passwords (LOGIN takes ASCII only)
+        client.authenticate("PLAIN", lambda _: f"\0{user}\0{self.password}".encode())
+        return client
+
+    @staticmethod
+    def quoted(folder: str) -> str:
+        """A folder name as an IMAP quoted string, non-ASCII in modified UTF-7."""
+        from imap_tools.imap_utf7 import utf7_encode
+
+        name = folder if folder.isascii() else utf7_encode(folder).decode("ascii")
+        return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    def append(self, user: str, raw: bytes, folder: str = "INBOX", flags: str = "") -> None:
+        """Deliver one mail with IMAP APPEND, line endings made CRLF."""
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        client = self.client(user)
+        try:
+            if folder != "INBOX":
+                client.create(self.quoted(folder))   # NO if it exists: fine
+            typ, data = client.append(self.quoted(folder), flags or None, None, raw)
+            if typ != "OK":
+                raise RuntimeError(f"APPEND failed: {data}")
+        finally:
+            client.logout()
+
+    def append_many(self, user: str, messages, folder: str = "INBOX") -> None:
+        """Deliver many mails over one connection."""
+        client = self.client(user)
+        try:
+            if folder != "INBOX":
+                client.create(self.quoted(folder))
+            for raw in messages:
+                raw = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+                typ, data = client.append(self.quoted(folder), None, None, raw)
+                if typ != "OK":
+                    raise RuntimeError(f"APPEND failed: {data}")
+        finally:
+            client.logout()

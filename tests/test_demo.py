@@ -177,3 +177,13 @@ def test_the_demo_is_built_back_from_its_day_in_opening_hours_and_the_sweep_agre
 
     created, open_cards, overdue = _sweep_agrees(app, lambda: run_sweep(now).as_of)
     assert created == [] and overdue <= open_cards / 5
+
+
+def test_the_demo_has_conversions_from_the_patient_system_and_two_to_review(demo):
+    from webapp.models import PatientMatch, PatientPhone
+
+    converted = list(PatientMatch.select().where(PatientMatch.state == "converted"))
+    assert len(converted) >= 8
+    assert all(m.prospect.outcome == "won" and m.prospect.patient_id == m.patient_id for m in converted)
+    assert PatientMatch.select().where(PatientMatch.state == "open").count() == 2
+    assert PatientPhone.select().count() >= Patient.select().where(Patient.phone.is_null(False)).count()

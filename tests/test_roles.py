@@ -5,7 +5,8 @@ from datetime import datetime
 import pytest
 
 from tests.conftest import login
-from webapp.models import ApiToken, DuplicateCandidate, FollowUp, FollowUpType, InboundRequest, Patient, User, database
+from webapp.models import (ApiToken, DuplicateCandidate, FollowUp, FollowUpType, InboundRequest, Patient, PatientMatch,
+                           User, database)
 from webapp.models.users import ROLES
 from webapp.security import PERMISSIONS
 from webapp.services.intake import process
@@ -54,10 +55,13 @@ def ids(app, make_user):
         # A suspected duplicate waiting for the lead.
         other = record_contact(ContactInput(last_name="Autre", phone="77 000 11 23"), None).prospect
         pair = DuplicateCandidate.create(prospect=prospect, other_prospect=other, matched_on="phone")
+        # An uncertain match waiting for the lead (reconciliation, issue 17), on a prospect of its own.
+        third = record_contact(ContactInput(last_name="Patiente", phone="77 000 11 24"), None).prospect
+        match = PatientMatch.create(patient=patient, prospect=third, verdict="uncertain", reasons=["names_differ"])
     # The stage holds a prospect: the walk's empty POSTs cannot delete or retire it.
     return {"prospect_id": prospect.id, "patient_id": patient.id, "user_id": someone.id, "token_id": token.id,
             "stage_id": prospect.stage_id, "followup_id": followup.id, "source_id": source.id,
-            "request_id": inbound.id, "pair_id": pair.id}
+            "request_id": inbound.id, "pair_id": pair.id, "index": 0, "match_id": match.id}
 
 
 def test_every_staff_route_is_covered_by_a_rule(app):

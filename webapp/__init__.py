@@ -1,10 +1,12 @@
 """Relance: prospect follow-up. The application factory."""
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Request
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import config, db, i18n, labels, ratelimit, security
+from . import config, db, i18n, ratelimit, security, templating
+from .cli import register_commands
 from .rules.numbers import MAX_ID
 from .views import register_blueprints
 
@@ -20,11 +22,31 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+# Routes whose body may be larger than MAX_CONTENT_LENGTH (the front allows as much: webapp/front.py).
+LARGE_BODIES = {"/patients/import": 11 * 1024 * 1024}   # a 10 MB patient export and its form
+
+
+class AppRequest(Request):
+    """The app's body limit, except on the routes of LARGE_BODIES: known before anything reads the body
+    (the CSRF check and the NUL guard read the form before any view runs)."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        if self._max_content_length is None and self.path in LARGE_BODIES:
+            return LARGE_BODIES[self.path]
+        return super().max_content_length
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app from RELANCE_* variables, overridden by `test_config` in tests."""
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=str(ROOT / "templates"), static_folder="static")
     app.url_map.converters["int"] = IdConverter
+    app.request_class = AppRequest
     instance = Path(app.instance_path)
     app.config.update(config.from_environment(instance))
     if test_config:
@@ -43,7 +65,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config.get("PROXY_COUNT"):
         # Behind N trusted proxies: the client's address (rate limits, audit) and scheme come from
         # their X-Forwarded-* headers; never trust more hops than there are proxies.
-        from werkzeug.middleware.proxy_fix import ProxyFix
         hops = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
@@ -51,9 +72,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     security.init_app(app)
     ratelimit.init_app(app)
-    labels.register(app)
+    templating.register(app)
     register_blueprints(app)
 
-    from .cli import register_commands
     register_commands(app)
     return app

@@ -3,6 +3,8 @@ import os
 import secrets
 from pathlib import Path
 
+from flask import current_app
+
 from .files import private_dir
 
 
@@ -26,13 +28,26 @@ def _secret_key(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def queue_url(instance_path: Path) -> str:
+    """RELANCE_HUEY_URL, or a SQLite queue in the instance folder: read here only (app.config["HUEY_URL"]
+    and the queue module, which is built before any app, agree)."""
+    return os.environ.get("RELANCE_HUEY_URL") or f"sqlite:///{instance_path / 'huey.db'}"
+
+
+def business_timezone() -> str:
+    """The business timezone of the running app (RELANCE_TIMEZONE): for services called without one."""
+    return current_app.config["TIMEZONE"]
+
+
 def from_environment(instance_path: Path) -> dict:
     """The Flask config mapping built from the environment, with embedded defaults."""
     env = os.environ.get
     return {
         "SECRET_KEY": _secret_key(instance_path),
+        # Encrypts integration secrets at rest (webapp/secrets.py); none: no mailbox password is stored.
+        "SECRETS_KEY": env("RELANCE_SECRETS_KEY", ""),
         "DATABASE_URL": env("RELANCE_DATABASE_URL") or f"sqlite:///{instance_path / 'relance.db'}",
-        "HUEY_URL": env("RELANCE_HUEY_URL") or f"sqlite:///{instance_path / 'huey.db'}",
+        "HUEY_URL": queue_url(instance_path),
         "TIMEZONE": env("RELANCE_TIMEZONE", "Africa/Dakar"),
         "PHONE_REGION": env("RELANCE_PHONE_REGION", "SN").upper(),
         "SESSION_COOKIE_SECURE": _flag(env("RELANCE_SECURE_COOKIES"), False),

@@ -6,10 +6,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from playhouse import db_url
 from playhouse.migrations import Runner
 
 from .files import private_file
 from .models import database
+from .services.defaults import ensure_defaults
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -37,11 +39,9 @@ def open_database(url: str) -> Database:
         return SqliteDatabase(path or ":memory:", pragmas=pragmas, lock_type="IMMEDIATE",
                               check_same_thread=False)
     if parsed.scheme in ("postgres", "postgresql"):
-        return PostgresqlDatabase(
-            unquote(parsed.path.lstrip("/")), host=parsed.hostname, port=parsed.port,
-            user=unquote(parsed.username) if parsed.username else None,
-            password=unquote(parsed.password) if parsed.password else None,
-            prefer_psycopg3=True, **dict(parse_qsl(parsed.query)))
+        params = db_url.parse(url, unquote_password=True, unquote_user=True)
+        params["database"] = unquote(params["database"])
+        return PostgresqlDatabase(prefer_psycopg3=True, **params)
     raise ValueError(f"unsupported database URL scheme: {parsed.scheme!r}")
 
 
@@ -80,8 +80,6 @@ def init_app(app: Flask) -> None:
 @with_appcontext
 def init_db_command():
     """Create or upgrade the schema and load the default configuration; safe to run twice."""
-    from .services.defaults import ensure_defaults
-
     with database.connection_context():
         applied = migrate()
         created = ensure_defaults()

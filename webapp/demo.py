@@ -11,31 +11,37 @@ is planned by the sweep's own rules. So the first `relance sweep` agrees with th
 catch up, and a board shows a clinic at work, not a backlog.
 """
 import random
-from urllib.parse import urlencode
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from flask import current_app
 
-from .demo_data import (ASKS, CHANNELS, CODE_NOTES, COOLER, EMAIL_DOMAINS, FIRST_CODE, FURTHER, FURTHER_COUNT,
-                        LAST_NAMES, LOST_WEIGHTS, MALE_ASKS, MANUAL_COMMENTS, MEN, NOTES, ORIGINS,
-                        PATIENT_CALLS, QUALIFICATIONS, TEMPERATURES, TRIAGED, WARMER, WOMEN)
+from integrations.contract import PatientRecord
+
+from .demo_data import (ASKS, CHANNEL_WEIGHTS, CODE_NOTES, COOLER, EMAIL_DOMAINS, FIRST_CODE, FURTHER,
+                        FURTHER_COUNT, LAST_NAMES, LOST_WEIGHTS, MALE_ASKS, MANUAL_COMMENTS, MEN, NOTES, ORIGINS,
+                        PATIENT_CALLS, QUALIFICATION_WEIGHTS, TEMPERATURE_WEIGHTS, TRIAGED, WARMER, WOMEN)
 from .demo_procedure import keep_procedure
 from .models import (ActionCode, ActivityStatusChange, FollowUp, FollowUpType, LostReason, Patient,
-                     Prospect, Stage, StageChange, User, database)
+                     PatientMatch, PatientPhone, Prospect, Stage, StageChange, User, database)
 from .rules.activity import activity_status
 from .rules.phones import normalise_phone
 from .rules.text import fold, search_text
 from .rules.worktime import is_open, last_working_moment, local_time, next_opening, opening_span
+from .services import intake, reconcile
 from .services.defaults import setting
 from .services.followups import business_calendar
 from .services.next_action import refresh_next_action
-from .services.sweep import sweep_rules
 from .services.prospects import (ContactInput, add_interaction, change_temperature, record_contact,
                                  set_do_not_contact)
+from .services.reconcile import canonical_provenance
+from .services.sources import create_source
+from .services.sweep import sweep_rules
 from .services.users import create_user
 from .timeutil import utcnow
 
 DEMO_PASSWORD = "relance-demo"
+DEMO_PATIENT_SOURCE = "nest-dossiers"   # the demo clinic's patient system
 STAFF = [("codou@nest.demo", "Codou Ndiaye", "secretary"),
          ("aminata@nest.demo", "Aminata Sarr", "secretary"),
          ("fatou@nest.demo", "Fatou Diallo", "lead"),
@@ -114,9 +120,6 @@ class _Loader:
     def _web_requests(self) -> None:
         """The website's form as a source, and this morning's requests: three for the lead to triage (one
         from a known prospect, one from a patient), one that could not be read, one caught as spam."""
-        from .services import intake
-        from .services.sources import create_source
-
         source = create_source("site-web", "webform", "Site web NEST",
                                {"allowed_origins": ["https://www.nest.sn"],
                                 "thank_you_url": "https://www.nest.sn/merci"})
@@ -161,8 +164,8 @@ class _Loader:
         rng = self.rng
         male = rng.random() < 0.12
         first, last = rng.choice(MEN if male else WOMEN), rng.choice(LAST_NAMES)
-        channel, qualification = _pick(rng, CHANNELS), _pick(rng, QUALIFICATIONS)
-        temperature = _pick(rng, TEMPERATURES[qualification])
+        channel, qualification = _pick(rng, CHANNEL_WEIGHTS), _pick(rng, QUALIFICATION_WEIGHTS)
+        temperature = _pick(rng, TEMPERATURE_WEIGHTS[qualification])
         if channel == "event" and rng.random() < 0.7:
             temperature = "cold"    # seed 000: met during a campaign, no need expressed yet
         at = self._working_time(self.now - timedelta(days=DAYS_BACK * rng.random() ** 1.15))
@@ -406,6 +409,7 @@ class _Loader:
             at = self._working_time(self.now - timedelta(days=rng.uniform(30, DAYS_BACK)))
             patients.append(self._patient(numbers.pop(), rng.choice(WOMEN), rng.choice(LAST_NAMES), phone,
                                           None, self._birth_date(), at, "Patiente suivie"))
+        self._uncertain_patients()
         for patient in rng.sample(patients, 6):     # patient first (seed 001): the call lands on her
             at = patient.created_at + (self.now - patient.created_at) * rng.uniform(0.3, 0.95)
             record_contact(ContactInput(first_name=patient.first_name, last_name=patient.last_name,
@@ -417,14 +421,52 @@ class _Loader:
         external_id = f"NEST-{number:06d}"
         phone = normalise_phone(phone_raw, self.region)
         patient = Patient.get_or_none(Patient.external_id == external_id) or Patient.create(
-            external_id=external_id, first_name=first, last_name=last, phone=phone.e164, phone_raw=phone.raw,
-            email=email, birth_date=birth, provenance=provenance, created_at=at, updated_at=at,
+            external_id=external_id, source=DEMO_PATIENT_SOURCE, first_name=first, last_name=last,
+            phone=phone.e164, phone_raw=phone.raw, email=email, birth_date=birth, provenance=provenance,
+            admission_date=at.date(), created_at=at, updated_at=at,
             search_text=search_text(first, last, email, phone.digits, phone.digits.removeprefix("221"),
                                     phone.raw))
+        if phone.e164:
+            PatientPhone.get_or_create(patient=patient, phone=phone.e164)
         if prospect is not None:
+            # Converted as reconciliation converts (issue 17): the patient, the provenance she stated, and
+            # the match, which says what the conversion changed so that it can be undone.
+            before = (StageChange.select().where((StageChange.prospect == prospect.id)
+                                                 & (StageChange.to_outcome == "won"))
+                      .order_by(StageChange.changed_at.desc()).first())
             prospect.patient = patient
+            prospect.provenance = canonical_provenance(provenance)
             prospect.save()
+            PatientMatch.get_or_create(patient=patient, prospect=prospect, defaults={
+                "verdict": "certain", "reasons": ["phone", "name"], "state": "converted", "created_at": at,
+                "decided_at": at, "note": "automatic",
+                "detail": {"before": {"stage_id": before.from_stage_id if before else None,
+                                      "outcome": (before.from_outcome if before else None) or "open",
+                                      "lost_reason_id": None, "converted_at": None, "followups": [],
+                                      "provenance": ""}}})
         return patient
+
+    def _uncertain_patients(self) -> None:
+        """Two new patients the lead must look at (reconciliation's review queue): a child admitted with
+        her mother's number, and a prospect's namesake whose first and last names were swapped."""
+        rng = self.rng
+        open_ones = [p for p in self._mine().where((Prospect.outcome == "open") & Prospect.patient.is_null())
+                     .order_by(Prospect.id) if p.phone and p.first_name in WOMEN]
+        if len(open_ones) < 2:
+            return
+        mother, other = rng.sample(open_ones, 2)
+        child = next(name for name in ("Aïda", "Fatou", "Khady") if name != mother.first_name)
+        records = [PatientRecord(f"NEST-{2001:06d}", child, mother.last_name, (mother.phone_raw,),
+                                 birth_date=self.now.date() - timedelta(days=400), provenance="Bouche-à-oreille",
+                                 admission_date=self.now.date())]
+        if other.birth_date is None:
+            other.birth_date = self._birth_date()
+            other.save()
+        records.append(PatientRecord(f"NEST-{2002:06d}", other.last_name, other.first_name,
+                                     (_written(rng, "78" + f"{rng.randint(0, 9999999):07d}"),),
+                                     birth_date=other.birth_date, provenance="Facebook",
+                                     admission_date=self.now.date()))
+        reconcile.apply(DEMO_PATIENT_SOURCE, records, now=self.now)
 
     def _settle_activity_and_plan(self) -> None:
         """Statuses as of now (seed 000), then a next action planned by hand for most active prospects and

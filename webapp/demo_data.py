@@ -23,12 +23,12 @@ ASKS = {
 }
 MALE_ASKS = ["Appelle pour le suivi de son fils", "Appelle pour sa femme enceinte, demande un RDV",
              "Demande les tarifs du suivi pédiatrique pour sa fille", "Appelle pour les vaccins de son bébé"]
-QUALIFICATIONS = [("appointment", 5), ("quote", 3), ("programme", 2)]
-TEMPERATURES = {"appointment": [("hot", 6), ("warm", 3), ("cold", 1)],
-                "quote": [("hot", 3), ("warm", 5), ("cold", 2)],
-                "programme": [("hot", 2), ("warm", 4), ("cold", 4)]}
-CHANNELS = [("phone", 45), ("whatsapp", 15), ("facebook", 10), ("webform", 10), ("email", 8), ("visit", 7),
-            ("event", 5)]
+QUALIFICATION_WEIGHTS = [("appointment", 5), ("quote", 3), ("programme", 2)]
+TEMPERATURE_WEIGHTS = {"appointment": [("hot", 6), ("warm", 3), ("cold", 1)],
+                       "quote": [("hot", 3), ("warm", 5), ("cold", 2)],
+                       "programme": [("hot", 2), ("warm", 4), ("cold", 4)]}
+CHANNEL_WEIGHTS = [("phone", 45), ("whatsapp", 15), ("facebook", 10), ("webform", 10), ("email", 8),
+                   ("visit", 7), ("event", 5)]
 TRIAGED = ("webform", "email", "facebook", "event")     # the lead's inbox; the secretaries take the rest
 ORIGINS = {"facebook": ["Campagne Facebook mars", "Publication Facebook fête des mères", ""],
            "event": ["Salon de la femme 2026", "Journée portes ouvertes", "Forum santé de Dakar"],

@@ -87,11 +87,17 @@ http {{
             client_max_body_size {intake_max_body};   # RELANCE_INTAKE_MAX_BYTES
             proxy_pass http://app;
         }}
+
+        location = /patients/import {{
+            client_max_body_size {upload_max_body};   # a patient export (views/patient_imports.py)
+            proxy_pass http://app;
+        }}
     }}
 }}
 """
 
 MAX_CONTENT_LENGTH = 2 * 1024 * 1024     # webapp/__init__.py: the app's largest request body
+UPLOAD_MAX_BODY = 11 * 1024 * 1024       # webapp/__init__.py LARGE_BODIES: a 10 MB patient export
 
 # nginx is the edge unless RELANCE_FRONT_REAL_IP_FROM names balancers in front of it: their
 # X-Forwarded-For gives the client's address (nginx's realip) and their X-Forwarded-Proto the scheme.
@@ -136,7 +142,7 @@ def find_nginx() -> str | None:
 def render(directory: Path, listen: str, intake_max_bytes: int, balancers: list[str] = ()) -> str:
     """nginx.conf for one run: `balancers` are the addresses or CIDR ranges of proxies in front of nginx."""
     return CONF.format(dir=directory, listen=listen, max_body=MAX_CONTENT_LENGTH, intake_max_body=intake_max_bytes,
-                       real_ip=_real_ip(list(balancers)))
+                       upload_max_body=UPLOAD_MAX_BODY, real_ip=_real_ip(list(balancers)))
 
 
 def _parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:

@@ -9,7 +9,7 @@ from babel.dates import format_date, format_datetime
 from flask_babel import Babel, format_decimal, get_locale, get_timezone
 from flask_login import current_user
 
-from .timeutil import as_utc
+from .timeutil import as_utc, to_local
 
 LOCALES = ("fr", "en")
 # Dates are written day first in every language: English takes the British conventions (3 Dec 2026,
@@ -48,7 +48,7 @@ def short_datetime_formatter():
     zone = get_timezone()
 
     def format_short(value: datetime | None) -> str:
-        return "" if value is None else pattern.apply(as_utc(value).astimezone(zone), locale)
+        return "" if value is None else pattern.apply(to_local(value, zone), locale)
     return format_short
 
 
@@ -69,7 +69,7 @@ def _date(value: date | None, fmt: str = "short") -> str:
     if not value:
         return ""
     if isinstance(value, datetime):  # a stored UTC time: its day in the business timezone
-        value = as_utc(value).astimezone(get_timezone())
+        value = to_local(value, get_timezone())
     return format_date(value, fmt, locale=date_locale())
 
 

@@ -38,13 +38,26 @@ def smtp_settings(url: str | None, sender: str | None) -> SmtpSettings | None:
                         security=security, sender=sender or f"relance@{parsed.hostname}")
 
 
-def build_message(*, sender: str, to: str, to_name: str, subject: str, text: str, html: str) -> EmailMessage:
-    """A multipart/alternative message: the text part first, the HTML part for clients that show it."""
+def new_message_id(sender: str) -> str:
+    """A fresh Message-ID on the sender's domain, in angle brackets as headers write it."""
+    return make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
+
+
+def build_message(*, sender: str, to: str, to_name: str, subject: str, text: str, html: str,
+                  sender_name: str = "", message_id: str | None = None, in_reply_to: str | None = None,
+                  references: tuple[str, ...] | list[str] = ()) -> EmailMessage:
+    """A multipart/alternative message: the text part first, the HTML part for clients that show it.
+    An answer passes its own `message_id` (kept, so that the reply threads back) and the mail it answers
+    (`in_reply_to`, `references`)."""
     message = EmailMessage()
-    message["From"] = sender
+    message["From"] = formataddr((sender_name, sender)) if sender_name else sender
     message["To"] = formataddr((to_name, to))
     message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain=sender.rsplit("@", 1)[-1] or None)
+    message["Message-ID"] = message_id or new_message_id(sender)
+    if in_reply_to:
+        message["In-Reply-To"] = in_reply_to
+    if references:
+        message["References"] = " ".join(references)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message

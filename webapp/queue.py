@@ -5,7 +5,6 @@ hands work to (processing stored inbound requests). It lives in the app so that 
 Huey deletes a task before running it (NOTES.md): tasks carry only ids, and what must not be lost is
 kept in our own tables, not in the queue.
 """
-import os
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -13,13 +12,16 @@ from urllib.parse import unquote, urlparse
 from huey import RedisHuey, SqliteHuey
 from peewee import SqliteDatabase
 
+from .config import queue_url
 from .files import private_file
+from .models import database
 
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
 
 def make_huey(url: str | None = None):
-    url = url or os.environ.get("RELANCE_HUEY_URL") or f"sqlite:///{INSTANCE / 'huey.db'}"
+    """The queue for this URL (redis:// or sqlite:///), by default the configured one (config.queue_url)."""
+    url = url or queue_url(INSTANCE)
     parsed = urlparse(url)
     if parsed.scheme in ("redis", "rediss"):
         return RedisHuey("relance", url=url)
@@ -42,7 +44,6 @@ def app_context():
     if _app is None:
         from . import create_app  # the package's factory: this module is imported while it loads
         _app = create_app()
-    from .models import database
     with _app.app_context():
         if isinstance(database.obj, SqliteDatabase):
             # Each worker thread keeps its SQLite connection, as the web threads do (webapp/db.py).
@@ -61,3 +62,14 @@ def process_requests(request_ids: list[int]) -> list[str | None]:
 
     with app_context():
         return [process(request_id) for request_id in request_ids]
+
+
+@huey.task()
+def poll_mailbox(source_id: int) -> int:
+    """Poll one mailbox source now (the settings page's "check now"); returns how many new requests."""
+    from .models import Source
+    from .services.mailbox import poll_source
+
+    with app_context():
+        source = Source.get_or_none(Source.id == source_id)
+        return len(poll_source(source).stored) if source is not None and source.type == "imap" else 0

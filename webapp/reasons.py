@@ -6,6 +6,7 @@ from datetime import datetime
 from babel.dates import format_skeleton, format_time
 from flask_babel import get_locale, get_timezone, gettext as _, ngettext
 
+from .services.defaults import setting
 from .timeutil import to_local
 
 
@@ -27,7 +28,6 @@ def describe(code: str, params: Mapping) -> str:
 
 def answer_target_text() -> str:
     """The configured first-answer target in words ("2 working days"), for the pages that report it."""
-    from .services.defaults import setting
     return target_text(setting("answer_target"))
 
 

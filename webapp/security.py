@@ -9,8 +9,10 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 
+from . import htmx
 from .models import User
 from .rules.numbers import parse_id
+from .services.audit import record
 
 # What each role may do. Admins run the system (users, tokens, sources) and, by least privilege,
 # do not read patients' prospect records.
@@ -29,6 +31,8 @@ PERMISSIONS = {
     # cannot mint a token that reads records.
     "admin.tokens": {"admin", "lead", "manager"},
     "patients.sync": {"lead", "manager"},
+    # Reconciliation's uncertain matches (issue 17): confirm (converts), reject, undo a conversion.
+    "patients.review": {"lead", "manager"},
     "admin.sources": {"admin"},
     # The website's requests carry health details: triaged by the follow-up lead (and the manager).
     "requests.triage": {"lead", "manager"},
@@ -38,6 +42,13 @@ PERMISSIONS = {
     # Who the web-form intake's round robin gives new prospects to.
     "prospects.round_robin": {"secretary", "lead"},
     "audit.view": {"admin", "manager"},
+    # The manager's figures (seed 001: conversion analysed one month after entry); the lead sees them too.
+    "figures.view": {"lead", "manager"},
+    # Issue 16: answering by mail from a record or a request (seed 001: the secretary and the lead
+    # answer; the manager may), reading received mail and its attachments, and the answer templates.
+    "mail.answer": {"secretary", "lead", "manager"},
+    "mail.read": {"secretary", "lead", "manager"},
+    "settings.answers": {"lead", "manager"},
 }
 
 # What a machine's token may do, each with the staff permission a person needs to grant it.
@@ -85,7 +96,6 @@ def require(permission: str):
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if not can(permission):
-                from .services.audit import record
                 record("refused", detail=f"{request.method} {request.path}")
                 abort(403)
             return view(*args, **kwargs)
@@ -166,7 +176,6 @@ def _background() -> bool:
 
 
 def _redirect(endpoint: str, **values):
-    from . import htmx
     target = url_for(endpoint, **values)
     if htmx.is_htmx():  # a fragment swap would put the login page inside the board
         return htmx.set_headers(make_response("", 204), redirect=target)
@@ -180,7 +189,6 @@ def _session_rules():
         return None
     now, seen = clock(), session.get(SEEN_KEY)
     if seen is not None and now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
-        from .services.audit import record
         record("session.expired", "user", current_user.id)
         logout_user()
         session.clear()

@@ -2,7 +2,7 @@
 
 Every rule takes the time as an argument, so nothing below reads a clock except `utcnow`.
 """
-from datetime import datetime, timezone, date
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 
@@ -31,6 +31,16 @@ def to_local(value: datetime, zone: str | ZoneInfo) -> datetime:
     """A stored naive-UTC (or any aware) datetime as an aware datetime in `zone`: the one way to
     turn a stored time into a local one."""
     return as_utc(value).astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone)
+
+
+def from_local(day: date, at: time, zone: str | ZoneInfo) -> datetime:
+    """A day and a time on the local clock of `zone`, as stored (naive UTC): the way back of `to_local`."""
+    return to_storage(datetime.combine(day, at, tzinfo=ZoneInfo(zone) if isinstance(zone, str) else zone))
+
+
+def local_input(moment: datetime | None, zone: str | ZoneInfo) -> str:
+    """A stored UTC datetime as a `datetime-local` input value in `zone` ("" for none)."""
+    return to_local(moment, zone).strftime("%Y-%m-%dT%H:%M") if moment is not None else ""
 
 
 def isoformat(value: datetime | None) -> str | None:

@@ -1,6 +1,7 @@
 """Staff forms (WTForms through Flask-WTF), one module per area: validation and French messages in one
 place, rendered by the shared macros of templates/macros.html. `from webapp.forms import X` finds them all."""
 from .admin import ActiveForm, NewUserForm, RoleForm, TokenForm
+from .answers import AnswerForm, AnswerTemplateForm
 from .auth import LanguageForm, LoginForm, PasswordForm
 from .base import OnceForm, StaffForm, submission_key, valid_email
 from .board import MoveForm
@@ -10,7 +11,7 @@ from .prospects import (ConsentForm, ContactForm, EraseForm, InteractionForm, Kn
                         ProspectForm, TemperatureForm)
 from .settings import NewStageForm, StageForm, TypeForm
 
-__all__ = ["ActiveForm", "CompleteForm", "ConsentForm", "ContactForm", "DecisionForm", "EraseForm",
+__all__ = ["ActiveForm", "AnswerForm", "AnswerTemplateForm", "CompleteForm", "ConsentForm", "ContactForm", "DecisionForm", "EraseForm",
            "InteractionForm", "KnownCallForm", "LanguageForm", "LoginForm", "MoveForm", "NewStageForm", "NewUserForm",
            "OnceForm", "PasswordForm", "PersonForm", "PlanForm", "ProspectForm", "RoleForm", "StaffForm",
            "StageForm", "TemperatureForm", "TokenForm", "TypeForm", "submission_key", "valid_email"]

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, ValidationError
 
-from .. import labels
+from .. import vocabulary
 from ..models.users import ROLES
 from ..rules.contact import is_email
 from .base import StaffForm, strip
@@ -21,7 +21,7 @@ def _an_email(form, field):
 
 
 def _role_choices():
-    return [(role, labels.ROLES[role]) for role in ROLES]
+    return [(role, vocabulary.ROLES[role]) for role in ROLES]
 
 
 class NewUserForm(StaffForm):
@@ -56,5 +56,5 @@ class TokenForm(StaffForm):
         Length(max=MAX_TOKEN_NAME, message=_l("Give the token a name of at most %(n)d characters, "
                                               "saying which system uses it.", n=MAX_TOKEN_NAME))],
         render_kw={"required": True, "maxlength": MAX_TOKEN_NAME, "autocomplete": "off"})
-    scopes = SelectMultipleField(_l("What it may do"), choices=list(labels.SCOPES.items()),
+    scopes = SelectMultipleField(_l("What it may do"), choices=list(vocabulary.SCOPES.items()),
                                  validate_choice=False)

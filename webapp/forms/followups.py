@@ -7,12 +7,10 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.widgets import DateTimeLocalInput
 
-from .. import labels
+from .. import vocabulary
 from .base import HouseSelect, StaffForm, TextBox
 
 NOTE_MAX = 2000
-# The follow-up's value (seed 002) is a temperature; its "lost" is the activity status's "no news".
-VALUE_LABELS = {**labels.TEMPERATURES, "lost": labels.ACTIVITY["lost"]}
 
 
 class PlanForm(StaffForm):
@@ -20,7 +18,7 @@ class PlanForm(StaffForm):
     type = SelectField(_l("Type"), validate_choice=False, widget=HouseSelect(), render_kw={"required": True})
     due_at = StringField(_l("Date"), widget=DateTimeLocalInput(), render_kw={"required": True})
     owner = SelectField(_l("Owner"), validate_choice=False, widget=HouseSelect())
-    value = SelectField(_l("Temperature"), choices=list(VALUE_LABELS.items()), validate_choice=False,
+    value = SelectField(_l("Temperature"), choices=vocabulary.choices(vocabulary.FOLLOWUP_VALUES), validate_choice=False,
                         widget=HouseSelect())
     comment = TextAreaField(_l("Comment"), widget=TextBox(), render_kw={"rows": 2, "maxlength": NOTE_MAX})
 

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from .. import labels
+from .. import vocabulary
 from ..rules.contact import EMAIL_MAX, contact_problems
 from .base import OnceForm, StaffForm, valid_email
 from .base import blank as _blank
@@ -17,7 +17,7 @@ class PersonForm(OnceForm):
     phone = StringField(_l("Phone"), validators=[Length(max=40)])
     email = StringField(_l("Email"), validators=[valid_email, Length(max=EMAIL_MAX)])
     birth_date = DateField(_l("Birth date"), validators=[Optional()])
-    channel = SelectField(_l("Channel"), choices=labels.choices(labels.CHANNELS), default="phone")
+    channel = SelectField(_l("Channel"), choices=vocabulary.choices(vocabulary.CHANNELS), default="phone")
     origin_detail = StringField(_l("Origin (campaign, event)"), validators=[Length(max=200)])
     owner = SelectField(_l("Owner"), coerce=str, validators=[Optional()])
 
@@ -35,23 +35,23 @@ class PersonForm(OnceForm):
 
 class ContactForm(PersonForm):
     """The secretary's fast form: a call is on the line (name, phone, reason, temperature, note)."""
-    qualification = SelectField(labels.FIELDS["qualification"],
-                                choices=_blank(labels.choices(labels.QUALIFICATIONS)),
+    qualification = SelectField(vocabulary.FIELDS["qualification"],
+                                choices=_blank(vocabulary.choices(vocabulary.QUALIFICATIONS)),
                                 validators=[DataRequired(_l("Choose the reason for the contact."))])
-    temperature = SelectField(_l("Temperature"), choices=labels.choices(labels.TEMPERATURES), default="warm")
+    temperature = SelectField(_l("Temperature"), choices=vocabulary.choices(vocabulary.TEMPERATURES), default="warm")
     note = TextAreaField(_l("Note"), validators=[Length(max=5000)])
 
 
 class ProspectForm(PersonForm):
     """Editing a prospect's identity and qualification."""
-    qualification = SelectField(labels.FIELDS["qualification"],
-                                choices=_blank(labels.choices(labels.QUALIFICATIONS)),
+    qualification = SelectField(vocabulary.FIELDS["qualification"],
+                                choices=_blank(vocabulary.choices(vocabulary.QUALIFICATIONS)),
                                 validators=[Optional()])
 
 
 class InteractionForm(OnceForm):
-    channel = SelectField(_l("Channel"), choices=labels.choices(labels.CHANNELS), default="phone")
-    direction = SelectField(_l("Direction"), choices=labels.choices(labels.DIRECTIONS), default="out")
+    channel = SelectField(_l("Channel"), choices=vocabulary.choices(vocabulary.CHANNELS), default="phone")
+    direction = SelectField(_l("Direction"), choices=vocabulary.choices(vocabulary.DIRECTIONS), default="out")
     action_code = SelectField(_l("Action"), coerce=str, validators=[Optional()])
     note = TextAreaField(_l("Note"), validators=[Length(max=5000)])
 
@@ -64,7 +64,7 @@ class InteractionForm(OnceForm):
 
 
 class TemperatureForm(StaffForm):
-    temperature = SelectField(_l("Temperature"), choices=labels.choices(labels.TEMPERATURES))
+    temperature = SelectField(_l("Temperature"), choices=vocabulary.choices(vocabulary.TEMPERATURES))
     reason = StringField(_l("Why"), validators=[DataRequired(_l("Say why the temperature changes.")),
                                                 Length(max=500)])
 
@@ -87,6 +87,5 @@ class KnownCallForm(StaffForm):
     record = StringField()
     phone = StringField()
     email = StringField()
-    channel = SelectField(choices=labels.choices(labels.CHANNELS), default="phone", validate_choice=False)
+    channel = SelectField(choices=vocabulary.choices(vocabulary.CHANNELS), default="phone", validate_choice=False)
     note = TextAreaField()
-

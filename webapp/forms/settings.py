@@ -5,19 +5,18 @@ fields. The row being changed is a field (`stage_id`, `type_id`), so each action
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 
+from .. import vocabulary
 from ..services.followup_types import MAX_DESCRIPTION
 from ..services.followup_types import MAX_NAME as MAX_TYPE_NAME
 from ..services.stages import MAX_NAME as MAX_STAGE_NAME
 from .base import StaffForm
 
-KINDS = {"open": _l("Open"), "won": _l("Won"), "lost": _l("Lost")}
-ACTIONS = {"none": _l("None"), "trial": _l("Trial session"), "appointment": _l("Sales appointment")}
 
 
 class NewStageForm(StaffForm):
     name = StringField(_l("Name"), id="new-stage-name",
                        render_kw={"required": True, "maxlength": MAX_STAGE_NAME, "autocomplete": "off"})
-    kind = SelectField(_l("Kind"), id="new-stage-kind", choices=list(KINDS.items()), default="open",
+    kind = SelectField(_l("Kind"), id="new-stage-kind", choices=vocabulary.choices(vocabulary.STAGE_KINDS), default="open",
                        validate_choice=False)
 
 
@@ -26,7 +25,7 @@ class StageForm(StaffForm):
     stage_id = HiddenField()
     name = StringField(_l("Name"), render_kw={"required": True, "maxlength": MAX_STAGE_NAME,
                                               "autocomplete": "off"})
-    kind = SelectField(_l("Kind"), choices=list(KINDS.items()), validate_choice=False)
+    kind = SelectField(_l("Kind"), choices=vocabulary.choices(vocabulary.STAGE_KINDS), validate_choice=False)
     direction = HiddenField()
 
 
@@ -35,7 +34,7 @@ class TypeForm(StaffForm):
     type_id = HiddenField()
     name = StringField(_l("Name"), render_kw={"required": True, "maxlength": MAX_TYPE_NAME,
                                               "autocomplete": "off"})
-    action = SelectField(_l("Action"), choices=list(ACTIONS.items()), default="none", validate_choice=False)
+    action = SelectField(_l("Action"), choices=vocabulary.choices(vocabulary.FOLLOWUP_ACTIONS), default="none", validate_choice=False)
     description = TextAreaField(_l("Description"), render_kw={"rows": 2, "maxlength": MAX_DESCRIPTION})
     first_step = BooleanField(_l("First step: a follow-up workflow may start with this type"),
                               render_kw={"value": "1"})

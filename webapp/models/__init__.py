@@ -5,7 +5,9 @@ from .config import (ActionCode, FollowUpType, FollowUpTypeNext, Holiday, LostRe
 from .followups import FollowUp
 from .intake import InboundRequest, Source, SourceCursor
 from .lists import ListContact, ProspectingList
-from .patients import Patient
+from .mail import OutboundMail
+from .matches import PatientMatch
+from .patients import Patient, PatientPhone
 from .prospects import (ActivityStatusChange, ConsentChange, DuplicateCandidate, Interaction, Prospect,
                         StageChange, TemperatureChange)
 from .submissions import Submission
@@ -15,7 +17,7 @@ ALL_MODELS = [
     User, ApiToken, Stage, LostReason, ActionCode, FollowUpType, FollowUpTypeNext, Setting, Holiday,
     Patient, Prospect, Interaction, TemperatureChange, ActivityStatusChange, StageChange, ConsentChange,
     DuplicateCandidate, FollowUp, Source, InboundRequest, ProspectingList, ListContact, AuditEvent,
-    Submission, SourceCursor,
+    Submission, SourceCursor, OutboundMail, PatientPhone, PatientMatch,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel", "JSONField", "database"]

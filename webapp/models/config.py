@@ -2,10 +2,8 @@
 from peewee import (BooleanField, CharField, CompositeKey, DateField, ForeignKeyField, IntegerField,
                     TextField)
 
+from ..vocabulary import FOLLOWUP_ACTIONS, STAGE_KINDS
 from .base import BaseModel, JSONField
-
-STAGE_KINDS = ("open", "won", "lost")
-FOLLOWUP_ACTIONS = ("none", "trial", "appointment")
 
 
 class Stage(BaseModel):

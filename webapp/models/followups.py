@@ -7,10 +7,6 @@ from .config import FollowUpType
 from .prospects import Interaction, Prospect
 from .users import User
 
-FOLLOWUP_STATES = ("planned", "done", "cancelled")
-FOLLOWUP_OUTCOMES = ("not_reached", "signed_up", "next_step", "not_interested")
-
-
 class FollowUp(BaseModel):
     prospect = ForeignKeyField(Prospect, backref="followups", on_delete="CASCADE")
     type = ForeignKeyField(FollowUpType, null=True, on_delete="SET NULL")

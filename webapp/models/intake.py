@@ -16,7 +16,7 @@ class Source(BaseModel):
     type = CharField(choices=[(t, t) for t in SOURCE_TYPES])
     name = CharField(default="")
     config = JSONField(default=dict)
-    secret = CharField(null=True)   # write-only: never rendered, serialised or logged
+    secret = TextField(null=True)   # write-only: never rendered, serialised or logged (migration 0018)
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
 

@@ -2,19 +2,14 @@
 from peewee import (BooleanField, CharField, DateField, DateTimeField, ForeignKeyField, IntegerField,
                     TextField)
 
+from ..rules.matching import name_block_key, surname_initial
 from ..timeutil import utcnow
+from ..vocabulary import (ACTIVITY_STATUSES, CHANNELS, DIRECTIONS, PROSPECT_OUTCOMES, QUALIFICATIONS,
+                          TEMPERATURES)
 from .base import BaseModel, JSONField
 from .config import ActionCode, LostReason, Stage
 from .patients import Patient
 from .users import User
-
-CHANNELS = ("phone", "email", "visit", "facebook", "whatsapp", "sms", "webform", "event", "other")
-DIRECTIONS = ("in", "out")
-QUALIFICATIONS = ("appointment", "quote", "programme")
-TEMPERATURES = ("hot", "warm", "cold")
-ACTIVITY_STATUSES = ("normal", "dormant", "lost")
-OUTCOMES = ("open", "won", "lost")
-
 
 def _choices(values):
     return [(v, v) for v in values]
@@ -34,7 +29,7 @@ class Prospect(BaseModel):
     temperature = CharField(default="warm", choices=_choices(TEMPERATURES), index=True)
     activity_status = CharField(default="normal", choices=_choices(ACTIVITY_STATUSES), index=True)
     stage = ForeignKeyField(Stage, backref="prospects", on_delete="RESTRICT")
-    outcome = CharField(default="open", choices=_choices(OUTCOMES), index=True)
+    outcome = CharField(default="open", choices=_choices(PROSPECT_OUTCOMES), index=True)
     lost_reason = ForeignKeyField(LostReason, null=True, on_delete="SET NULL")
     owner = ForeignKeyField(User, null=True, backref="prospects", on_delete="SET NULL")
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
@@ -58,12 +53,28 @@ class Prospect(BaseModel):
     # its dates, stage and counts stay for the figures; names, contacts and notes are gone.
     erased_at = DateTimeField(null=True)
     email_undeliverable_at = DateTimeField(null=True)   # a bounce said the address fails (migration 0016)
+    # Migration 0017: the provenance the person stated when they became a patient (a configurable list,
+    # setting "patient_provenances"), and reconciliation's blocking keys (rules/matching.py), kept by save().
+    provenance = CharField(default="")
+    match_name = CharField(default="")
+    match_initial = CharField(default="")
+
+    class Meta:
+        indexes = (
+            (("match_name", "birth_date"), False),
+            (("birth_date", "match_initial"), False),
+        )
 
     def save(self, force_insert=False, only=None):
         """An update never writes next_action_at: it is derived from the follow-ups (refresh_next_action),
-        and a record loaded before they changed must not put its old value back."""
+        and a record loaded before they changed must not put its old value back. The blocking keys follow
+        the names."""
+        self.match_name = name_block_key(self.first_name, self.last_name)
+        self.match_initial = surname_initial(self.last_name)
         if only is None and not force_insert and self._pk is not None:
             only = [f for f in self._meta.sorted_fields if f.name not in ("id", "next_action_at")]
+        elif only is not None:
+            only = list(only) + [Prospect.match_name, Prospect.match_initial]
         return super().save(force_insert=force_insert, only=only)
 
     @property

@@ -4,9 +4,8 @@ import secrets
 from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField
 
 from ..timeutil import utcnow
+from ..vocabulary import ROLES
 from .base import BaseModel
-
-ROLES = ("secretary", "lead", "manager", "admin")
 
 
 def new_session_token() -> str:

@@ -38,3 +38,15 @@ def same_birth_date(a: date | None, b: date | None) -> bool:
 def same_person(first_a, last_a, birth_a, first_b, last_b, birth_b) -> bool:
     """The identity typed and a record's identity do not contradict each other."""
     return same_name(first_a, last_a, first_b, last_b) and same_birth_date(birth_a, birth_b)
+
+
+def split_full_name(full: str | None) -> tuple[str, str]:
+    """"Mame Diarra Ndiaye" gives ("Mame Diarra", "Ndiaye"): family names come last, as on the web form
+    (integrations.webform.split_name). A lone word is a last name; an address is no name."""
+    full = " ".join((full or "").replace('"', " ").split())
+    if not full or "@" in full:
+        return "", ""
+    parts = full.split()
+    if len(parts) < 2:
+        return "", full
+    return " ".join(parts[:-1]), parts[-1]

@@ -8,6 +8,8 @@ _APOSTROPHES = str.maketrans("", "", "'’ʼ`´")
 def fold(text: str | None) -> str:
     if not text:
         return ""
+    if text.isascii():   # nothing to decompose; casefold is lower() on ASCII (a large import: 5x faster)
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(stripped.casefold().split())

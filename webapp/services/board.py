@@ -11,6 +11,7 @@ from peewee import JOIN, SQL, Select, fn
 
 from ..models import FollowUp, FollowUpType, LostReason, Prospect, Stage, StageChange, User, database
 from ..i18n import short_datetime_formatter
+from ..refusals import Refusal
 from ..timeutil import utcnow
 from .audit import record as audit
 from .next_action import refresh_next_action
@@ -23,12 +24,10 @@ CARD_FIELDS = (Prospect.id, Prospect.first_name, Prospect.last_name, Prospect.ph
                Prospect.outcome, Prospect.version, Prospect.next_action_at)
 
 
-class MoveRefused(Exception):
+class MoveRefused(Refusal):
     """A move the server will not make; `code` says why (for the message), nothing was changed."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+    domain = "move"
+    status = 400   # the board's tests pin 400 for its rule refusals
 
 
 @dataclass
@@ -44,6 +43,18 @@ class Column:
 
 def stages() -> list[Stage]:
     return list(Stage.select().where(~Stage.retired).order_by(Stage.position, Stage.id))
+
+
+def lost_reasons() -> list[LostReason]:
+    """The active lost reasons in the settings' order: what a move to a lost stage, or a follow-up
+    ending "not interested", offers."""
+    return list(LostReason.select().where(LostReason.active).order_by(LostReason.position))
+
+
+def stage_counts(criteria: Criteria, stage_ids) -> dict[int, int]:
+    """How many prospects matching the filters each of these stages holds (a move's two columns)."""
+    return {stage_id: prospect_query(criteria).where(Prospect.stage == stage_id).count()
+            for stage_id in set(stage_ids)}
 
 
 def _ordering(kind: str):

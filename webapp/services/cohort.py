@@ -6,7 +6,9 @@ its full 30 days (as of the date given). Computed from timestamps, so any date c
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from ..models import Prospect, Setting
+from peewee import fn
+
+from ..models import FollowUp, Prospect, Setting, TemperatureChange, User
 from ..timeutil import isoformat
 
 WINDOW = timedelta(days=30)   # seed 001: "un mois après"
@@ -78,3 +80,101 @@ def _next_month(day: date) -> date:
 
 def _previous_month(day: date) -> date:
     return date(day.year - (day.month == 1), (day.month - 2) % 12 + 1, 1)
+
+
+# --- one month, broken down (the manager's figures page) ---------------------------------------------
+
+DIMENSIONS = ("channel", "temperature", "owner", "followed_up")
+
+
+@dataclass
+class Line:
+    """One group of a month's cohort: how many entered, how many became patients within 30 days."""
+    key: str
+    entered: int = 0
+    converted: int = 0
+
+    @property
+    def rate(self) -> float:
+        return self.converted / self.entered if self.entered else 0.0
+
+
+@dataclass
+class MonthReport:
+    month: date
+    as_of: datetime
+    complete: bool             # every prospect of the month has had its 30 days by as_of
+    total: Line
+    by: dict[str, list[Line]]  # dimension -> lines, largest first
+
+
+def month_report(month: date, as_of: datetime) -> MonthReport:
+    """The prospects who entered in `month` and how many became patients within 30 days, as of `as_of`:
+    overall and by channel, temperature (as it was 30 days after entering, or at as_of if sooner), owner
+    and whether they had a follow-up done in those 30 days. Nothing after `as_of` is counted, so any past
+    date gives the figures as they stood then."""
+    month = _month_start(month)
+    start = datetime.combine(month, datetime.min.time())
+    end = datetime.combine(_next_month(month), datetime.min.time())
+    complete = end + WINDOW <= as_of
+    people = list(Prospect.select(Prospect.id, Prospect.created_at, Prospect.converted_at, Prospect.outcome,
+                                  Prospect.channel, Prospect.temperature, Prospect.owner)
+                  .where((Prospect.created_at >= start) & (Prospect.created_at < min(end, as_of))).dicts())
+    temperatures = _temperatures_at(people, as_of)
+    followed = _followed_up(people, as_of)
+    owners = {u.id: u.name for u in User.select(User.id, User.name)}
+    total = Line("all")
+    groups: dict[str, dict[str, Line]] = {d: {} for d in DIMENSIONS}
+    for p in people:
+        converted = (p["outcome"] == "won" and p["converted_at"] is not None
+                     and p["converted_at"] <= min(as_of, p["created_at"] + WINDOW))
+        keys = {"channel": p["channel"], "temperature": temperatures.get(p["id"], p["temperature"]),
+                "owner": owners.get(p["owner"], "") if p["owner"] else "",
+                "followed_up": "yes" if p["id"] in followed else "no"}
+        for line in [total] + [groups[d].setdefault(k, Line(k)) for d, k in keys.items()]:
+            line.entered += 1
+            line.converted += converted
+    by = {d: sorted(lines.values(), key=lambda line: (-line.entered, line.key)) for d, lines in groups.items()}
+    return MonthReport(month, as_of, complete, total, by)
+
+
+def _cutoff(person: dict, as_of: datetime) -> datetime:
+    return min(as_of, person["created_at"] + WINDOW)
+
+
+def _temperatures_at(people: list[dict], as_of: datetime) -> dict[int, str]:
+    """Each prospect's temperature at its cutoff, read back from the changes recorded after it."""
+    by_id = {p["id"]: p for p in people}
+    result: dict[int, str] = {}
+    changes = (TemperatureChange.select(TemperatureChange.prospect, TemperatureChange.old,
+                                        TemperatureChange.new, TemperatureChange.changed_at)
+               .where(TemperatureChange.prospect.in_(list(by_id)))
+               .order_by(TemperatureChange.changed_at.desc(), TemperatureChange.id.desc()).tuples())
+    for prospect_id, old, new, changed_at in changes:
+        if changed_at > _cutoff(by_id[prospect_id], as_of):
+            if old:   # undo the later change: the value before it is the one at the cutoff
+                result[prospect_id] = old
+        else:
+            result.setdefault(prospect_id, new)
+    return result
+
+
+def _followed_up(people: list[dict], as_of: datetime) -> set[int]:
+    """The prospects with a follow-up done within their cutoff."""
+    by_id = {p["id"]: p for p in people}
+    done = (FollowUp.select(FollowUp.prospect, FollowUp.done_at)
+            .where(FollowUp.prospect.in_(list(by_id)) & (FollowUp.state == "done")
+                   & FollowUp.done_at.is_null(False)).tuples())
+    return {prospect_id for prospect_id, done_at in done if done_at <= _cutoff(by_id[prospect_id], as_of)}
+
+
+def months_with_prospects(as_of: datetime, limit: int = 24) -> list[date]:
+    """The months in which prospects entered, newest first, up to `as_of`."""
+    first = Prospect.select(fn.MIN(Prospect.created_at)).where(Prospect.created_at <= as_of).scalar()
+    if first is None:
+        return []
+    months, month = [], _month_start(as_of.date())
+    while month >= _month_start(first.date()) and len(months) < limit:
+        months.append(month)
+        month = _previous_month(month)
+    return months

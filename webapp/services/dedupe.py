@@ -11,7 +11,7 @@ from datetime import date
 
 from peewee import fn
 
-from ..models import DuplicateCandidate, Patient, Prospect
+from ..models import DuplicateCandidate, Patient, PatientPhone, Prospect
 from ..rules.names import same_person
 from ..rules.phones import Phone
 from ..rules.text import fold_name
@@ -63,8 +63,15 @@ def _names_agree(identity: Identity, record) -> bool:
 def _candidates(model, identity: Identity) -> list[tuple[object, list[str]]]:
     """Records of `model` sharing a key with the identity, each with the keys it shares."""
     clauses = []
+    other_phone = set()
     if identity.phone.e164:
         clauses.append(model.phone == identity.phone.e164)
+        if model is Patient:
+            # every number the patient system gave for the patient (migration 0017), not only the first
+            other_phone = {pid for (pid,) in PatientPhone.select(PatientPhone.patient)
+                           .where(PatientPhone.phone == identity.phone.e164).tuples()}
+            if other_phone:
+                clauses.append(Patient.id.in_(sorted(other_phone)))
     if identity.email:
         clauses.append(fn.LOWER(model.email) == identity.email)
     if identity.birth_date:
@@ -77,7 +84,7 @@ def _candidates(model, identity: Identity) -> list[tuple[object, list[str]]]:
     found = []
     for record in model.select().where(condition).limit(50):
         keys = []
-        if identity.phone.e164 and record.phone == identity.phone.e164:
+        if identity.phone.e164 and (record.phone == identity.phone.e164 or record.id in other_phone):
             keys.append("phone")
         if identity.email and (record.email or "").lower() == identity.email:
             keys.append("email")

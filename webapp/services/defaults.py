@@ -1,5 +1,7 @@
 """Default configuration from the seeds, loaded by init-db: NEST's procedure, editable afterwards."""
 from ..models import ActionCode, FollowUpType, FollowUpTypeNext, LostReason, Setting, Stage, database
+from ..rules.qualification import DEFAULT_KEYWORDS
+from .answer_defaults import ANSWER_DETAILS, ANSWER_TEMPLATES
 
 # DESIGN: pipeline stages (kanban columns).
 STAGES = [
@@ -72,6 +74,8 @@ SETTINGS = {
     "working_hours": {"mon": ["08:30", "18:00"], "tue": ["08:30", "18:00"], "wed": ["08:30", "18:00"],
                       "thu": ["08:30", "18:00"], "fri": ["08:30", "18:00"], "sat": ["09:00", "13:00"]},
     "contact_person": "Codou",
+    # Seed 001: what a request asks for, read from its words (rules.qualification), strongest intent first.
+    "qualification_keywords": DEFAULT_KEYWORDS,
     # Seeds 000 and 001: the follow-up rules' delays (keys as rules.followups.RULE_DEFAULTS names them).
     "hot_silence_hours": 48,
     "requalified_call_hours": 48,
@@ -80,6 +84,17 @@ SETTINGS = {
     # SECURITY.md: raw inbound requests are emptied this long after they arrived, once read (processed,
     # in triage, failed, dismissed or spam); their rows, states and the records they made stay.
     "intake_retention_days": 180,
+    # Seeds 000 and 001: the provenance each new patient states at the admission interview (issue 17).
+    "patient_provenances": ["Site web", "Facebook", "Bouche-à-oreille", "Événement", "Offre gratuite",
+                            "Appel sortant", "Autre"],
+    # Issue 17 §5 (data minimisation): a patient no sync has named for this many months, and that no
+    # prospect, match, interaction or request is linked to, is deleted by the nightly sweep; 0 keeps them.
+    "patient_retention_months": 24,
+    # Issue 16 §5: the answer templates (seed 000), what fills their placeholders, and how many mails
+    # one address may get from us in a day (a loop with an auto-responder stops there).
+    "answer_templates": ANSWER_TEMPLATES,
+    "answer_details": ANSWER_DETAILS,
+    "mail_daily_cap": 3,
 }
 
 

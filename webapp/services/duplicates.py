@@ -14,6 +14,7 @@ from peewee import JOIN, fn
 from ..models import (ActivityStatusChange, ConsentChange, DuplicateCandidate, FollowUp, InboundRequest,
                       Interaction, LostReason, Patient, Prospect, Stage, StageChange, TemperatureChange,
                       User, database)
+from ..refusals import Refusal
 from ..timeutil import utcnow
 from .audit import record as audit
 from .dedupe import merged_ids
@@ -28,10 +29,10 @@ MOVED = (Interaction, FollowUp, TemperatureChange, ActivityStatusChange, StageCh
 FILLED = ("first_name", "last_name", "email", "birth_date", "phone", "phone_raw")
 
 
-class DuplicateError(Exception):
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class DuplicateError(Refusal):
+    """A merge decision refused: decided already, gone, or not a pair of prospects."""
+    domain = "duplicate"
+    status = 409
 
 
 def _pair_clause(prospect_id: int, other_id: int | None = None, patient_id: int | None = None):

@@ -11,20 +11,19 @@ are kept (hidden) so reactivating it restores the workflow. Each change is one t
 a refusal raises `FollowUpTypeError(code)` and changes nothing.
 """
 from ..models import FollowUpType, FollowUpTypeNext, database
-from ..models.config import FOLLOWUP_ACTIONS
+from ..refusals import Refusal
 from ..rules.numbers import parse_id
+from ..vocabulary import FOLLOWUP_ACTIONS
 from .audit import record as audit
 
 MAX_NAME = 60
 MAX_DESCRIPTION = 500
 
 
-class FollowUpTypeError(ValueError):
+class FollowUpTypeError(Refusal, ValueError):
     """A refused follow-up type change: `code` names the rule."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+    domain = "followup_type"
+    status = 400
 
 
 def ordered_types() -> list[FollowUpType]:
@@ -74,7 +73,7 @@ def update_type(followup_type: FollowUpType, name: str, description: str = "", f
         types = _locked()
         current = _find(types, followup_type)
         if not current.active:
-            raise FollowUpTypeError("inactive")
+            raise FollowUpTypeError("inactive", name=current.name)
         name = _clean_name(name, types, exclude=current.id)
         description = _clean_description(description)
         first_step = bool(first_step)
@@ -175,17 +174,17 @@ def _clean_name(name: str, types: list[FollowUpType], exclude: int | None = None
     if not name:
         raise FollowUpTypeError("name_required")
     if len(name) > MAX_NAME:
-        raise FollowUpTypeError("name_too_long")
+        raise FollowUpTypeError("name_too_long", n=MAX_NAME)
     key = name.casefold()
     if any(t.name.casefold() == key for t in types if t.active and t.id != exclude):
-        raise FollowUpTypeError("name_taken")
+        raise FollowUpTypeError("name_taken", name=name)
     return name
 
 
 def _clean_description(description: str) -> str:
     description = (description or "").strip()
     if len(description) > MAX_DESCRIPTION:
-        raise FollowUpTypeError("description_too_long")
+        raise FollowUpTypeError("description_too_long", n=MAX_DESCRIPTION)
     return description
 
 

@@ -14,17 +14,18 @@ The person may also choose "no contact" for any outcome; the note is then kept o
 """
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from peewee import JOIN, fn
 
+from ..config import business_timezone
 from ..models import (ActionCode, FollowUp, FollowUpType, FollowUpTypeNext, Holiday, Interaction, LostReason,
                       Prospect, Stage, User, database)
+from ..refusals import Refusal
 from ..rules.followups import ProspectFacts, followup_state, response_deadlines
 from ..rules.worktime import calendar_from_settings, next_opening_to_come
 from ..security import can
-from ..timeutil import to_local, to_storage
+from ..timeutil import from_local, to_local, to_storage
+from ..vocabulary import FOLLOWUP_OUTCOMES, FOLLOWUP_VALUES
 from .audit import record as audit
 from .board import MoveRefused, move
 from .defaults import setting
@@ -32,20 +33,15 @@ from .next_action import refresh_next_action
 from .prospects import add_interaction
 from .users import may_assign_to_others, may_own_work
 
-VALUES = ("hot", "warm", "cold", "lost")  # seed 002: "la valeur du prospect"
-OUTCOMES = ("not_reached", "signed_up", "next_step", "not_interested")
 UNPLANNED_LIMIT = 50
 USUAL = "usual"           # complete_followup's default contact: usual_contact(type, outcome)
 VISIT_ACTIONS = ("appointment", "trial")   # seed 002: a follow-up that is a visit to the clinic
 AWAITING_LIMIT = 100
 
 
-class FollowUpError(Exception):
+class FollowUpError(Refusal):
     """A refused plan or completion; `code` says why, nothing was changed."""
-
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+    domain = "followup"
 
 
 # --- the workflow's types ----------------------------------------------------------------------------
@@ -108,7 +104,7 @@ def _check_plan(prospect: Prospect, type, due_at, value, now, *, starting: bool)
     # seed 002: "La date de relance prévue (toujours dans le futur)".
     if to_storage(due_at) <= now:
         raise FollowUpError("past_date")
-    if value not in VALUES:
+    if value not in FOLLOWUP_VALUES:  # seed 002: "la valeur du prospect"
         raise FollowUpError("bad_value")
 
 
@@ -143,7 +139,7 @@ def complete_followup(followup: FollowUp, outcome: str, user, now: datetime, *,
     The contact it was (`contact`: an action code, None for no contact, by default the usual one) is
     logged with `note` in the same transaction. Returns the follow-up planned next, if any. Refuses
     (FollowUpError) a stale or finished one, changing nothing."""
-    if outcome not in OUTCOMES:
+    if outcome not in FOLLOWUP_OUTCOMES:
         raise FollowUpError("bad_outcome")
     if not may_complete(user, followup):
         raise FollowUpError("forbidden")
@@ -280,7 +276,7 @@ class MyDay:
 def my_day(user: User, now: datetime) -> MyDay:
     """The user's follow-ups due today or late (overdue first), abandoned ones apart, their prospects
     with nothing planned, and for the lead the requests awaiting a first answer. Fixed query count."""
-    tz = current_app.config["TIMEZONE"]
+    tz = business_timezone()
     abandon_after = int(setting("abandon_after_days"))
     day = MyDay(abandon_after_days=abandon_after)
     for followup in _due_followups(user, _end_of_day(now, tz)):
@@ -296,9 +292,7 @@ def my_day(user: User, now: datetime) -> MyDay:
 
 
 def _end_of_day(now: datetime, tz: str) -> datetime:
-    zone = ZoneInfo(tz)
-    local = to_local(now, zone)
-    return to_storage(datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=zone))
+    return from_local(to_local(now, tz).date() + timedelta(days=1), time(0), tz)
 
 
 def _due_followups(user: User, before: datetime):

@@ -193,6 +193,18 @@ class GroupCommit:
 _group = GroupCommit()
 
 
+def write(item: Pending) -> Pending:
+    """Insert one pending row (or find the one its `earlier` query names) in the caller's open
+    transaction, without the group commit: for a writer that commits its rows together with something
+    else (a mailbox poll and its cursor). Call it inside `writers_queue()` then `database.atomic()`."""
+    _write(item)
+    item.done = True
+    return item
+
+
+writers_queue = _writers_queue
+
+
 def store(item: Pending, dispatch=None) -> Pending:
     """Store one post (or find the one it repeats), committed before this returns; `dispatch(ids)`
     receives the ids of the new requests of the batch, once, after the commit."""

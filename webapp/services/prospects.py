@@ -2,9 +2,10 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import phonenumbers
 from flask import current_app
 
-from ..models import (ActivityStatusChange, ConsentChange, DuplicateCandidate, FollowUp, Interaction,
+from ..models import (ActivityStatusChange, ConsentChange, FollowUp, Interaction,
                       Patient, Prospect, Stage, TemperatureChange, User, database)
 from ..models.config import ActionCode
 from ..rules.contact import normalise_email
@@ -82,7 +83,6 @@ def prospect_search_text(prospect: Prospect) -> str:
     phone = normalise_phone(prospect.phone, current_app.config["PHONE_REGION"]) if prospect.phone else None
     national = ""
     if phone and phone.e164:
-        import phonenumbers
         national = str(phonenumbers.parse(phone.e164).national_number)
     return search_text(prospect.first_name, prospect.last_name, prospect.email,
                        prospect.phone and prospect.phone.lstrip("+"), national, prospect.phone_raw)

@@ -8,6 +8,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from .. import mail
+from ..config import business_timezone
 from ..models import User
 from ..security import can
 from .followups import awaiting_answer, my_day
@@ -46,7 +47,7 @@ def morning_messages(now: datetime, settings) -> list:
 
 def digest_messages(now: datetime, settings) -> list:
     """For each follow-up lead: requests past their answer target (two working days) or within a day of it."""
-    close = [r for r in awaiting_answer(now, current_app.config["TIMEZONE"])
+    close = [r for r in awaiting_answer(now, business_timezone())
              if r.state != "on_time" or r.target_at - now <= DIGEST_HORIZON]
     if not close:
         return []

@@ -58,6 +58,23 @@ def listed(queue: str, limit: int = PAGE) -> tuple[list[InboundRequest], int]:
     return list(query.order_by(*order).limit(limit)), query.count()
 
 
+def page_of_requests(state: str | None, source_slug: str | None, page: int,
+                     per_page: int) -> tuple[list[InboundRequest], int]:
+    """The API's list: requests newest first, in one state and from one source when given, and how many."""
+    query = InboundRequest.select(InboundRequest, Source).join(Source)
+    if state:
+        query = query.where(InboundRequest.state == state)
+    if source_slug:
+        query = query.where(Source.slug == source_slug)
+    return list(query.order_by(InboundRequest.id.desc()).paginate(page, per_page)), query.count()
+
+
+def with_source(request_id: int) -> InboundRequest | None:
+    """One request with its source, read in one query."""
+    return (InboundRequest.select(InboundRequest, Source).join(Source)
+            .where(InboundRequest.id == request_id).first())
+
+
 def waiting_counts() -> dict[str, int]:
     """`intake.counts()`, once per web request however many places show it (nav, tabs, my day)."""
     if "request_counts" not in g:

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import force_locale, gettext
 
-from ..models import (ActivityStatusChange, AuditEvent, ConsentChange, DuplicateCandidate, FollowUp,
+from ..models import (ActivityStatusChange, AuditEvent, ConsentChange, DuplicateCandidate, FollowUp, OutboundMail,
                       InboundRequest, Interaction, ListContact, Prospect, StageChange, TemperatureChange,
                       database)
 from ..timeutil import isoformat, utcnow
@@ -117,6 +117,7 @@ def export_person(prospect: Prospect, now: datetime | None = None) -> dict:
         "prospecting_list_rows": [row(item) for item in ListContact.select().where(ListContact.prospect.in_(ids))],
         "inbound_requests": [row(item) for item in InboundRequest.select().where(InboundRequest.prospect.in_(ids))
                              .order_by(InboundRequest.id)],
+        "sent_mails": _rows(OutboundMail, ids, OutboundMail.created_at),
         "access_log": [{"at": isoformat(event.at), "action": event.action, "by": event.actor_label,
                         "detail": event.detail}
                        for event in AuditEvent.select().where((AuditEvent.record_type == "prospect")
@@ -173,6 +174,9 @@ def erase_person(prospect: Prospect, user, now: datetime | None = None) -> Erasu
         TemperatureChange.update(reason="").where(TemperatureChange.prospect.in_(ids)).execute()
         ConsentChange.update(reason="").where(ConsentChange.prospect.in_(ids)).execute()
         result.requests = empty_raw(InboundRequest.prospect.in_(ids))
+        # The answers sent by mail (issue 16): the row stays for the counts, its address and words go.
+        OutboundMail.update(to_address="", to_name="", subject="", text="").where(
+            OutboundMail.prospect.in_(ids)).execute()
         ListContact.update(first_name="", last_name="", phone=None, phone_raw="", email=None, data={}).where(
             ListContact.prospect.in_(ids)).execute()
         _forget_copied_details(ids)

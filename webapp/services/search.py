@@ -5,14 +5,15 @@ from flask import current_app
 from peewee import JOIN, SQL, SqliteDatabase
 
 from ..models import FollowUp, FollowUpType, Prospect, Stage, User, database
-from ..models.prospects import ACTIVITY_STATUSES, CHANNELS, OUTCOMES, QUALIFICATIONS, TEMPERATURES
+from ..refusals import Refusal
 from ..rules.numbers import parse_id
 from ..rules.phones import looks_like_phone, normalise_phone
 from ..rules.contact import normalise_email
 from ..rules.text import fold_name
+from ..vocabulary import ACTIVITY_STATUSES, CHANNELS, PROSPECT_OUTCOMES, QUALIFICATIONS, TEMPERATURES
 
 FILTERS = {
-    "temperature": TEMPERATURES, "activity_status": ACTIVITY_STATUSES, "outcome": OUTCOMES,
+    "temperature": TEMPERATURES, "activity_status": ACTIVITY_STATUSES, "outcome": PROSPECT_OUTCOMES,
     "qualification": QUALIFICATIONS, "channel": CHANNELS,
 }
 SORTS = {
@@ -22,8 +23,10 @@ SORTS = {
 }
 
 
-class BadFilter(ValueError):
+class BadFilter(Refusal, ValueError):
     """An unknown filter, sort or value: a 400, never passed to SQL (SECURITY.md)."""
+    domain = "filter"
+    status = 400
 
 
 @dataclass

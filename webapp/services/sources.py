@@ -1,27 +1,32 @@
 """Integration sources, as an admin configures them (settings page and `relance add-source`).
 
-One validation for both: a bad value is a `SourceError` with a stable code the page translates.
-The HMAC secret is write-only: it can be set, replaced or cleared, never read back (SECURITY.md).
+One validation for both: the source type (a plugin's `SourceType`) checks its own settings, then
+this module checks what only the core can (a staff owner, a rate limit in the person's words). A bad
+value is a `SourceError` with a stable code the page translates. The HMAC secret is write-only: it
+can be set, replaced or cleared, never read back (SECURITY.md).
+
+A source type's "secret" setting (a mailbox password) never goes into the config: it is encrypted with
+`webapp.secrets` into the same write-only `Source.secret` column; an empty value keeps the stored one.
 """
 import re
-from urllib.parse import urlparse
 
 from limits import parse as parse_limit
-from markupsafe import escape
 
-from integrations.plugins import source_types
-from integrations.webform import PRESET_NAMES, TARGETS, mapping_for
+from integrations.contract import OWNER_POLICIES, PluginError
+from integrations.plugins import source_type, source_types
 
 from ..models import Source, User, database
+from ..refusals import Refusal
 from ..rules.numbers import parse_id
 from ..rules.text import fold
+from ..secrets import SecretsUnavailable, seal
 from .audit import record as audit
-from .intake import DEFAULT_CONFIG, MODES, OWNER_POLICIES, config_of
+from .intake import config_of
 from .intake_store import forget_sources
 from .users import may_own_work
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-HONEYPOT = re.compile(r"^[A-Za-z0-9_.-]{1,60}$")
+DEFAULT_TYPE = "webform"
 
 
 # The words people write for a rate limit's period, French and English, and the unit `limits` reads.
@@ -36,19 +41,13 @@ _UNIT = {word: unit for unit, words in RATE_UNITS.items() for word in words}
 _RATE = re.compile(r"(\d+)\s*(?:[a-z]+\s+)??(?:(?:/|per|par|a la|a l'|an|every|chaque)\s*)?(?:(\d+)\s*)?([a-z]+)?\.?")
 
 
-class SourceError(ValueError):
-    def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+class SourceError(Refusal, ValueError):
+    """A refused setting: its stable code and, when a source type said which, the setting's name."""
+    status = 400
+    domain = "source"
 
-
-def is_web_url(value: str) -> bool:
-    """An http(s) address with a host and no whitespace or control characters: safe to put in a
-    Location header (CR/LF would split it)."""
-    parsed = urlparse(value)
-    return (parsed.scheme in ("http", "https") and bool(parsed.netloc)
-            and not any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value))
-
+    def __init__(self, code: str, field: str | None = None):
+        super().__init__(code, field=field)
 
 
 def read_rate_limit(text: str | None) -> str:
@@ -73,56 +72,62 @@ def read_rate_limit(text: str | None) -> str:
     return limit
 
 
-def _url(value: str, code: str) -> str:
+def clean_config(data: dict, type: str = DEFAULT_TYPE) -> dict:
+    """A complete, valid configuration for a source of this type from form or CLI values (strings or
+    lists); SourceError names the first bad one."""
+    kind = source_type(type)
+    if kind is None:
+        raise SourceError("unknown_type")
+    secret = secret_setting(kind)
+    data = dict(data or {})
+    if secret is not None:   # checked on its own (create: required; update: empty keeps it)
+        data[secret.name] = "*"
+    try:
+        config = kind.validate(data)
+    except PluginError as refusal:
+        raise SourceError(refusal.code, refusal.field) from None
+    if secret is not None:
+        config.pop(secret.name, None)
+    owner = config.get("owner")
+    if owner is not None and str(owner) not in OWNER_POLICIES:
+        if not parse_id(owner) or not may_own_work(User.get_or_none(User.id == parse_id(owner))):
+            raise SourceError("unknown_owner", "owner")
+    if "rate_limit" in config:
+        config["rate_limit"] = read_rate_limit(config["rate_limit"])
+    return config
+
+
+MAX_PLUGIN_SECRET = 500
+
+
+def secret_setting(kind):
+    """The source type's write-only setting (a mailbox password), if it has one."""
+    return next((s for s in kind.settings if s.kind == "secret"), None) if kind is not None else None
+
+
+def _sealed(value: str | None) -> str | None:
+    """A source type's secret setting encrypted for storage; SourceError when it cannot be stored."""
     value = (value or "").strip()
     if not value:
-        return ""
-    if not is_web_url(value):
-        raise SourceError(code)
-    return value
+        return None
+    if len(value) > MAX_PLUGIN_SECRET:
+        raise SourceError("secret_too_long", "secret")
+    try:
+        return seal(value)
+    except SecretsUnavailable as missing:
+        raise SourceError(missing.code, "secret") from None
 
 
-def _origin(value: str) -> str:
-    parsed = urlparse(value.strip())
-    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.path not in ("", "/"):
-        raise SourceError("invalid_origin")
-    return f"{parsed.scheme}://{parsed.netloc}".lower()
-
-
-def clean_config(data: dict) -> dict:
-    """A complete, valid source configuration from form or CLI values (strings or lists)."""
-    config = dict(DEFAULT_CONFIG)
-    preset = (data.get("preset") or config["preset"]).strip()
-    if preset not in PRESET_NAMES:
-        raise SourceError("unknown_preset")
-    mode = (data.get("mode") or config["mode"]).strip()
-    if mode not in MODES:
-        raise SourceError("unknown_mode")
-    owner = str(data.get("owner") or config["owner"]).strip()
-    if owner not in OWNER_POLICIES:
-        if not parse_id(owner) or not may_own_work(User.get_or_none(User.id == parse_id(owner))):
-            raise SourceError("unknown_owner")
-    origins = data.get("allowed_origins") or []
-    if isinstance(origins, str):
-        origins = origins.replace(",", "\n").splitlines()
-    rate_limit = read_rate_limit(data.get("rate_limit") if data.get("rate_limit") is not None
-                                 else config["rate_limit"])
-    honeypot = (data.get("honeypot") if data.get("honeypot") is not None else config["honeypot"]).strip()
-    if honeypot and not HONEYPOT.match(honeypot):
-        raise SourceError("invalid_honeypot")
-    fields = {}
-    for target in TARGETS:
-        names = ",".join(n.strip() for n in str((data.get("fields") or {}).get(target) or "").split(",")
-                         if n.strip())
-        if len(names) > 300:
-            raise SourceError("invalid_fields")
-        if names:
-            fields[target] = names
-    config.update(
-        preset=preset, mode=mode, owner=owner, rate_limit=rate_limit, honeypot=honeypot, fields=fields,
-        thank_you_url=_url(data.get("thank_you_url", ""), "invalid_thank_you_url"),
-        allowed_origins=sorted({_origin(o) for o in origins if o.strip()}))
-    return config
+def _stored_secret(kind, config: dict | None, secret: str | None, required: bool) -> str | None:
+    """What goes into `Source.secret`: the type's secret setting sealed (from the config or `secret`),
+    else the HMAC secret as given; None for nothing new."""
+    field = secret_setting(kind)
+    if field is None:
+        return (secret or "").strip() or None
+    value = secret or (config or {}).get(field.name)
+    if required and field.required and not (value or "").strip():
+        raise SourceError("setting_required", field.name)
+    return _sealed(value)
 
 
 def create_source(slug: str, type: str, name: str = "", config: dict | None = None,
@@ -132,11 +137,13 @@ def create_source(slug: str, type: str, name: str = "", config: dict | None = No
         raise SourceError("invalid_slug")
     if type not in source_types():
         raise SourceError("unknown_type")
+    cleaned = clean_config(config or {}, type)
+    stored_secret = _stored_secret(source_type(type), config, secret, required=True)
     with database.atomic():
         if Source.select().where(Source.slug == slug).exists():
             raise SourceError("slug_taken")
         source = Source.create(slug=slug, type=type, name=(name or slug).strip()[:100],
-                               config=clean_config(config or {}), secret=(secret or "").strip() or None)
+                               config=cleaned, secret=stored_secret)
         audit("source.create", "source", source.id, detail=f"type={type}", actor=actor)
     forget_sources()
     return source
@@ -145,15 +152,18 @@ def create_source(slug: str, type: str, name: str = "", config: dict | None = No
 def update_source(source: Source, *, name: str | None = None, config: dict | None = None,
                   secret: str | None = None, clear_secret: bool = False, active: bool | None = None,
                   actor=None) -> Source:
-    """Change what is given; an empty secret leaves the stored one as it is."""
+    """Change what is given; an empty secret leaves the stored one as it is (a source type's secret
+    setting may come in `config`, as the settings page sends it)."""
+    kind = source_type(source.type)
+    new_secret = _stored_secret(kind, config, secret, required=False) if (secret or config) else None
     if name is not None:
         source.name = name.strip()[:100] or source.slug
     if config is not None:
-        source.config = clean_config(config)
+        source.config = clean_config(config, source.type)
     if clear_secret:
         source.secret = None
-    elif secret and secret.strip():
-        source.secret = secret.strip()
+    elif new_secret:
+        source.secret = new_secret
     if active is not None:
         source.active = active
     source.save()
@@ -162,46 +172,7 @@ def update_source(source: Source, *, name: str | None = None, config: dict | Non
     return source
 
 
-FIELD_INPUTS = {  # our field: (input type, autocomplete, required)
-    "first_name": ("text", "given-name", False),
-    "last_name": ("text", "family-name", True),
-    "phone": ("tel", "tel", True),
-    "email": ("email", "email", False),
-    "request": ("select", "off", False),
-    "message": ("textarea", "off", False),
-}
-FIELD_LABELS_FR = {"first_name": "Prénom", "last_name": "Nom", "phone": "Téléphone", "email": "E-mail",
-                   "request": "Votre demande", "message": "Message"}
-REQUEST_CHOICES_FR = (("rdv", "Prendre rendez-vous"), ("devis", "Recevoir un devis / les tarifs"),
-                      ("programme", "Recevoir des informations sur le programme"))
-
-
-def embed_snippet(source: Source, action_url: str) -> str:
-    """The HTML form a website pastes in (French, like the website's visitors), escaped for display.
-
-    It posts straight to the intake URL, names its fields as this source's mapping reads them, and
-    carries the honeypot, hidden from people and left empty by them.
-    """
-    config = config_of(source)
-    mapping = mapping_for(config)
-    lines = [f'<form action="{escape(action_url)}" method="post" accept-charset="utf-8">']
-    for target, (kind, autocomplete, required) in FIELD_INPUTS.items():
-        name = escape(mapping[target][0])
-        label = FIELD_LABELS_FR[target]
-        need = " required" if required else ""
-        lines.append(f"  <p><label>{label}<br>")
-        if kind == "textarea":
-            lines.append(f'    <textarea name="{name}" rows="4"></textarea></label></p>')
-        elif kind == "select":
-            lines.append(f'    <select name="{name}">')
-            lines.extend(f'      <option value="{value}">{text}</option>' for value, text in REQUEST_CHOICES_FR)
-            lines.append("    </select></label></p>")
-        else:
-            lines.append(f'    <input type="{kind}" name="{name}" autocomplete="{autocomplete}"{need}></label></p>')
-    if config.get("honeypot"):
-        lines.append(f'  <p style="position:absolute;left:-10000px" aria-hidden="true"><label>Ne pas remplir '
-                     f'<input type="text" name="{escape(config["honeypot"])}" tabindex="-1" autocomplete="off">'
-                     "</label></p>")
-    lines.append('  <p><button type="submit">Envoyer</button></p>')
-    lines.append("</form>")
-    return "\n".join(lines)
+def embed_snippet(source: Source, action_url: str) -> str | None:
+    """The HTML a website pastes to post to this source (a web form's), or None for a type without one."""
+    kind = source_type(source.type)
+    return kind.embed_html(config_of(source), action_url) if kind is not None else None

@@ -15,19 +15,21 @@ Each change is one transaction, audited; a refusal raises `StageError(code)` and
 from peewee import fn
 
 from ..models import Prospect, Stage, StageChange, database
-from ..models.config import STAGE_KINDS
+from ..refusals import Refusal
+from ..vocabulary import STAGE_KINDS
 from .audit import record as audit
 
 MAX_NAME = 60
 DIRECTIONS = ("up", "down")
 
 
-class StageError(ValueError):
+class StageError(Refusal, ValueError):
     """A refused stage change: `code` names the rule, `count` how many prospects are in the way."""
+    domain = "stage"
+    status = 400
 
-    def __init__(self, code: str, count: int = 0):
-        super().__init__(code)
-        self.code = code
+    def __init__(self, code: str, count: int = 0, **params):
+        super().__init__(code, count=count, **params)
         self.count = count
 
 
@@ -95,12 +97,12 @@ def move_stage(stage: Stage, direction: str) -> None:
         stages = _locked()
         current = _find(stages, stage)
         if current.retired:
-            raise StageError("retired")
+            raise StageError("retired", name=current.name)
         live = [s for s in stages if not s.retired]
         index = live.index(current)
         other = index - 1 if direction == "up" else index + 1
         if not 0 <= other < len(live):
-            raise StageError("at_edge")
+            raise StageError("at_edge", name=current.name)
         live[index], live[other] = live[other], live[index]
         _renumber(live + [s for s in stages if s.retired])
         audit("stage.move", "stage", current.id, detail=f"{direction} to {current.position}")
@@ -122,7 +124,7 @@ def set_kind(stage: Stage, kind: str) -> bool:
         at_odds = (Prospect.select().where((Prospect.stage == current.id) & (Prospect.outcome != kind))
                    .count())
         if at_odds:
-            raise StageError("kind_in_use", at_odds)
+            raise StageError("kind_in_use", at_odds, name=current.name)
         previous, current.kind = current.kind, kind
         _check_kinds(stages)
         current.save(only=[Stage.kind])
@@ -145,7 +147,7 @@ def retire_stage(stage: Stage) -> bool:
         still_open = (Prospect.select().where((Prospect.stage == current.id) & (Prospect.outcome == "open"))
                       .count())
         if still_open:
-            raise StageError("holds_open", still_open)
+            raise StageError("holds_open", still_open, name=current.name)
         current.retired = True
         _check_kinds(stages)
         current.save(only=[Stage.retired])
@@ -182,7 +184,7 @@ def delete_stage(stage: Stage) -> None:
         moved = StageChange.select().where((StageChange.to_stage == current.id)
                                            | (StageChange.from_stage == current.id)).exists()
         if held or moved:
-            raise StageError("in_use", held)
+            raise StageError("in_use", held, name=current.name)
         stages.remove(current)
         _check_kinds(stages)
         name = current.name
@@ -227,10 +229,10 @@ def _clean_name(name: str, stages: list[Stage], exclude: int | None = None) -> s
     if not name:
         raise StageError("name_required")
     if len(name) > MAX_NAME:
-        raise StageError("name_too_long")
+        raise StageError("name_too_long", n=MAX_NAME)
     key = name.casefold()
     if any(s.name.casefold() == key for s in stages if not s.retired and s.id != exclude):
-        raise StageError("name_taken")
+        raise StageError("name_taken", name=name)
     return name
 
 

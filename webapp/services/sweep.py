@@ -20,15 +20,14 @@ qualification are the current ones.
 """
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from peewee import Case, fn
 
+from ..config import business_timezone
 from ..models import (ActionCode, ActivityStatusChange, FollowUp, FollowUpType, Interaction, Prospect,
                       TemperatureChange, database)
 from ..rules.followups import ANSWERED_TEMPERATURES, RULE_DEFAULTS, ProspectFacts, due_followups, next_actions
-from ..timeutil import to_storage, utcnow
+from ..timeutil import from_local, to_storage, utcnow
 from .defaults import SETTINGS, setting
 from .followups import business_calendar
 from .next_action import refresh_next_action
@@ -69,8 +68,7 @@ def end_of_day(day: date) -> datetime:
     `relance sweep --as-of DAY` sweeps as of the end of that day: everything that happened on the day
     counts, and the statuses are those the staff see that evening.
     """
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return to_storage(datetime.combine(day, time(23, 59, 59), tzinfo=zone))
+    return from_local(day, time(23, 59, 59), business_timezone())
 
 
 # --- activity statuses (set-based) ----------------------------------------------------------------------
@@ -129,7 +127,7 @@ def sweep_rules(as_of: datetime, chunk: int = CHUNK, limit: int | None = None,
     `only` restricts the pass to these prospects (see `plan_rules_for`).
     """
     as_of = to_storage(as_of)
-    cal, settings = business_calendar(as_of, current_app.config["TIMEZONE"]), rule_settings()
+    cal, settings = business_calendar(as_of, business_timezone()), rule_settings()
     types = {t.code: t.id for t in FollowUpType.select(FollowUpType.id, FollowUpType.code)
              .where(FollowUpType.code.is_null(False))}
     evaluated = created = 0

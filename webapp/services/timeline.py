@@ -17,6 +17,12 @@ from ..models import (ActionCode, ActivityStatusChange, ConsentChange, FollowUp,
                       LostReason, StageChange, Stage, TemperatureChange, User)
 
 
+def patient_interactions(patient_id: int):
+    """The interactions recorded on a patient, newest first (the patient's page)."""
+    return (Interaction.select().where(Interaction.patient == patient_id)
+            .order_by(Interaction.occurred_at.desc()))
+
+
 @dataclass
 class Entry:
     """One line of the history: what (`kind`, the record `item`), when (`at`, UTC) and who (`user`,

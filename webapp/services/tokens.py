@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 from ..models import ApiToken
+from ..refusals import Refusal
 from ..security import TOKEN_SCOPES, grantable_scopes
 from ..timeutil import utcnow
 
@@ -15,8 +16,10 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class TokenError(Exception):
+class TokenError(Refusal):
     """A token that may not be made: `no_scope`, `unknown_scope` or `scope_not_yours`."""
+    domain = "token"
+    status = 400
 
 
 def create_token(name: str, created_by=None, scopes=None) -> tuple[ApiToken, str]:

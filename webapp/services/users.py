@@ -7,14 +7,18 @@ from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
 from ..models import User
+from ..refusals import Refusal
 from ..rules.contact import is_email
+from ..rules.numbers import parse_id
 from ..security import PERMISSIONS, can
-from .defaults import setting
-from ..models.users import ROLES, new_session_token
+from ..models.users import new_session_token
 from ..timeutil import utcnow
+from ..vocabulary import ROLES
+from .defaults import setting
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
+MAX_NAME = 100
 # Verifying against a dummy hash keeps the time of "no such user" equal to "wrong password".
 _DUMMY_HASH = _hasher.hash("relance-dummy-password")
 
@@ -23,15 +27,17 @@ _COMMON = frozenset(FREQUENCY_LISTS["passwords"])
 _OUR_WORDS = ("relance", "nest", "clinique", "clinic", "senegal", "dakar", "motdepasse", "password")
 
 
-class UserError(ValueError):
+class UserError(Refusal, ValueError):
     """A refused account change, with a message for the person."""
+    domain = "user"
+    status = 400
 
 
 def check_password(password: str, *personal: str) -> None:
     """Refuse what an attacker tries first: short passwords, the 30,000 most common ones (zxcvbn's list,
     from real leaks), and those built on the person's own name or email or on the product's name."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise UserError("password_too_short")
+        raise UserError("password_too_short", n=MIN_PASSWORD_LENGTH)
     if password.lower() in _COMMON or _only_words_of(password, [*personal, *_OUR_WORDS]) or zxcvbn(
             password[:100], user_inputs=[*personal, *_OUR_WORDS])["score"] < 2:
         raise UserError("password_common")
@@ -60,8 +66,8 @@ def create_user(email: str, name: str, role: str, password: str) -> User:
         raise UserError("unknown_role")
     if not is_email(email):
         raise UserError("invalid_email")
-    if len(name) > 100:
-        raise UserError("name_too_long")
+    if len(name) > MAX_NAME:
+        raise UserError("name_too_long", n=MAX_NAME)
     if User.select().where(User.email == email).exists():
         raise UserError("email_taken")
     name = name.strip() or email.split("@")[0]
@@ -117,6 +123,19 @@ def may_own_work(user: User | None) -> bool:
     return user is not None and user.active and can("prospects.edit", user)
 
 
+def owner_by_id(value) -> User | None:
+    """The person a form or the API names (an id, as text or a number) if work may be given to her."""
+    user_id = parse_id(value)
+    owner = User.get_or_none(User.id == user_id) if user_id else None
+    return owner if may_own_work(owner) else None
+
+
+def may_reassign(user: User) -> bool:
+    """Whether this person changes a prospect's owner: the follow-up lead and managers (SECURITY.md: a
+    relationship write checks its own right); whoever may edit corrects names and numbers."""
+    return can("prospects.classify", user)
+
+
 def may_assign_to_others(user: User) -> bool:
     """The follow-up lead and managers give work to anyone; a secretary hands it to a colleague only
     where the lead's rule allows (setting `secretaries_assign`: "self", the default, or "team")."""
@@ -140,3 +159,27 @@ def set_role(user: User, role: str) -> None:
 def set_active(user: User, active: bool) -> None:
     user.active = active
     end_sessions(user)
+
+
+def change_role(user: User, role: str, by: User) -> bool:
+    """An administrator gives `user` a role; False when she has it already. Nobody takes away her own
+    administration: the last administrator could otherwise lock everyone out of these pages."""
+    if role not in ROLES:
+        raise UserError("unknown_role")
+    if user.id == by.id and role not in PERMISSIONS["admin.users"]:
+        raise UserError("own_admin_role")
+    if role == user.role:
+        return False
+    set_role(user, role)
+    return True
+
+
+def change_active(user: User, active: bool, by: User) -> bool:
+    """Enable or disable an account (disabling ends its sessions); False when it already is. Nobody
+    disables her own account, for the same reason."""
+    if user.id == by.id and not active:
+        raise UserError("own_account")
+    if active == user.active:
+        return False
+    set_active(user, active)
+    return True

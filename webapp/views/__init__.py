@@ -5,9 +5,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .. import htmx
+from ..refusals import Refusal
 from . import (admin, api, auth, board, followups, health, intake, myday, patients, prospects, requests,
                settings, sources)
-from . import caller, duplicates, rights
+from . import answers, caller, duplicates, figures, mailview, matches, patient_imports, rights
 
 MESSAGES = {
     400: _l("The request could not be understood."),
@@ -32,6 +34,14 @@ def error_response(status: int, code: str, message: str):
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def refusal_response(refusal: Refusal):
+    """A refusal no view showed in place: JSON for machines, the reason alone for htmx, else a page."""
+    if htmx.wants_fragment() and not _wants_json():
+        return htmx.vary(make_response(render_template("errors/_refused.html", code=refusal.code,
+                                                       message=refusal.message), refusal.status))
+    return error_response(refusal.status, refusal.code, refusal.message)
+
+
 def _refuse_nul_characters():
     """NUL is no character a person types, and PostgreSQL refuses it in text: a clear 400 before any
     view runs, never a 500 from the database. (Intake reads its own body, raw, and stores it as bytes.)"""
@@ -47,8 +57,11 @@ def _refuse_nul_characters():
 def register_blueprints(app: Flask) -> None:
     app.before_request(_refuse_nul_characters)
     for module in (board, health, auth, prospects, patients, api, admin, settings, myday, followups, intake,
-                   requests, sources, caller, duplicates, rights):
+                   requests, sources, caller, duplicates, matches, rights, figures, answers, mailview,
+                   patient_imports):
         app.register_blueprint(module.bp)
+
+    app.register_error_handler(Refusal, refusal_response)
 
     @app.errorhandler(CSRFError)
     def _csrf(error):

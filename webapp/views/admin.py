@@ -3,34 +3,22 @@
 Plain forms that work without JavaScript; every change is authorised first (`require`), then audited.
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN
 from playhouse.flask_utils import get_object_or_404
 
-from ..forms import ActiveForm, NewUserForm, RoleForm, TokenForm
-from ..forms import StaffForm
+from ..forms import ActiveForm, NewUserForm, RoleForm, StaffForm, TokenForm
 from ..forms.admin import MAX_TOKEN_NAME
-from ..labels import ROLES as ROLE_LABELS
-from ..labels import SCOPES as SCOPE_LABELS
 from ..models import ApiToken, User
 from ..security import grantable_scopes, require
 from ..services import tokens as token_service
 from ..services import users as user_service
 from ..services.audit import record as audit
+from ..vocabulary import ROLES, SCOPES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-def _user_error(code: str) -> str:
-    return {
-        "email_taken": _("An account with this email already exists."),
-        "password_too_short": _("The initial password needs at least %(n)d characters.",
-                                n=user_service.MIN_PASSWORD_LENGTH),
-        "password_common": _("This password is among the most common ones, or built on the person's name: "
-                             "choose another one."),
-        "unknown_role": _("Choose a role from the list."),
-    }[code]
 
 
 def _get_user(user_id: int) -> User:
@@ -42,6 +30,13 @@ def _users_page(error: str | None = None, form: NewUserForm | None = None, statu
     return render_template("admin/users.html", staff=staff, error=error, form=form or NewUserForm(formdata=None),
                            role_form=lambda user: RoleForm(formdata=None, role=user.role),
                            active_form=ActiveForm(formdata=None), temporary=temporary), status
+
+
+@bp.errorhandler(user_service.UserError)
+def _refused(refusal: user_service.UserError):
+    """A refused account change: the page again with the reason (and the new account's form as posted)."""
+    form = NewUserForm() if request.endpoint == "admin.create_user" else None
+    return _users_page(error=refusal.message, form=form, status=refusal.status)
 
 
 @bp.get("/users")
@@ -56,13 +51,10 @@ def create_user():
     form = NewUserForm()
     if not form.validate():
         return _users_page(error=form.first_error(), form=form, status=400)
-    try:
-        user = user_service.create_user(form.email.data, form.name.data or "", form.role.data or "",
-                                        form.password.data or "")
-    except user_service.UserError as exc:
-        return _users_page(error=_user_error(str(exc)), form=form, status=400)
+    user = user_service.create_user(form.email.data, form.name.data or "", form.role.data or "",
+                                    form.password.data or "")
     audit("user.create", "user", user.id, detail=f"role={user.role}")
-    flash(_("Account created for %(email)s (%(role)s).", email=user.email, role=ROLE_LABELS[user.role]),
+    flash(_("Account created for %(email)s (%(role)s).", email=user.email, role=ROLES[user.role]),
           "success")
     return redirect(url_for("admin.users"))
 
@@ -75,15 +67,10 @@ def change_role(user_id):
     if not form.validate():
         abort(400)
     role = form.role.data
-    if user.id == current_user.id and role != "admin":
-        # The last administrator could otherwise lock everyone out of these pages.
-        return _users_page(error=_("You cannot remove your own administrator role. "
-                                   "Ask another administrator."), status=400)
-    if role != user.role:
-        previous = user.role
-        user_service.set_role(user, role)
+    previous = user.role
+    if user_service.change_role(user, role, by=current_user._get_current_object()):
         audit("user.role", "user", user.id, detail=f"{previous} -> {role}")
-        flash(_("%(name)s is now %(role)s.", name=user.name, role=ROLE_LABELS[role]), "success")
+        flash(_("%(name)s is now %(role)s.", name=user.name, role=ROLES[role]), "success")
     return redirect(url_for("admin.users"))
 
 
@@ -95,11 +82,7 @@ def set_active(user_id):
     if not form.validate():
         abort(400)
     active = form.active.data == "1"
-    if user.id == current_user.id and not active:
-        return _users_page(error=_("You cannot disable your own account. Ask another administrator."),
-                           status=400)
-    if active != user.active:
-        user_service.set_active(user, active)  # also ends every session of this user
+    if user_service.change_active(user, active, by=current_user._get_current_object()):
         audit("user.enable" if active else "user.disable", "user", user.id)
         if active:
             flash(_("%(name)s can sign in again.", name=user.name), "success")
@@ -121,7 +104,7 @@ def reset_password(user_id):
 def _token_form(posted: bool = False) -> TokenForm:
     """The new-token form (as posted, or empty), offering what the person's role may grant."""
     form = TokenForm() if posted else TokenForm(formdata=None)
-    form.scopes.choices = [(scope, SCOPE_LABELS[scope]) for scope in grantable_scopes(current_user)]
+    form.scopes.choices = [(scope, SCOPES[scope]) for scope in grantable_scopes(current_user)]
     return form
 
 
@@ -151,11 +134,9 @@ def create_token():
     try:
         row, plain = token_service.create_token(name, created_by=current_user._get_current_object(),
                                                 scopes=chosen)
-    except token_service.TokenError as exc:
-        message = (_("Choose what the token may do.") if str(exc) == "no_scope" else
-                   _("Your role cannot give a token this right: ask someone whose role holds it."))
-        audit("refused", "api_token", detail=f"token.create {str(exc)} {' '.join(chosen)}"[:250])
-        return _tokens_page(error=message, form=form, status=400 if str(exc) == "no_scope" else 403)
+    except token_service.TokenError as refusal:
+        audit("refused", "api_token", detail=f"token.create {refusal.code} {' '.join(chosen)}"[:250])
+        return _tokens_page(error=refusal.message, form=form, status=refusal.status)
     audit("token.create", "api_token", row.id, detail=f"{row.prefix}… {name} [{row.scopes}]")
     # Shown once, in this response only: never flashed, never kept in the session.
     return _tokens_page(new_token=plain, status=201)

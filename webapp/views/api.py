@@ -5,20 +5,22 @@ from functools import wraps
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
 from .. import ratelimit
-from ..models import ActionCode, InboundRequest, Prospect, Source, User
+from ..models import ActionCode, InboundRequest, Prospect
 from ..models.intake import REQUEST_STATES
-from ..models.prospects import CHANNELS, DIRECTIONS, QUALIFICATIONS, TEMPERATURES
 from ..reasons import reason_text
+from ..refusals import Refusal
 from ..rules.contact import contact_problems
-from ..rules.numbers import parse_count, parse_id
+from ..rules.numbers import parse_count
 from ..security import csrf
 from ..services import prospects as service
+from ..services import request_queues
 from ..services import search as search_service
 from ..services import tokens
 from ..services.audit import record as audit
 from ..services.dedupe import SUSPECT, kind_of
-from ..services.users import may_own_work
+from ..services.users import owner_by_id
 from ..timeutil import isoformat, parse_iso_date, parse_iso_datetime
+from ..vocabulary import CHANNELS, DIRECTIONS, QUALIFICATIONS, TEMPERATURES
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies here: a bearer token cannot be sent by a third-party page
@@ -32,15 +34,12 @@ CONTACT_PROBLEMS = {
 }
 
 
-class ApiError(Exception):
+class ApiError(Refusal):
+    """A refusal in the API's own words (English, for the developers of the machines that call it),
+    answered as JSON by the app's refusal handler."""
+
     def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-@bp.errorhandler(ApiError)
-def _api_error(error: ApiError):
-    return jsonify({"error": {"code": error.code, "message": error.message}}), error.status
+        super().__init__(code, status=status, message=message)
 
 
 @bp.before_request
@@ -148,29 +147,29 @@ def _choice(data: dict, name: str, allowed, default=None):
     value = data.get(name, default)
     if value is None:
         return None
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:   # a list or an object is no code either
         raise ApiError(422, "invalid_field", f"{name} must be one of: {', '.join(allowed)}.")
     return value
 
 
-def _birth_date(data: dict) -> date | None:
-    value = data.get("birth_date")
+def _parsed(data: dict, name: str, parse, expected: str):
+    """A field read by `parse` (None when absent), or a 422 saying what was expected."""
+    value = data.get(name)
     if value in (None, ""):
         return None
     try:
-        return parse_iso_date(str(value))
+        return parse(str(value))
     except ValueError:
-        raise ApiError(422, "invalid_field", "birth_date must be YYYY-MM-DD.")
+        raise ApiError(422, "invalid_field", f"{name} must be {expected}.")
+
+
+def _birth_date(data: dict) -> date | None:
+    return _parsed(data, "birth_date", parse_iso_date, "YYYY-MM-DD")
 
 
 def _occurred_at(data: dict):
-    value = data.get("occurred_at")
-    if value in (None, ""):
-        return None
-    try:
-        return parse_iso_datetime(str(value), current_app.config["TIMEZONE"])
-    except ValueError:
-        raise ApiError(422, "invalid_field", "occurred_at must be an ISO 8601 date and time.")
+    return _parsed(data, "occurred_at", lambda text: parse_iso_datetime(text, current_app.config["TIMEZONE"]),
+                   "an ISO 8601 date and time")
 
 
 def _action_code(data: dict):
@@ -187,10 +186,24 @@ def _owner(data: dict):
     owner_id = data.get("owner_id")
     if owner_id in (None, ""):
         return None
-    owner = User.get_or_none(User.id == parse_id(owner_id)) if parse_id(owner_id) else None
-    if not may_own_work(owner):
+    owner = owner_by_id(owner_id)
+    if owner is None:
         raise ApiError(422, "invalid_field", "owner_id is not an active staff member who follows prospects.")
     return owner
+
+
+def _prospect_or_404(prospect_id: int) -> Prospect:
+    """get_object_or_404 in the API's words."""
+    found = Prospect.get_or_none(Prospect.id == prospect_id)
+    if found is None:
+        raise ApiError(404, "not_found", "No prospect with this id.")
+    return found
+
+
+def _paging() -> tuple[int, int]:
+    """The page asked for and its size (50 by default, 200 at most)."""
+    return (parse_count(request.args.get("page"), 1, lowest=1),
+            parse_count(request.args.get("per_page"), 50, lowest=1, highest=200))
 
 
 @bp.get("/prospects")
@@ -204,8 +217,7 @@ def prospects():
         criteria = search_service.Criteria.from_args(args)
     except search_service.BadFilter as exc:
         raise ApiError(400, "invalid_filter", f"Unknown filter or value: {exc}.")
-    page = parse_count(request.args.get("page"), 1, lowest=1)
-    per_page = parse_count(request.args.get("per_page"), 50, lowest=1, highest=200)
+    page, per_page = _paging()
     rows, total = search_service.search(criteria, page, per_page)
     actions = search_service.next_actions([p.id for p in rows])
     return jsonify({"items": [prospect_json(p, actions.get(p.id)) for p in rows], "total": total,
@@ -215,9 +227,7 @@ def prospects():
 @bp.get("/prospects/<int:prospect_id>")
 @scope("prospects:read")
 def prospect(prospect_id):
-    found = Prospect.get_or_none(Prospect.id == prospect_id)
-    if found is None:
-        raise ApiError(404, "not_found", "No prospect with this id.")
+    found = _prospect_or_404(prospect_id)
     return jsonify(prospect_json(found, search_service.next_actions([found.id]).get(found.id)))
 
 
@@ -252,9 +262,7 @@ def create_prospect():
 @bp.post("/prospects/<int:prospect_id>/interactions")
 @scope("prospects:write")
 def add_interaction(prospect_id):
-    found = Prospect.get_or_none(Prospect.id == prospect_id)
-    if found is None:
-        raise ApiError(404, "not_found", "No prospect with this id.")
+    found = _prospect_or_404(prospect_id)
     data = _body()
     channel = _choice(data, "channel", CHANNELS)
     direction = _choice(data, "direction", DIRECTIONS)
@@ -288,19 +296,11 @@ def request_json(inbound: InboundRequest) -> dict:
 @bp.get("/requests")
 @scope("requests")
 def requests_list():
-    query = InboundRequest.select(InboundRequest, Source).join(Source)
     state = request.args.get("state")
-    if state:
-        if state not in REQUEST_STATES:
-            raise ApiError(400, "invalid_filter", f"state must be one of {', '.join(REQUEST_STATES)}.")
-        query = query.where(InboundRequest.state == state)
-    slug = request.args.get("source")
-    if slug:
-        query = query.where(Source.slug == slug)
-    page = parse_count(request.args.get("page"), 1, lowest=1)
-    per_page = parse_count(request.args.get("per_page"), 50, lowest=1, highest=200)
-    total = query.count()
-    rows = query.order_by(InboundRequest.id.desc()).paginate(page, per_page)
+    if state and state not in REQUEST_STATES:
+        raise ApiError(400, "invalid_filter", f"state must be one of {', '.join(REQUEST_STATES)}.")
+    page, per_page = _paging()
+    rows, total = request_queues.page_of_requests(state, request.args.get("source"), page, per_page)
     return jsonify({"items": [request_json(r) for r in rows], "total": total, "page": page,
                     "per_page": per_page})
 
@@ -308,8 +308,11 @@ def requests_list():
 @bp.get("/requests/<int:request_id>")
 @scope("requests")
 def request_detail(request_id):
-    found = (InboundRequest.select(InboundRequest, Source).join(Source)
-             .where(InboundRequest.id == request_id).first())
+    found = request_queues.with_source(request_id)
     if found is None:
         raise ApiError(404, "not_found", "No request with this id.")
     return jsonify(request_json(found))
+
+
+
+from . import api_patients  # noqa: E402,F401  (the patient endpoints, on this blueprint)

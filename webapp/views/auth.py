@@ -8,19 +8,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
 
 from ..forms import LanguageForm, LoginForm, PasswordForm
-from .. import ratelimit
+from .. import messages, ratelimit
 from ..services import users as user_service
 from ..services.audit import record as audit
 
 bp = Blueprint("auth", __name__)
-
-
-def password_error(code: str) -> str:
-    return {"wrong_current_password": _("The current password is wrong."),
-            "password_too_short": _("The new password needs at least %(n)d characters.",
-                                    n=user_service.MIN_PASSWORD_LENGTH),
-            "password_common": _("This password is among the most common ones, or built on your name: "
-                                 "an attacker would try it first. Choose another one.")}[code]
 
 
 def _safe_next(target: str | None) -> str:
@@ -84,7 +76,7 @@ def password():
                 user_service.change_password(current_user._get_current_object(),
                                              form.current_password.data or "", form.new_password.data or "")
             except user_service.UserError as exc:
-                error = password_error(str(exc))
+                error = messages.text("password", exc.code, **exc.params)
             else:
                 audit("password.change", "user", current_user.id)
                 login_user(current_user._get_current_object())  # the rotated token, this session only

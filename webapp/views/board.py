@@ -4,40 +4,23 @@ from urllib.parse import urlencode
 from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
-from .. import htmx, labels
+from .. import htmx, vocabulary
 from ..forms import MoveForm
 from ..models import LostReason, Prospect, Stage
 from ..rules.numbers import MAX_ID, parse_count, parse_id
 from ..security import can, require
 from ..services import board as service
-from ..services.search import BadFilter, Criteria, prospect_query
+from ..services.search import Criteria
 from ..services.users import active_staff
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 
 
-@bp.app_context_processor
-def _board_link():
-    return {"board_url": remembered_url}
-
 FILTER_KEYS = ("q", "owner", "temperature", "activity_status", "qualification", "channel")
 SESSION_KEY = "board_filters"
-
-REFUSALS = {
-    "conflict": _l("Someone else changed this prospect a moment ago. The card is back in its place; "
-                   "the board is being refreshed."),
-    "lost_reason_required": _l("Choose why this prospect is lost."),
-    "confirmation_required": _l("Confirm the conversion."),
-    "reopen_forbidden": _l("Only the follow-up lead or a manager can reopen a closed prospect."),
-    "reopen_confirmation_required": _l("Confirm that this converted or lost prospect is reopened."),
-    "retired_stage": _l("This stage is no longer used."),
-    "not_found": _l("This prospect no longer exists."),
-}
-
 
 def card_text() -> dict:
     """What every card says the same way, translated once per response rather than once per card
@@ -47,9 +30,9 @@ def card_text() -> dict:
         "do_not_contact": _("Do not contact"), "budget": _("Actions left of the budget"),
         "budget_spent": _("Budget spent: classify"), "call": _("Call %(name)s"),
         "whatsapp": _("WhatsApp %(name)s"), "move": _("Move %(name)s"),
-        "temperature": {k: str(v) for k, v in labels.TEMPERATURES.items()},
-        "activity": {k: str(v) for k, v in labels.ACTIVITY.items()},
-        "qualification": {k: str(v) for k, v in labels.QUALIFICATIONS.items()},
+        "temperature": {k: str(v) for k, v in vocabulary.TEMPERATURES.items()},
+        "activity": {k: str(v) for k, v in vocabulary.ACTIVITY_STATUSES.items()},
+        "qualification": {k: str(v) for k, v in vocabulary.QUALIFICATIONS.items()},
         "show_url": url_for("prospects.index") + "/",
         "move_url": url_for("board.move_form", prospect_id=0)[:-1],
         "can_edit": can("prospects.edit"),
@@ -61,10 +44,7 @@ def _filters(args) -> dict:
 
 
 def _criteria(args) -> Criteria:
-    try:
-        return Criteria.from_args(_filters(args), current_user.id)
-    except BadFilter:
-        abort(400)
+    return Criteria.from_args(_filters(args), current_user.id)   # BadFilter: a 400 (the refusal handler)
 
 
 def _loaded(args) -> dict[int, int]:
@@ -93,7 +73,7 @@ def index():
     columns = service.columns(criteria, _loaded(request.args), pinned=parse_id(request.args.get("pin")))
     response = htmx.render("board/index.html", "board/_columns.html", columns=columns, filters=filters,
                            criteria=criteria, owners=[(str(u.id), u.name) for u in active_staff()],
-                           version=service.board_version(), lost_reasons=_lost_reasons(),
+                           version=service.board_version(), lost_reasons=service.lost_reasons(),
                            query=urlencode(filters), fragment=htmx.wants_fragment(), card_text=card_text())
     if htmx.wants_fragment() and "loaded" not in request.args:
         # A filter change: the address bar shows the filters that are set, and only those.
@@ -105,10 +85,6 @@ def remembered_url(filters: dict | None = None) -> str:
     """The board with the person's last filters (DESIGN: the last filter is remembered)."""
     filters = session.get(SESSION_KEY, {}) if filters is None else filters
     return url_for("board.index") + ("?" + urlencode(filters) if filters else "")
-
-
-def _lost_reasons():
-    return list(LostReason.select().where(LostReason.active).order_by(LostReason.position))
 
 
 @bp.get("/columns/<int:stage_id>")
@@ -137,7 +113,7 @@ def changes():
 def move_form(prospect_id):
     prospect = get_object_or_404(Prospect, Prospect.id == prospect_id)
     form = MoveForm(formdata=None)
-    form.lost_reason.choices = [("", "—")] + [(str(reason.id), reason.label) for reason in _lost_reasons()]
+    form.lost_reason.choices = [("", "—")] + [(str(reason.id), reason.label) for reason in service.lost_reasons()]
     return htmx.render("board/move.html", "board/_move_form.html", prospect=prospect, form=form,
                        stages=service.stages(), query=urlencode(_filters(request.args)))
 
@@ -154,18 +130,14 @@ def move():
     reason_id = parse_id(form.lost_reason.data)
     reason = LostReason.get_or_none(LostReason.id == reason_id) if reason_id else None
     before = Prospect.get_or_none(Prospect.id == prospect_id)
-    try:
-        moved = service.move(prospect_id, stage, current_user._get_current_object(), version=version,
-                             lost_reason=reason, confirmed=form.confirm.data,
-                             may_reopen=can("prospects.classify"), reopen_confirmed=form.reopen.data)
-    except service.MoveRefused as refusal:
-        return _refused(refusal.code, prospect_id)
+    moved = service.move(prospect_id, stage, current_user._get_current_object(), version=version,
+                         lost_reason=reason, confirmed=form.confirm.data,
+                         may_reopen=can("prospects.classify"), reopen_confirmed=form.reopen.data)
     if not htmx.is_htmx():
         flash(_("%(name)s moved to %(stage)s.", name=moved.full_name, stage=stage.name), "success")
         return redirect(url_for("board.index") + _query_suffix())
     criteria = _criteria(request.form)
-    counted = {s: prospect_query(criteria).where(Prospect.stage == s).count()
-               for s in {before.stage_id, stage.id}}
+    counted = service.stage_counts(criteria, (before.stage_id, stage.id))
     return render_template("board/_move_result.html", card=service.card(moved.id), counts=counted,
                            card_text=card_text(),
                            message=_("%(name)s moved to %(stage)s.", name=moved.full_name, stage=stage.name))
@@ -176,12 +148,14 @@ def _query_suffix() -> str:
     return "?" + urlencode(filters) if filters else ""
 
 
-def _refused(code: str, prospect_id: int):
-    status = 409 if code == "conflict" else 403 if code == "reopen_forbidden" else 400
-    message = str(REFUSALS[code])
+@bp.errorhandler(service.MoveRefused)
+def _refused(refusal: service.MoveRefused):
+    """A refused move: without JavaScript, the board again with the reason; with htmx, the reason beside
+    the card, which the board's script puts back in its column."""
     if not htmx.is_htmx():
-        flash(message, "error")
+        flash(refusal.message, "error")
         return redirect(url_for("board.index") + _query_suffix())
-    response = make_response(render_template("board/_refused.html", message=message, code=code,
-                                             prospect_id=prospect_id), status)
+    response = make_response(render_template("board/_refused.html", message=refusal.message, code=refusal.code,
+                                             prospect_id=parse_id(request.form.get("prospect_id"))),
+                             refusal.status)
     return htmx.vary(response)

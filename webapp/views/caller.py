@@ -6,10 +6,10 @@ from flask_login import current_user
 
 from .. import htmx
 from ..forms import KnownCallForm
-from ..models.prospects import CHANNELS
 from ..security import require
 from ..services import caller as service
 from ..services.audit import record as audit
+from ..vocabulary import CHANNELS
 
 bp = Blueprint("caller", __name__)
 

@@ -1,41 +1,24 @@
 """Suspected duplicates, for the follow-up lead and the manager: the pending pairs, one pair side by
 side, and the decisions (merge, undo a merge, different people). Never a silent merge."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from playhouse.flask_utils import get_object_or_404
 
 from .. import htmx
 from ..forms import ContactForm, DecisionForm
+from ..models import DuplicateCandidate
 from ..security import require
 from ..services import duplicates as service
 from ..services.audit import record as audit
-from ..services.dedupe import NeedsDecision, conflict_key, kind_of
+from ..services.dedupe import NeedsDecision
 from .record import staff_choices
 
 bp = Blueprint("duplicates", __name__, url_prefix="/duplicates")
 
-REFUSALS = {
-    "already_decided": _l("Someone already decided about this pair: here is what they decided."),
-    "not_two_prospects": _l("A patient's record is the patient system's: it cannot be merged here."),
-    "keep_one_of_the_pair": _l("Choose which of the two records to keep."),
-    "not_found": _l("This pair no longer exists."),
-}
 
-
-@bp.app_context_processor
-def _helpers():
-    """For every page: the nav's count, a record's merge and shared-number notes, the form's question."""
-    return {"duplicates_waiting": service.pending_count, "shared_contacts": service.shares_with,
-            "merged_into": service.merged_into, "merged_here": service.merged_here, "conflict_key": conflict_key,
-            "record_kind": kind_of}
-
-
-def _pair(pair_id: int):
-    pair = service.get(pair_id)
-    if pair is None:
-        abort(404)
-    return pair
+def _pair(pair_id: int) -> DuplicateCandidate:
+    return get_object_or_404(DuplicateCandidate, DuplicateCandidate.id == pair_id)
 
 
 @bp.get("")
@@ -59,7 +42,7 @@ def _decide(pair_id: int, decision, done_message: str):
     try:
         decision(pair_id)
     except service.DuplicateError as refusal:
-        flash(str(REFUSALS.get(refusal.code, refusal.code)), "error")
+        flash(refusal.message, "error")
         return redirect(url_for("duplicates.show", pair_id=pair_id))
     flash(done_message, "success")
     return redirect(url_for("duplicates.show", pair_id=pair_id))

@@ -6,71 +6,25 @@ from datetime import datetime
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request,
                    url_for)
-from flask_babel import format_timedelta
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
-from .. import htmx, labels
+from .. import htmx, vocabulary
 from ..forms import CompleteForm, PlanForm
-from ..forms.followups import VALUE_LABELS
 from ..models import ActionCode, FollowUp, FollowUpType, LostReason, Prospect, User
 from ..rules.numbers import parse_id
 from ..security import require
 from ..services import followups as service
 from ..services import timeline as timeline_service
 from ..services.audit import record as audit
+from ..services.board import lost_reasons
 from ..services.search import next_actions
 from ..timeutil import parse_iso_datetime, utcnow
 from .myday import day_changes
 from .record import followups_section, get_prospect, local_input, record_context
 
 bp = Blueprint("followups", __name__)
-
-OUTCOME_LABELS = {"not_reached": _l("Not reached"), "signed_up": _l("Signed up"),
-                  "next_step": _l("Next step"), "not_interested": _l("Not interested")}
-STATE_LABELS = {"planned": _l("Planned"), "overdue": _l("Overdue"), "abandoned": _l("Abandoned"),
-                "done": _l("Done"), "cancelled": _l("Cancelled")}
-ERRORS = {
-    "past_date": _l("Choose a date and time in the future."),
-    "date_required": _l("Give a valid date and time."),
-    "type_required": _l("Choose the type of follow-up."),
-    "next_type_not_allowed": _l("This type cannot come next in the workflow."),
-    "not_first_step": _l("A first follow-up must be of a first-step type."),
-    "do_not_contact": _l("This person asked not to be contacted: nothing can be planned."),
-    "closed": _l("This prospect is closed: nothing can be planned."),
-    "bad_value": _l("Choose the prospect's value."),
-    "lost_reason_required": _l("Choose why this prospect is not interested."),
-    "already_done": _l("This follow-up was already completed, perhaps by someone else."),
-    "bad_outcome": _l("Choose an outcome."),
-    "conflict": _l("Someone else changed this prospect a moment ago. Try again."),
-    "owner_not_allowed": _l("Work can only be given to an active colleague who follows prospects."),
-    "assign_not_allowed": _l("You plan follow-ups for yourself: the follow-up lead's rule keeps handing "
-                             "work to colleagues for her."),
-}
-ERROR_STATUS = {"already_done": 409, "conflict": 409, "forbidden": 403}
-
-
-@bp.app_context_processor
-def _labels():
-    return {"followup_labels": {"outcome": OUTCOME_LABELS, "value": VALUE_LABELS, "state": STATE_LABELS},
-            "may_complete": lambda followup: service.may_complete(current_user, followup)}
-
-
-@bp.app_template_filter("until")
-def _until(moment: datetime, now: datetime) -> str:
-    """"in 5 hours" / "2 days ago", in the person's language."""
-    return format_timedelta(moment - now, granularity="minute", add_direction=True)
-
-
-@bp.app_template_filter("local_input")
-def _local_input(moment: datetime | None) -> str:
-    return local_input(moment)
-
-
-def _message(code: str) -> str:
-    return str(ERRORS.get(code, _l("This change could not be made.")))
 
 
 def _datetime(text: str | None) -> datetime | None:
@@ -96,10 +50,6 @@ def _check_owner(followup: FollowUp) -> None:
     if not service.may_complete(current_user, followup):
         audit("refused", "followup", followup.id, detail=f"{request.method} {request.path}")
         abort(403)
-
-
-def _lost_reasons():
-    return list(LostReason.select().where(LostReason.active).order_by(LostReason.position))
 
 
 def _row_context(followup: FollowUp, confirm: str | None = None, error: str | None = None,
@@ -131,7 +81,7 @@ def _confirm_form(followup: FollowUp, confirm: str, origin: str, default_due: da
     form.next_type.data = None  # the first step offered, as before anything was chosen
     form.next_type.choices = [(str(t.id), t.name) for t in service.next_types(followup.type)] \
         if confirm == "next_step" else []
-    reasons = _lost_reasons() if confirm == "not_interested" else []
+    reasons = lost_reasons() if confirm == "not_interested" else []
     form.lost_reason.choices = [("", "—")] + [(str(r.id), r.label) for r in reasons]
     form.lost_reason.data = next((str(r.id) for r in reasons if r.code == "not_interested"), "")
     form.action_code.choices = [("", _("No contact to record"))] + [
@@ -159,10 +109,10 @@ def complete_form(followup_id):
     followup = _get_followup(followup_id)
     _check_owner(followup)
     outcome = request.args.get("outcome")
-    if outcome not in service.OUTCOMES:
+    if outcome not in vocabulary.FOLLOWUP_OUTCOMES:
         outcome = None
     if followup.state != "planned":
-        return _refused(followup, "already_done")
+        return _refused(followup, service.FollowUpError("already_done"))
     return htmx.render("followups/complete.html", "followups/_row.html",
                        **_row_context(followup, confirm=outcome, origin=_origin()))
 
@@ -183,7 +133,7 @@ def complete(followup_id):
             lost_reason=_by_id(LostReason, form.lost_reason.data), contact=_contact(form),
             note=(form.note.data or "")[:2000])
     except service.FollowUpError as refusal:
-        return _refused(followup, refusal.code, outcome if outcome in service.OUTCOMES else None, form)
+        return _refused(followup, refusal, outcome if outcome in vocabulary.FOLLOWUP_OUTCOMES else None, form)
     followup = FollowUp.get_by_id(followup.id)
     message = _done_message(followup, following)
     origin = _origin()
@@ -214,18 +164,19 @@ def _done_message(followup: FollowUp, following: FollowUp | None) -> str:
     name = followup.prospect.full_name
     if followup.outcome == "signed_up":
         return _("%(name)s: %(outcome)s, converted.", name=name,
-                 outcome=labels.signed_up(followup.prospect.qualification))
+                 outcome=vocabulary.signed_up(followup.prospect.qualification))
     if followup.outcome == "not_interested":
         return _("%(name)s is not interested: marked lost.", name=name)
     return _("%(name)s: %(outcome)s, next follow-up planned.", name=name,
-             outcome=OUTCOME_LABELS[followup.outcome])
+             outcome=vocabulary.FOLLOWUP_OUTCOMES[followup.outcome])
 
 
-def _refused(followup: FollowUp, code: str, outcome: str | None = None, posted: CompleteForm | None = None):
-    status = ERROR_STATUS.get(code, 422)
+def _refused(followup: FollowUp, refusal: service.FollowUpError, outcome: str | None = None,
+             posted: CompleteForm | None = None):
+    """The refused completion in place: the confirm form again with the reason, or the row as it now is."""
+    code, status, message = refusal.code, refusal.status, refusal.message
     if status == 403:
         abort(403)
-    message = _message(code)
     if not htmx.wants_fragment():
         if code == "already_done":
             flash(message, "error")
@@ -266,10 +217,10 @@ def plan(prospect_id):
                               current_user._get_current_object(), utcnow())
     except service.FollowUpError as refusal:
         if htmx.wants_fragment():
-            return _prospect_section(prospect, 422, errors=_message(refusal.code), form=form)
+            return _prospect_section(prospect, refusal.status, errors=refusal.message, form=form)
         context = record_context(prospect)
-        context["followups"] = followups_section(prospect, errors=_message(refusal.code), form=form)
-        return render_template("prospects/show.html", prospect=prospect, **context), 422
+        context["followups"] = followups_section(prospect, errors=refusal.message, form=form)
+        return render_template("prospects/show.html", prospect=prospect, **context), refusal.status
     message = _("Follow-up planned.")
     if htmx.wants_fragment():
         return htmx.set_headers(_prospect_section(prospect, message=message), trigger="board-changed")

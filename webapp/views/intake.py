@@ -10,21 +10,25 @@ import time
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from integrations.webform import FORM_TYPES
+from integrations.plugins import source_type
 
 from .. import ratelimit
 from ..models import Source
 from ..rules import signatures
+from ..rules.web import is_web_url
 from ..security import csrf
 from ..services import intake as service
 from ..services.handover import requests_handover
 from ..services.intake_store import find_source
-from ..services.sources import is_web_url
 
 bp = Blueprint("intake", __name__, url_prefix="/intake")
 csrf.exempt(bp)  # a public endpoint: no session, no cookie to ride on
 
 PREFLIGHT_HEADERS = "Content-Type, Idempotency-Key, X-Relance-Signature"
+# What a browser's form posts: a person, who wants a page back.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# The limit per sender address of a source whose type offers no rate-limit setting of its own.
+DEFAULT_RATE_LIMIT = "20 per minute"
 
 
 def error_messages() -> dict[str, str]:
@@ -85,11 +89,17 @@ def _cors(response, origin: str | None):
 
 
 def _active_source(slug: str) -> Source | None:
-    return find_source(slug)
+    """The active source of this slug, unless its type says it takes no posts (a mailbox). A type whose
+    plugin is gone still gets its posts stored, in the failed queue, for a replay once it is back."""
+    source = find_source(slug)
+    if source is None:
+        return None
+    kind = source_type(source.type)
+    return source if kind is None or kind.receives_posts else None
 
 
 def _rate_limited(slug: str, config: dict) -> bool:
-    limit = (config.get("rate_limit") or "").strip()
+    limit = (config.get("rate_limit", DEFAULT_RATE_LIMIT) or "").strip()   # set empty: no limit
     return not ratelimit.hit(limit, "intake", slug, request.remote_addr or "")
 
 

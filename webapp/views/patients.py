@@ -2,9 +2,11 @@
 from flask import Blueprint, render_template
 from playhouse.flask_utils import get_object_or_404
 
-from ..models import Interaction, Patient
+from ..models import Patient
 from ..security import require
+from ..services import timeline
 from ..services.audit import record as audit
+from ..services.patient_sync import linked_prospects, phones_of
 
 bp = Blueprint("patients", __name__)
 
@@ -14,6 +16,7 @@ bp = Blueprint("patients", __name__)
 def show(patient_id):
     patient = get_object_or_404(Patient, Patient.id == patient_id)
     audit("patient.view", "patient", patient.id)
-    interactions = (Interaction.select().where(Interaction.patient == patient)
-                    .order_by(Interaction.occurred_at.desc()))
-    return render_template("patients/show.html", patient=patient, interactions=interactions)
+    converted, review = linked_prospects(patient)
+    return render_template("patients/show.html", patient=patient,
+                           interactions=timeline.patient_interactions(patient.id),
+                           phones=phones_of(patient), converted=converted, review=review)

@@ -1,30 +1,24 @@
 """Prospects: list and search, the fast create form, the record with its timeline, edits."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import htmx
 from ..forms import ConsentForm, ContactForm, InteractionForm, ProspectForm, TemperatureForm
-from ..models import ActionCode, User
-from ..rules.numbers import parse_count, parse_id
+from ..models import ActionCode
+from ..rules.numbers import parse_count
 from ..security import can, require
 from ..services import prospects as service
 from ..services import search as search_service
 from ..services import submissions
 from ..services.audit import record as audit
-from ..services.users import may_assign_to_others, may_own_work
+from ..services.users import may_assign_to_others, may_reassign, owner_by_id
 from .board import remembered_url
 from .caller import BOARD_CHANGED, from_board
 from .duplicates import identity_answer
 from .record import action_code_choices, get_prospect, record_context, staff_choices
 
 bp = Blueprint("prospects", __name__)
-
-
-def _owner(value: str):
-    """The chosen owner, if work may be given to them (an active person whose role works prospects)."""
-    owner = User.get_or_none(User.id == parse_id(value)) if parse_id(value) else None
-    return owner if may_own_work(owner) else None
 
 
 @bp.get("/")
@@ -39,10 +33,7 @@ def home():
 @bp.get("/prospects")
 @require("prospects.view")
 def index():
-    try:
-        criteria = search_service.Criteria.from_args(request.args, current_user.id)
-    except search_service.BadFilter:
-        abort(400)
+    criteria = search_service.Criteria.from_args(request.args, current_user.id)   # BadFilter: a 400
     page = parse_count(request.args.get("page"), 1, lowest=1)
     page_size = current_app.config["PAGE_SIZE"]
     rows, total = search_service.search(criteria, page, page_size)
@@ -71,7 +62,7 @@ def new():
             phone=form.phone.data or "", email=form.email.data, birth_date=form.birth_date.data,
             channel=form.channel.data, direction="in", qualification=form.qualification.data,
             temperature=form.temperature.data, note=form.note.data or "",
-            origin_detail=form.origin_detail.data or "", owner=_owner(form.owner.data) if form.owner else user)
+            origin_detail=form.origin_detail.data or "", owner=owner_by_id(form.owner.data) if form.owner else user)
         outcome, earlier = submissions.run_once(
             form.submission.data, user,
             lambda: service.record_contact(contact, user, **identity_answer(request.form)), service.outcome_ref)
@@ -156,24 +147,23 @@ def consent(prospect_id):
 def edit(prospect_id):
     prospect = get_prospect(prospect_id)
     form = ProspectForm(obj=prospect) if request.method == "GET" else ProspectForm()
-    # Whoever may edit may correct a name or a number; the owner is shown and read only for a role
-    # that may reassign (SECURITY.md: a relationship write checks its own right).
-    may_reassign = can("prospects.classify")
-    if may_reassign:
+    # The owner is shown and read only for a role that may reassign.
+    reassigns = may_reassign(current_user)
+    if reassigns:
         form.owner.choices = staff_choices()
     else:
         del form.owner
     if request.method == "GET":
         form.phone.data = prospect.phone_raw or prospect.phone or ""
         form.qualification.data = prospect.qualification or ""
-        if may_reassign:
+        if reassigns:
             form.owner.data = str(prospect.owner_id or "")
     if form.validate_on_submit():
         changes = {name: getattr(form, name).data for name in service.EDITABLE}
         changes["qualification"] = changes["qualification"] or None
         changes["phone"] = form.phone.data or ""
-        if may_reassign and "owner" in request.form:  # "Unassigned" is a choice; a missing field is not
-            changes["owner"] = _owner(form.owner.data)
+        if reassigns and "owner" in request.form:  # "Unassigned" is a choice; a missing field is not
+            changes["owner"] = owner_by_id(form.owner.data)
         service.update_identity(prospect, changes, current_user._get_current_object())
         flash(_("Changes saved."), "success")
         return redirect(url_for("prospects.show", prospect_id=prospect.id))

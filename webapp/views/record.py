@@ -13,7 +13,8 @@ from ..services import followups as followup_service
 from ..services import search as search_service
 from ..services import timeline as timeline_service
 from ..services.users import active_staff, may_assign_to_others
-from ..timeutil import to_local, utcnow
+from .. import timeutil
+from ..timeutil import utcnow
 
 
 def get_prospect(prospect_id: int) -> Prospect:
@@ -32,9 +33,7 @@ def action_code_choices():
 
 def local_input(moment: datetime | None) -> str:
     """A stored UTC datetime as a `datetime-local` input value in the business timezone."""
-    if moment is None:
-        return ""
-    return to_local(moment, current_app.config["TIMEZONE"]).strftime("%Y-%m-%dT%H:%M")
+    return timeutil.local_input(moment, current_app.config["TIMEZONE"])
 
 
 def followups_section(prospect: Prospect, *, errors: str | None = None, form: PlanForm | None = None,

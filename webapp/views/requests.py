@@ -4,9 +4,7 @@ the raw content of any request.
 Each action is one POST that works without JavaScript (a redirect back to the queue, with a message);
 with htmx it answers the request's item, changed in place, and the queue counts out of band.
 """
-from datetime import date
-
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -15,12 +13,13 @@ from playhouse.flask_utils import get_object_or_404
 from .. import htmx
 from ..models import InboundRequest, Patient, Prospect, User
 from ..rules.numbers import parse_id
-from ..rules.phones import normalise_phone
-from ..security import can, require
+from ..security import require
 from ..services import intake as service
 from ..services import request_queues as queues
 from ..services.audit import record as audit
+from ..services.mail_reading import is_mail
 from ..services.users import active_staff
+from .mailview import reading_context
 
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
@@ -52,34 +51,6 @@ SPAM_REASONS = {
 }
 SIGNATURE_PROBLEMS = {"missing": _l("missing"), "malformed": _l("unreadable"), "expired": _l("expired"),
                       "mismatch": _l("does not match")}
-REFUSALS = {
-    "already_handled": _l("Someone else has already handled this request: it is no longer waiting."),
-    "choose_one_record": _l("Choose one record to attach the request to."),
-    "emptied": _l("Its contents were deleted: there is nothing left to process."),
-}
-
-
-@bp.app_context_processor
-def _request_helpers():
-    """The nav's waiting count, read only for those who may see it (one GROUP BY per page)."""
-    def requests_waiting() -> int | None:
-        return queues.waiting_counts()["triage"] if can("requests.triage") else None
-    return {"requests_waiting": requests_waiting}
-
-
-@bp.app_template_filter("e164")
-def _e164(value) -> str | None:
-    """A posted phone number, as typed, in E.164 (None when it cannot be read) for the `phone` filter."""
-    return normalise_phone(str(value or ""), current_app.config["PHONE_REGION"]).e164
-
-
-@bp.app_template_filter("iso_date")
-def _iso_date(value) -> date | None:
-    """A parsed field's ISO date (text in JSON) as a date, for the `date` filter."""
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 def error_text(code: str | None) -> str | None:
@@ -133,9 +104,11 @@ def show(request_id):
     inbound = _get(request_id)
     audit("request.view", "inbound_request", inbound.id)
     text, size, truncated = queues.raw_text(inbound.body)
+    # A mail is shown read (its text, its sanitised HTML on request, its attachments): views/mailview.py.
+    mail = reading_context(inbound, show_html=False) if is_mail(inbound.content_type) and not inbound.emptied else {}
     return render_template("requests/show.html", **_context(
         item=inbound, fields=inbound.parsed or {}, raw=text, size=size, truncated=truncated,
-        limit=queues.RAW_DISPLAY_BYTES))
+        limit=queues.RAW_DISPLAY_BYTES, **{k: v for k, v in mail.items() if k != "item"}))
 
 
 def _get(request_id: int) -> InboundRequest:
@@ -165,7 +138,7 @@ def create(request_id):
     try:
         outcome = service.create_from(request_id, current_user._get_current_object(), owner=owner)
     except service.TriageError as refusal:
-        return _refused(request_id, refusal.code)
+        return _refused(request_id, refusal)
     if outcome.patient is not None:
         message = _("Already known: a patient. The contact is recorded on the patient's record.")
     elif outcome.created:
@@ -184,7 +157,7 @@ def attach(request_id):
     try:
         service.attach(request_id, current_user._get_current_object(), prospect=prospect, patient=patient)
     except service.TriageError as refusal:
-        return _refused(request_id, refusal.code)
+        return _refused(request_id, refusal)
     return _done(request_id, _("Attached: the contact is recorded on the record."), prospect=prospect,
                  patient=patient)
 
@@ -196,7 +169,7 @@ def spam(request_id):
     try:
         service.mark_spam(request_id, current_user._get_current_object())
     except service.TriageError as refusal:
-        return _refused(request_id, refusal.code)
+        return _refused(request_id, refusal)
     return _done(request_id, _("Marked as spam. It stays in the spam queue, where it can be restored."))
 
 
@@ -205,9 +178,9 @@ def spam(request_id):
 def replay(request_id):
     inbound = _get(request_id)
     if inbound.state not in ("failed", "dismissed", "spam"):
-        return _refused(request_id, "already_handled")
+        return _refused(request_id, service.TriageError("already_handled"))
     if inbound.emptied:
-        return _refused(request_id, "emptied")
+        return _refused(request_id, service.TriageError("emptied"))
     state = service.replay(request_id, current_user._get_current_object())
     inbound = InboundRequest.get_by_id(request_id)
     if state == "processed" and inbound.triage:
@@ -227,7 +200,7 @@ def dismiss(request_id):
     """A failed request nobody can use (no contact given, a test): out of the failed queue, kept."""
     _get(request_id)
     if not service.dismiss(request_id, current_user._get_current_object()):
-        return _refused(request_id, "already_handled")
+        return _refused(request_id, service.TriageError("already_handled"))
     return _done(request_id, _("Dismissed: it leaves the failed queue. It is kept, with who dismissed it, "
                                "and can still be processed again from its page."))
 
@@ -245,10 +218,9 @@ def _done(request_id: int, message: str, *, prospect=None, patient=None, categor
     return htmx.vary(response)
 
 
-def _refused(request_id: int, code: str):
+def _refused(request_id: int, refusal):
     """Someone else was quicker (409), or the form named no record (400): said in words, nothing changed."""
-    status = 409 if code == "already_handled" else 400
-    message = str(REFUSALS.get(code, REFUSALS["already_handled"]))
+    status, message = refusal.status, refusal.message
     queues.forget_counts()
     inbound = InboundRequest.get_by_id(request_id)
     if htmx.wants_fragment():

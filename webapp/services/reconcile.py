@@ -1,0 +1,794 @@
+"""Patient-system reconciliation (issue 17): patients in, prospects converted, uncertain pairs to review.
+
+`apply(source, records, now=…)` is the one entry every patient source calls (file import, push API, FHIR
+pull): it upserts the patients on (source, external_id), idempotently, then matches the patients it created
+or changed against the prospects not yet linked to a patient, and
+
+- converts a prospect on a certain match (rules/matching.py): won stage, conversion date, the patient, the
+  provenance the patient stated; its planned follow-ups closed; one history entry; audited;
+- sends an uncertain pair to the review queue (a `PatientMatch` left open): the prospect is not converted
+  until a person confirms (`confirm`), and a pair rejected (`reject`) is never suggested again;
+- leaves everyone else alone.
+
+`dry_run=True` writes nothing and returns the same per-row outcomes: the import preview.
+
+Blocking (never every patient against every prospect): the patients' keys go into a temporary table, then
+one indexed join per key kind — phone (E.164), email, folded names + birth date, birth date + the surname's
+initial — brings the candidate prospects; the rules judge only those pairs.
+
+A batch conversion writes what `board.move` writes for one card (the stage and outcome, a StageChange with
+outcomes, planned follow-ups cancelled, the next action cleared, an audit event), set-based; a person's
+confirmation and an undo go through `board.move` itself.
+"""
+import gc
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time
+from functools import lru_cache
+
+from flask import current_app, has_app_context
+from peewee import PostgresqlDatabase
+from integrations.contract import PatientRecord
+
+from ..models import (AuditEvent, FollowUp, JSONField, LostReason, Patient, PatientMatch, PatientPhone,
+                      Prospect, Stage, StageChange, User, database)
+from ..rules import matching
+from ..rules.contact import normalise_email
+from ..rules.text import fold, search_text
+from ..timeutil import to_storage
+from .audit import record as audit
+from .defaults import setting
+from .next_action import refresh_next_action
+
+CHUNK = 500
+KEY_TABLE = "reconcile_keys"
+
+# Row outcomes (SyncResult.rows[i].outcome)
+CONVERTED = "converted"      # at least one prospect converted by this patient
+REVIEW = "review"            # sent to the review queue (and nothing converted)
+UNMATCHED = "unmatched"      # no prospect matched: a new patient
+KNOWN = "known"              # nothing new: the patient was matched before, or did not change
+
+
+class ReconcileError(ValueError):
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class RowResult:
+    """What happened (or, in a dry run, will happen) to one record of the batch."""
+    row: int                                  # 1-based position in the batch
+    external_id: str
+    action: str                               # created, updated, unchanged; superseded: a later row has
+                                              # the same external_id, and that row is the one applied
+    outcome: str                              # converted, review, unmatched, known
+    patient_id: int | None = None             # None for a patient a dry run would create
+    converted: list[int] = field(default_factory=list)    # prospect ids converted
+    review: list[int] = field(default_factory=list)       # prospect ids sent to review
+    reasons: dict = field(default_factory=dict)           # prospect id -> reason codes
+
+
+@dataclass
+class SyncResult:
+    rows_read: int = 0
+    patients_created: int = 0
+    patients_updated: int = 0
+    patients_unchanged: int = 0
+    converted: int = 0              # prospects converted
+    to_review: int = 0              # (patient, prospect) pairs sent to review
+    unmatched: int = 0              # rows whose patient matched no prospect
+    dry_run: bool = False
+    rows: list[RowResult] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        """The counts, for `--json` and the import page (the rows left out)."""
+        return {name: getattr(self, name) for name in ("rows_read", "patients_created", "patients_updated",
+                                                       "patients_unchanged", "converted", "to_review",
+                                                       "unmatched", "dry_run")}
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class _Row:
+    row: int
+    record: PatientRecord
+    first_name: str
+    last_name: str
+    phones: tuple[str, ...]          # E.164, in the order given, without repeats
+    phone_raw: str
+    email: str | None
+    birth_date: date | None
+    provenance: str
+    admission_date: date | None
+    action: str = "created"
+    patient_id: int | None = None
+    ref: int = 0                     # patient id, or a negative stand-in for a patient not written
+
+    @property
+    def person(self) -> matching.Person:
+        return matching.Person(self.first_name, self.last_name, self.birth_date, frozenset(self.phones),
+                               self.email)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    id: int
+    first_name: str
+    last_name: str
+    phone: str | None
+    email: str | None
+    birth_date: date | None
+    stage_id: int
+    outcome: str
+    lost_reason_id: int | None
+    converted_at: datetime | None
+    version: int
+
+    @property
+    def person(self) -> matching.Person:
+        return matching.Person(self.first_name, self.last_name, self.birth_date,
+                               frozenset([self.phone]) if self.phone else frozenset(), self.email)
+
+
+# --- the entry point --------------------------------------------------------------------------------
+
+def apply(source, records: Iterable[PatientRecord], *, now: datetime, user: User | None = None,
+          dry_run: bool = False, region: str | None = None) -> SyncResult:
+    """Upsert `records` as patients of `source` (a Source or its slug), then match and convert. Idempotent:
+    the same records again change nothing. A record without external_id raises ReconcileError."""
+    slug = source if isinstance(source, str) else source.slug
+    collecting = gc.isenabled()
+    gc.disable()     # a large batch allocates millions of small objects, none in a cycle: no pauses
+    try:
+        return _apply(slug, records, now=to_storage(now), user=user, dry_run=dry_run, region=region)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _apply(slug: str, records, *, now: datetime, user, dry_run: bool, region: str | None) -> SyncResult:
+    region = region or (current_app.config.get("PHONE_REGION", "SN") if has_app_context() else "SN")
+    rows = _normalise(records, region)
+    result = SyncResult(rows_read=len(rows), dry_run=dry_run)
+    # The last record of an external_id wins (a file listing one patient twice).
+    latest = {row.record.external_id: row for row in rows}
+    with _batch_pragmas(len(rows)), database.atomic() as transaction:
+        _load_existing(slug, latest)
+        if not dry_run:
+            _write_patients(slug, latest, now)
+        else:
+            for n, row in enumerate(latest.values()):
+                row.ref = row.patient_id if row.patient_id is not None else -(n + 1)
+        matched = [row for row in latest.values() if row.action != "unchanged"]
+        decisions = _match(matched)
+        outcomes = _decide(decisions, slug, now, user, dry_run, matched)
+        for row in rows:
+            chosen = latest[row.record.external_id]
+            converted, review, reasons = outcomes.get(chosen.ref, ([], [], {}))
+            if row is not chosen:
+                outcome = KNOWN
+            elif converted:
+                outcome = CONVERTED
+            elif review:
+                outcome = REVIEW
+            elif row.action == "unchanged" or (row.action == "updated" and _has_matches(chosen)):
+                outcome = KNOWN
+            else:
+                outcome = UNMATCHED
+            result.rows.append(RowResult(row.row, row.record.external_id, chosen.action if row is chosen
+                                         else "superseded", outcome, chosen.patient_id,
+                                         converted if row is chosen else [], review if row is chosen else [],
+                                         reasons if row is chosen else {}))
+        for row in latest.values():
+            if row.action == "created":
+                result.patients_created += 1
+            elif row.action == "updated":
+                result.patients_updated += 1
+            else:
+                result.patients_unchanged += 1
+        result.converted = sum(len(r.converted) for r in result.rows)
+        result.to_review = sum(len(r.review) for r in result.rows)
+        result.unmatched = sum(1 for r in result.rows if r.outcome == UNMATCHED)
+        if dry_run:
+            transaction.rollback()
+        else:
+            audit("patients.sync", "source", None, actor=user,
+                  detail=f"{slug}: {result.rows_read} read, {result.patients_created} created, "
+                         f"{result.patients_updated} updated, {result.converted} converted, "
+                         f"{result.to_review} to review")
+    return result
+
+
+@contextmanager
+def _batch_pragmas(size: int):
+    """SQLite, a large batch: a page cache large enough for the patient table's indexes; the connection's own
+    setting comes back after."""
+    if size < 5000 or isinstance(database.obj, PostgresqlDatabase):
+        yield
+        return
+    saved = int(database.execute_sql("PRAGMA cache_size").fetchone()[0])
+    database.execute_sql("PRAGMA cache_size = -262144")   # 256 MB at most, used only as the batch needs it
+    try:
+        yield
+    finally:
+        database.execute_sql(f"PRAGMA cache_size = {saved}")
+
+
+def _has_matches(row: _Row) -> bool:
+    return row.patient_id is not None and PatientMatch.select().where(
+        PatientMatch.patient == row.patient_id).exists()
+
+
+# --- patients -------------------------------------------------------------------------------------
+
+def _normalise(records: Iterable[PatientRecord], region: str) -> list[_Row]:
+    rows = []
+    for n, record in enumerate(records, start=1):
+        external_id = str(record.external_id or "").strip()
+        if not external_id:
+            raise ReconcileError("external_id_required")
+        if external_id != record.external_id:
+            record = PatientRecord(**{**asdict(record), "external_id": external_id})
+        phones, raws = [], []
+        given = record.phones or ()
+        for raw in (given,) if isinstance(given, str) else given:   # one number given as a string
+            raw = str(raw or "").strip()
+            if not raw:
+                continue
+            raws.append(raw)
+            e164 = matching.phone_e164(raw, region)
+            if e164 and e164 not in phones:
+                phones.append(e164)
+        email = normalise_email(record.email)
+        rows.append(_Row(n, record, (record.first_name or "").strip(), (record.last_name or "").strip(),
+                         tuple(phones), raws[0] if raws else "", email if email and "@" in email else None,
+                         record.birth_date, (record.provenance or "").strip(), record.admission_date))
+    return rows
+
+
+_PATIENT_COLUMNS = ("id", "external_id", "first_name", "last_name", "email", "birth_date", "provenance",
+                    "admission_date", "phone_raw")
+
+
+def _load_existing(slug: str, latest: dict[str, _Row]) -> None:
+    """Find the batch's patients already known to the source; mark each row created, updated or
+    unchanged."""
+    ids = list(latest)
+    existing = {}
+    columns = ", ".join(f'"{c}"' for c in _PATIENT_COLUMNS)
+    if len(ids) > 20 * CHUNK:   # a whole export: one scan of the source's patients beats many IN lists
+        found = database.execute_sql(f'SELECT {columns} FROM "patient" WHERE "source" = {database.param}',
+                                     [slug]).fetchall()
+    else:
+        found = _select_in(f'SELECT {columns} FROM "patient" WHERE "source" = {{p}} AND "external_id" IN ({{marks}})',
+                           ids, [slug])
+    for values in found:
+        if values[1] in latest:
+            existing[values[1]] = dict(zip(_PATIENT_COLUMNS, values))
+    phones: dict[int, list[str]] = {}
+    patient_ids = [row["id"] for row in existing.values()]
+    for chunk in _chunks(patient_ids):
+        marks = ", ".join([database.param] * len(chunk))
+        cursor = database.execute_sql(
+            f'SELECT "patient_id", "phone" FROM "patient_phones" WHERE "patient_id" IN ({marks}) ORDER BY "id"',
+            chunk)
+        for patient_id, phone in cursor.fetchall():
+            phones.setdefault(patient_id, []).append(phone)
+    for external_id, row in latest.items():
+        known = existing.get(external_id)
+        if known is None:
+            row.action = "created"
+            continue
+        row.patient_id = known["id"]
+        same = (known["first_name"] == row.first_name and known["last_name"] == row.last_name
+                and (known["email"] or None) == row.email and _date(known["birth_date"]) == row.birth_date
+                and (known["provenance"] or "") == row.provenance
+                and _date(known["admission_date"]) == row.admission_date
+                and tuple(phones.get(known["id"], ())) == row.phones)
+        row.action = "unchanged" if same else "updated"
+
+
+# search_text(a, b, …) is the words of each part in turn: each part folded once (names repeat).
+_search_part = lru_cache(maxsize=100_000)(search_text)
+
+
+def _plain_search_part(text: str | None) -> str:
+    """search_text(text) for one part; for plain ASCII without apostrophes (an email, a number as written)
+    the same words without the Unicode folding."""
+    if not text:
+        return ""
+    if not text.isascii() or "'" in text or "`" in text:
+        return search_text(text)
+    folded = " ".join(text.lower().replace("-", " ").split())
+    return f"{folded} {folded.replace(' ', '')}" if " " in folded else folded
+
+
+def _patient_search_text(row: _Row) -> str:
+    """search_text(first, last, email, phone digits…, national digits…, phone as written), part by part:
+    names through a cache, digits as they are (folding changes nothing in them)."""
+    digits = [p.lstrip("+") for p in row.phones]
+    national = [d.removeprefix("221") for d in digits if d.startswith("221")]
+    parts = [_search_part(row.first_name), _search_part(row.last_name), _plain_search_part(row.email), *digits,
+             *national, _plain_search_part(row.phone_raw)]
+    return " ".join(part for part in parts if part)
+
+
+def _patient_values(row: _Row, now: datetime) -> dict:
+    return {
+        "first_name": row.first_name, "last_name": row.last_name,
+        "phone": row.phones[0] if row.phones else None, "phone_raw": row.phone_raw,
+        "email": row.email, "birth_date": row.birth_date, "provenance": row.provenance,
+        "admission_date": row.admission_date,
+        "search_text": _patient_search_text(row),
+        "match_name": matching.name_block_key(row.first_name, row.last_name),
+        "match_initial": matching.surname_initial(row.last_name),
+        "updated_at": _raw_time(now),
+    }
+
+
+def _write_patients(slug: str, latest: dict[str, _Row], now: datetime) -> None:
+    # In external_id order: the (source, external_id) index then grows at its end instead of everywhere.
+    created = sorted((row for row in latest.values() if row.action == "created"), key=lambda r: r.record.external_id)
+    updated = [row for row in latest.values() if row.action == "updated"]
+    if created:
+        before = database.execute_sql('SELECT MAX("id") FROM "patient"').fetchone()[0] or 0
+        names = ["external_id", "source", "created_at", *_patient_values(created[0], now)]
+        fields = [getattr(Patient, name) for name in names]
+        stamp = _raw_time(now)
+        values = [(row.record.external_id, slug, stamp, *_patient_values(row, now).values()) for row in created]
+        _insert_many(Patient, fields, values)
+        # The rows just inserted are this source's rows above the largest id before: one range scan.
+        ids = dict(database.execute_sql(
+            f'SELECT "external_id", "id" FROM "patient" WHERE "id" > {database.param} AND "source" = {database.param}',
+            [before, slug]).fetchall())
+        for row in created:
+            row.patient_id = ids[row.record.external_id]
+    for row in updated:
+        Patient.update(**{**_patient_values(row, now), "updated_at": now}).where(Patient.id == row.patient_id).execute()
+    if updated:
+        for chunk in _chunks([row.patient_id for row in updated]):
+            PatientPhone.delete().where(PatientPhone.patient.in_(chunk)).execute()
+    phones = [(row.patient_id, phone) for row in created + updated for phone in row.phones]
+    _insert_many(PatientPhone, [PatientPhone.patient, PatientPhone.phone], phones)
+    for row in latest.values():
+        row.ref = row.patient_id
+
+
+# --- blocking and verdicts ------------------------------------------------------------------------
+
+_CANDIDATE_COLUMNS = ("id", "first_name", "last_name", "phone", "email", "birth_date", "stage_id", "outcome",
+                      "lost_reason_id", "converted_at", "version")
+
+_JOINS = {
+    "phone": ("phone", 'p."phone" = k.k_text'),
+    "email": ("email", 'p."email" = k.k_text'),
+    "name": ("born", 'p."match_name" = k.k_text AND p."birth_date" = k.k_date'),
+    "initial": ("born", 'p."birth_date" = k.k_date AND p."match_initial" = k.k_initial'),
+}
+
+
+def _keys(row: _Row) -> list[tuple]:
+    """(ref, kind, text, initial, date): a row per phone, the email, and one for the birth date with the
+    folded names (block "name") and the surname's initial (block "initial")."""
+    keys = [(row.ref, "phone", phone, None, None) for phone in row.phones]
+    if row.email:
+        keys.append((row.ref, "email", row.email, None, None))
+    if row.birth_date is not None:
+        keys.append((row.ref, "born", matching.name_block_key(row.first_name, row.last_name),
+                     matching.surname_initial(row.last_name), row.birth_date.isoformat()))
+    return keys
+
+
+def candidates(rows: list[_Row]) -> dict[int, dict[int, _Candidate]]:
+    """The prospects each patient (by ref) shares a blocking key with, among those not linked to a patient,
+    not erased and not merged into another: one indexed join per key kind."""
+    keys = [key for row in rows for key in _keys(row)]
+    found: dict[int, dict[int, _Candidate]] = {}
+    if not keys:
+        return found
+    database.execute_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {KEY_TABLE} (ref INTEGER, kind VARCHAR(8), "
+                         "k_text VARCHAR(255), k_initial VARCHAR(8), k_date DATE)")
+    database.execute_sql(f"DELETE FROM {KEY_TABLE}")
+    mark = database.param
+    database.cursor().executemany(f"INSERT INTO {KEY_TABLE} (ref, kind, k_text, k_initial, k_date) "
+                                  f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})", keys)
+    columns = ", ".join(f'p."{c}"' for c in _CANDIDATE_COLUMNS)
+    # CROSS JOIN: SQLite then walks the (small) key table and seeks each key in prospect's index.
+    for kind, join in _JOINS.values():
+        cursor = database.execute_sql(
+            f'SELECT k.ref, {columns} FROM {KEY_TABLE} k CROSS JOIN "prospect" p '
+            f'WHERE k.kind = {mark} AND {join} AND p."patient_id" IS NULL AND p."erased_at" IS NULL', [kind])
+        for ref, pid, *values in cursor.fetchall():
+            by_id = found.setdefault(ref, {})
+            if pid not in by_id:
+                values[4] = _date(values[4])     # birth_date
+                by_id[pid] = _Candidate(pid, *values)
+    database.execute_sql(f"DELETE FROM {KEY_TABLE}")
+    merged = {pid for (pid,) in database.execute_sql(
+        'SELECT "merged_id" FROM "duplicate_candidate" WHERE "state" = \'merged\' AND "merged_id" IS NOT NULL')}
+    if merged:
+        for by_id in found.values():
+            for pid in merged & set(by_id):
+                del by_id[pid]
+    return found
+
+
+@dataclass
+class _Decisions:
+    rows: list[_Row]
+    candidates: dict[int, dict[int, _Candidate]]
+    verdicts: dict[tuple[int, int], matching.Verdict]
+
+
+def _match(rows: list[_Row]) -> _Decisions:
+    found = candidates(rows)
+    by_ref = {row.ref: row for row in rows}
+    pairs = {}
+    for ref, by_id in found.items():
+        person = by_ref[ref].person
+        for pid, candidate in by_id.items():
+            pairs[(ref, pid)] = matching.judge(person, candidate.person)
+    # Pairs decided before (any state) are never judged again.
+    real = [ref for ref in found if ref > 0]
+    known = set()
+    live_patients = set()      # patients with a conversion or an open review already
+    for patient_id, prospect_id, state in _select_in(
+            'SELECT "patient_id", "prospect_id", "state" FROM "patient_match" WHERE "patient_id" IN ({marks})', real):
+        known.add((patient_id, prospect_id))
+        if state in ("open", "converted", "confirmed"):
+            live_patients.add(patient_id)
+    pairs = {pair: verdict for pair, verdict in pairs.items() if pair not in known}
+    settled = matching.settle(pairs)
+    prospect_ids = sorted({pid for (_, pid), v in settled.items() if v.certain})
+    reviewed = set()           # prospects already waiting in review with another patient
+    reviewed.update(pid for (pid,) in _select_in(
+        'SELECT "prospect_id" FROM "patient_match" WHERE "state" = \'open\' AND "prospect_id" IN ({marks})',
+        prospect_ids))
+    for (ref, pid), verdict in list(settled.items()):
+        if not verdict.certain:
+            continue
+        extra = []
+        if ref in live_patients:
+            extra.append(matching.SEVERAL_PROSPECTS)
+        if pid in reviewed:
+            extra.append(matching.SEVERAL_PATIENTS)
+        if extra:
+            settled[(ref, pid)] = matching.Verdict(matching.UNCERTAIN, verdict.reasons + tuple(extra))
+    return _Decisions(rows, found, settled)
+
+
+# --- decisions ------------------------------------------------------------------------------------
+
+def won_stage() -> Stage | None:
+    return Stage.select().where((Stage.kind == "won") & ~Stage.retired).order_by(Stage.position, Stage.id).first()
+
+
+def _decide(decisions: _Decisions, slug: str, now: datetime, user, dry_run: bool,
+            rows: list[_Row]) -> dict[int, tuple[list, list, dict]]:
+    by_ref = {row.ref: row for row in rows}
+    outcomes: dict[int, tuple[list, list, dict]] = {}
+    stage = won_stage()
+    conversions, reviews = [], []
+    for (ref, pid), verdict in sorted(decisions.verdicts.items()):
+        converted, review, reasons = outcomes.setdefault(ref, ([], [], {}))
+        reasons[pid] = list(verdict.reasons)
+        if verdict.certain and stage is not None:
+            converted.append(pid)
+            conversions.append((by_ref[ref], decisions.candidates[ref][pid], verdict))
+        else:
+            review.append(pid)
+            reviews.append((by_ref[ref], pid, verdict))
+    if dry_run:
+        return outcomes
+    label = _actor_label(user, slug)
+    if reviews:
+        _insert_many(PatientMatch, [PatientMatch.patient, PatientMatch.prospect, PatientMatch.verdict,
+                                    PatientMatch.reasons, PatientMatch.state, PatientMatch.created_at],
+                     [(row.patient_id, pid, matching.UNCERTAIN, list(v.reasons), "open", _raw_time(now))
+                      for row, pid, v in reviews])
+    if conversions:
+        _convert_many(conversions, stage, now, user, label)
+    return outcomes
+
+
+def _actor_label(user, slug: str) -> str:
+    return user.email if user is not None else f"reconciliation {slug}"[:250]
+
+
+def provenance_choices() -> list[str]:
+    return list(setting("patient_provenances"))
+
+
+def canonical_provenance(text: str, choices: list[str] | None = None) -> str:
+    """The configured provenance the stated one names (folded: "facebook" is "Facebook", "bouche a oreille"
+    is "Bouche-à-oreille"), or the text as stated when it names none."""
+    folded = _provenance_key(text)
+    for choice in provenance_choices() if choices is None else choices:
+        if _provenance_key(choice) == folded:
+            return choice
+    return (text or "").strip()
+
+
+@lru_cache(maxsize=1024)
+def _provenance_key(text: str | None) -> str:
+    return "".join(ch for ch in fold(text) if ch.isalnum())
+
+
+def _conversion_date(admission_date: date | None, now: datetime) -> datetime:
+    """The admission date when the source gave one (the day the prospect became a patient: the cohort's
+    30 days count to it), else the time of the sync."""
+    if admission_date is not None:
+        at = datetime.combine(admission_date, time(12, 0))
+        if at <= now:
+            return at
+    return now
+
+
+def _convert_many(conversions, stage: Stage, now: datetime, user, label: str) -> None:
+    """What `board.move` does to one card, for many at once (see the module's docstring)."""
+    pids = [candidate.id for _, candidate, _ in conversions]
+    planned: dict[int, list[int]] = {}
+    for fid, pid in _select_in('SELECT "id", "prospect_id" FROM "follow_up" '
+                               'WHERE "state" = \'planned\' AND "prospect_id" IN ({marks})', pids):
+        planned.setdefault(pid, []).append(fid)
+    mark = database.param
+    database.cursor().executemany(
+        f'UPDATE "follow_up" SET "state" = \'cancelled\', "done_at" = {mark} WHERE "id" = {mark}',
+        [(_raw_time(now), fid) for ids in planned.values() for fid in ids])
+    updates, changes, matches, events = [], [], [], []
+    user_id = user.id if user is not None else None
+    choices = provenance_choices()
+    stamp = _raw_time(now)
+    for row, candidate, verdict in conversions:
+        before = {"stage_id": candidate.stage_id, "outcome": candidate.outcome,
+                  "lost_reason_id": candidate.lost_reason_id,
+                  "converted_at": candidate.converted_at.isoformat() if isinstance(candidate.converted_at, datetime)
+                  else candidate.converted_at, "followups": planned.get(candidate.id, []),
+                  "provenance": ""}
+        converted_at = _conversion_date(row.admission_date, now)
+        provenance = canonical_provenance(row.provenance, choices)
+        moves = candidate.outcome != "won"
+        updates.append((stage.id if moves else candidate.stage_id, _raw_time(converted_at), row.patient_id,
+                        provenance, stamp, candidate.id))
+        if moves:
+            changes.append((candidate.id, candidate.stage_id, stage.id, candidate.outcome, "won", user_id, stamp))
+        matches.append((row.patient_id, candidate.id, matching.CERTAIN, list(verdict.reasons), "converted", stamp,
+                        user_id, stamp, "automatic", {"before": before}))
+        events.append((stamp, user_id, label, "patient.convert", "prospect", candidate.id,
+                       f"patient {row.patient_id}: {', '.join(verdict.reasons)}"[:250]))
+    database.cursor().executemany(
+        f'UPDATE "prospect" SET "stage_id" = {mark}, "outcome" = \'won\', "lost_reason_id" = NULL, '
+        f'"converted_at" = {mark}, "patient_id" = {mark}, "provenance" = {mark}, "updated_at" = {mark}, '
+        f'"version" = "version" + 1, "next_action_at" = NULL WHERE "id" = {mark}', updates)
+    _insert_many(StageChange, [StageChange.prospect, StageChange.from_stage, StageChange.to_stage,
+                               StageChange.from_outcome, StageChange.to_outcome, StageChange.user,
+                               StageChange.changed_at], changes)
+    _insert_many(PatientMatch, [PatientMatch.patient, PatientMatch.prospect, PatientMatch.verdict,
+                                PatientMatch.reasons, PatientMatch.state, PatientMatch.created_at,
+                                PatientMatch.decided_by, PatientMatch.decided_at, PatientMatch.note,
+                                PatientMatch.detail], matches)
+    _insert_many(AuditEvent, [AuditEvent.at, AuditEvent.actor, AuditEvent.actor_label, AuditEvent.action,
+                              AuditEvent.record_type, AuditEvent.record_id, AuditEvent.detail], events)
+
+
+# --- a person's decisions -------------------------------------------------------------------------
+
+def get(match_id: int) -> PatientMatch | None:
+    return PatientMatch.get_or_none(PatientMatch.id == match_id)
+
+
+def _take(match_id: int, states: tuple[str, ...], new_state: str, user, now, note: str) -> PatientMatch:
+    """Claim the match for one decision: two leads clicking at once decide once."""
+    taken = (PatientMatch.update(state=new_state, decided_by=user, decided_at=now, note=(note or "")[:250])
+             .where((PatientMatch.id == match_id) & PatientMatch.state.in_(states)).execute())
+    if not taken:
+        if get(match_id) is None:
+            raise ReconcileError("not_found")
+        raise ReconcileError("already_decided")
+    return PatientMatch.get_by_id(match_id)
+
+
+def confirm(match_id: int, user: User, now: datetime, note: str = "") -> PatientMatch:
+    """"Same person": the prospect is converted to the patient, through the board's move."""
+    from .board import MoveRefused, move
+
+    now = to_storage(now)
+    with database.atomic():
+        match = _take(match_id, ("open",), "confirmed", user, now, note)
+        prospect = Prospect.get_by_id(match.prospect_id)
+        if prospect.patient_id is not None or prospect.erased_at is not None:
+            raise ReconcileError("already_converted" if prospect.patient_id else "erased")
+        stage = won_stage()
+        if stage is None:
+            raise ReconcileError("no_won_stage")
+        before = {"stage_id": prospect.stage_id, "outcome": prospect.outcome,
+                  "lost_reason_id": prospect.lost_reason_id,
+                  "converted_at": prospect.converted_at.isoformat() if prospect.converted_at else None,
+                  "followups": [f.id for f in FollowUp.select(FollowUp.id).where(
+                      (FollowUp.prospect == prospect.id) & (FollowUp.state == "planned"))],
+                  "provenance": prospect.provenance}
+        if prospect.outcome != "won":
+            try:
+                move(prospect.id, stage, user, version=prospect.version, confirmed=True, may_reopen=True,
+                     reopen_confirmed=True, now=now)
+            except MoveRefused as refusal:
+                raise ReconcileError(refusal.code) from refusal
+        patient = Patient.get_by_id(match.patient_id)
+        (Prospect.update(patient=patient.id, provenance=canonical_provenance(patient.provenance),
+                         converted_at=_conversion_date(patient.admission_date, now) if prospect.outcome != "won"
+                         else (prospect.converted_at or now), updated_at=now, version=Prospect.version + 1)
+         .where(Prospect.id == prospect.id).execute())
+        match.detail = {"before": before}
+        match.save()
+        audit("patient.confirm", "prospect", prospect.id, actor=user,
+              detail=f"patient {patient.id} (match {match.id}){': ' + note if note else ''}")
+    return match
+
+
+def reject(match_id: int, user: User, now: datetime, note: str = "") -> PatientMatch:
+    """"Different people": kept as decided, never suggested again."""
+    now = to_storage(now)
+    with database.atomic():
+        match = _take(match_id, ("open",), "rejected", user, now, note)
+        audit("patient.reject", "prospect", match.prospect_id, actor=user,
+              detail=f"patient {match.patient_id} (match {match.id}){': ' + note if note else ''}")
+    return match
+
+
+def undo(match_id: int, user: User, now: datetime, note: str = "") -> PatientMatch:
+    """Take a decision back. A conversion (automatic or confirmed) is undone: the prospect goes back to the
+    stage, outcome and follow-ups it had, and the pair is `undone` (never converted again by itself); a
+    rejection goes back to the review queue."""
+    from .board import MoveRefused, move
+
+    now = to_storage(now)
+    with database.atomic():
+        match = get(match_id)
+        if match is None:
+            raise ReconcileError("not_found")
+        if match.state == "rejected":
+            match = _take(match_id, ("rejected",), "open", user, now, note)
+            audit("patient.reject_undo", "prospect", match.prospect_id, actor=user,
+                  detail=f"patient {match.patient_id} (match {match.id})")
+            return match
+        match = _take(match_id, ("converted", "confirmed"), "undone", user, now, note)
+        before = (match.detail or {}).get("before", {})
+        prospect = Prospect.get_by_id(match.prospect_id)
+        if prospect.outcome == "won" and before.get("outcome", "open") != "won":
+            stage = Stage.get_or_none(Stage.id == before.get("stage_id"))
+            if stage is None or stage.retired or stage.kind != before.get("outcome", "open"):
+                stage = (Stage.select().where((Stage.kind == before.get("outcome", "open")) & ~Stage.retired)
+                         .order_by(Stage.position, Stage.id).first())
+            reason = LostReason.get_or_none(LostReason.id == before.get("lost_reason_id"))
+            if stage.kind == "lost" and reason is None:
+                reason = LostReason.select().order_by(LostReason.position).first()
+            try:
+                move(prospect.id, stage, user, version=prospect.version, lost_reason=reason, confirmed=True,
+                     may_reopen=True, reopen_confirmed=True, now=now)
+            except MoveRefused as refusal:
+                raise ReconcileError(refusal.code) from refusal
+        converted_at = before.get("converted_at")
+        (Prospect.update(patient=None, provenance=before.get("provenance", ""),
+                         converted_at=datetime.fromisoformat(converted_at) if converted_at else None,
+                         updated_at=now, version=Prospect.version + 1)
+         .where(Prospect.id == prospect.id).execute())
+        followups = before.get("followups") or []
+        if followups:
+            (FollowUp.update(state="planned", done_at=None)
+             .where(FollowUp.id.in_(followups) & (FollowUp.state == "cancelled")).execute())
+        refresh_next_action([prospect.id])
+        match.detail = {**(match.detail or {}), "undone_at": now.isoformat(),
+                        "undone_by": user.id if user else None}
+        match.save()
+        audit("patient.conversion_undo", "prospect", prospect.id, actor=user,
+              detail=f"patient {match.patient_id} (match {match.id}){': ' + note if note else ''}")
+    return match
+
+
+# --- the review queue -----------------------------------------------------------------------------
+
+def _listing():
+    return (PatientMatch.select(PatientMatch, Patient, Prospect)
+            .join(Patient, on=(PatientMatch.patient == Patient.id))
+            .switch(PatientMatch).join(Prospect, on=(PatientMatch.prospect == Prospect.id)))
+
+
+def pending(limit: int = 100) -> tuple[list[PatientMatch], int]:
+    """Open matches, oldest first, and how many there are."""
+    query = _listing().where(PatientMatch.state == "open")
+    return list(query.order_by(PatientMatch.created_at, PatientMatch.id).limit(limit)), pending_count()
+
+
+def pending_count() -> int:
+    return PatientMatch.select().where(PatientMatch.state == "open").count()
+
+
+def decided(limit: int = 30) -> list[PatientMatch]:
+    """The latest decisions, a person's or the reconciliation's, newest first (to undo one)."""
+    query = _listing().where(PatientMatch.state != "open")
+    return list(query.order_by(PatientMatch.decided_at.desc(nulls="LAST"), PatientMatch.id.desc()).limit(limit))
+
+
+def conversion_of(prospect: Prospect) -> PatientMatch | None:
+    """The match that converted this prospect, if one did (and was not undone)."""
+    if prospect.patient_id is None:
+        return None
+    return (_listing().where((PatientMatch.prospect == prospect.id)
+                             & PatientMatch.state.in_(("converted", "confirmed")))
+            .order_by(PatientMatch.id.desc()).first())
+
+
+def reviews_of(prospect: Prospect) -> list[PatientMatch]:
+    """Matches of this prospect waiting in the review queue."""
+    return list(_listing().where((PatientMatch.prospect == prospect.id) & (PatientMatch.state == "open"))
+                .order_by(PatientMatch.id))
+
+
+def patient_phones(patient_id: int) -> list[str]:
+    return [p for (p,) in PatientPhone.select(PatientPhone.phone).where(PatientPhone.patient == patient_id)
+            .order_by(PatientPhone.id).tuples()]
+
+
+def converted_prospect_ids(patient_id: int) -> list[int]:
+    return [pid for (pid,) in PatientMatch.select(PatientMatch.prospect).where(
+        (PatientMatch.patient == patient_id) & PatientMatch.state.in_(("converted", "confirmed")))
+        .order_by(PatientMatch.prospect).tuples()]
+
+
+def review_prospect_ids(patient_id: int) -> list[int]:
+    return [pid for (pid,) in PatientMatch.select(PatientMatch.prospect).where(
+        (PatientMatch.patient == patient_id) & (PatientMatch.state == "open"))
+        .order_by(PatientMatch.prospect).tuples()]
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+def _chunks(values: list, size: int = CHUNK):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _raw_time(value: datetime):
+    """A stored time as the driver would write it: SQLite's adapter writes isoformat(" "); done once for a
+    whole batch rather than once per row (a measurable share of a large import)."""
+    if isinstance(database.obj, PostgresqlDatabase):
+        return value
+    return value.isoformat(" ")
+
+
+def _select_in(sql: str, values: list, before: list | None = None) -> list[tuple]:
+    """Rows of `sql` (with `{marks}` for the IN list and `{p}` for a parameter before it), run in chunks."""
+    rows = []
+    for chunk in _chunks(values):
+        marks = ", ".join([database.param] * len(chunk))
+        rows += database.execute_sql(sql.format(marks=marks, p=database.param), [*(before or []), *chunk]).fetchall()
+    return rows
+
+
+def _date(value) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _insert_many(model, fields: list, rows: list[tuple]) -> None:
+    """Many rows in one executemany: Peewee writes the one-row INSERT (with the defaults of the columns
+    not listed), the driver runs it for every row (bench/dataset.bulk_insert, about 5x insert_many).
+    Values go to the driver as they are (ids, text, dates: it adapts them as Peewee would), except JSON."""
+    if not rows:
+        return
+    sql, params = model.insert_many([rows[0]], fields=fields).sql()
+    defaults = tuple(params[len(fields):])
+    json_columns = [n for n, f in enumerate(fields) if isinstance(f, JSONField)]
+    if json_columns:
+        rows = [tuple(fields[n].db_value(v) if n in json_columns else v for n, v in enumerate(row)) for row in rows]
+    database.cursor().executemany(sql, [row + defaults for row in rows] if defaults else rows)
