@@ -301,6 +301,7 @@ def _shoot(outdir: Path, logins: dict[str, tuple[str, str]]) -> list[Path]:
         if "lead" in logins:
             _shoot_board(outdir, url, context, sign_in, save)
             _shoot_requests(url, context, sign_in, save, "admin" in logins)
+            _shoot_integrations(url, context, sign_in, save)
         browser.close()
     for shot, name in (("18-board-desktop", "board"), ("22-requests-desktop", "requests")):
         png = outdir / f"{shot}.png"
@@ -337,6 +338,42 @@ def _shoot_requests(url: str, context, sign_in, save, with_admin: bool) -> None:
                 page.wait_for_load_state("networkidle")
                 save(page, "25-source-edit", full_page=True)
         admin.close()
+
+
+def _shoot_integrations(url: str, context, sign_in, save) -> None:
+    """28-33: the mail and the patient system, as the follow-up lead sees them: a mail request and its
+    answer form, the answer templates, the conversions to review (one opened), the patient import."""
+    lead = context(DESKTOP)
+    page = lead.new_page()
+    sign_in(page, "lead")
+    page.goto(f"{url}/requests")
+    answer = page.locator("main a[href$='/answer']").first
+    if answer.count():
+        answer.click()
+        page.wait_for_load_state("networkidle")
+        save(page, "28-answer-request", full_page=True)
+    if page.goto(f"{url}/settings/answers").ok:
+        save(page, "29-answer-templates", full_page=True)
+    if page.goto(f"{url}/reconciliation").ok:
+        save(page, "30-conversions", full_page=True)
+        match = page.locator("main a[href^='/reconciliation/']").first
+        if match.count():
+            match.click()
+            page.wait_for_load_state("networkidle")
+            save(page, "31-conversion-review", full_page=True)
+    if page.goto(f"{url}/patients/import").ok:
+        save(page, "32-patient-import", full_page=True)
+    lead.close()
+    phone = context(PHONE, phone=True)
+    page = phone.new_page()
+    sign_in(page, "lead")
+    if page.goto(f"{url}/reconciliation").ok:
+        match = page.locator("main a[href^='/reconciliation/']").first
+        if match.count():
+            match.click()
+            page.wait_for_load_state("networkidle")
+            save(page, "33-conversion-review-phone", full_page=True)
+    phone.close()
 
 
 def _shoot_board(outdir: Path, url: str, context, sign_in, save) -> None:

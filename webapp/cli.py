@@ -1,17 +1,21 @@
 """The `relance` console command: Flask's CLI group with the project's commands (DESIGN: public contract)."""
+import json
 import sys
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from flask_babel import force_locale
 from peewee import DatabaseError
 
 from integrations.plugins import source_type
 
 from .demo import load_demo
+from .demo_patients import ensure_source, export_csv
 from .mailreader import read_mail
 from .models import Prospect, User, database
 from .security import TOKEN_SCOPES
+from .services import patient_sync
 from .services.audit import record as audit
 from .services.defaults import setting
 from .services.intake import due_for_rescan, process
@@ -267,13 +271,6 @@ def erase_command(prospect_id, yes):
 @with_appcontext
 def sync_patients_command(slug, path, dry_run, as_json):
     """Import a patient export into a file source, or pull a FHIR source once (all of them without --source)."""
-    import json
-
-    from .services import patient_sync
-
-    from flask import current_app
-    from flask_babel import force_locale
-
     # French first (the fault list is for the clinic's staff); no request here to choose a language.
     with database.connection_context(), force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         try:
@@ -310,9 +307,6 @@ def sync_patients_command(slug, path, dry_run, as_json):
 def demo_patient_export_command(path):
     """Write the demo clinic's patient export (French Excel CSV) from the demo prospects, and make sure the
     `dossiers` patient source exists: then `relance sync-patients --source dossiers --file PATH`."""
-    from .demo_patients import ensure_source, export_csv
-    from .timeutil import utcnow
-
     with database.connection_context():
         source = ensure_source()
         data = export_csv(utcnow())

@@ -12,18 +12,22 @@ catch up, and a board shows a clinic at work, not a backlog.
 """
 import random
 from datetime import date, datetime, timedelta
+from email.header import Header
+from email.utils import format_datetime
 from urllib.parse import urlencode
 
 from flask import current_app
 
-from integrations.contract import PatientRecord
+from integrations.contract import MAIL_CONTENT_TYPE, PatientRecord
+from integrations.plugins import source_type
 
 from .demo_data import (ASKS, CHANNEL_WEIGHTS, CODE_NOTES, COOLER, EMAIL_DOMAINS, FIRST_CODE, FURTHER,
                         FURTHER_COUNT, LAST_NAMES, LOST_WEIGHTS, MALE_ASKS, MANUAL_COMMENTS, MEN, NOTES, ORIGINS,
                         PATIENT_CALLS, QUALIFICATION_WEIGHTS, TEMPERATURE_WEIGHTS, TRIAGED, WARMER, WOMEN)
+from .demo_patients import ensure_source
 from .demo_procedure import keep_procedure
 from .models import (ActionCode, ActivityStatusChange, FollowUp, FollowUpType, LostReason, Patient,
-                     PatientMatch, PatientPhone, Prospect, Stage, StageChange, User, database)
+                     PatientMatch, PatientPhone, Prospect, Source, Stage, StageChange, User, database)
 from .rules.activity import activity_status
 from .rules.phones import normalise_phone
 from .rules.text import fold, search_text
@@ -38,7 +42,7 @@ from .services.reconcile import canonical_provenance
 from .services.sources import create_source
 from .services.sweep import sweep_rules
 from .services.users import create_user
-from .timeutil import utcnow
+from .timeutil import as_utc, utcnow
 
 DEMO_PASSWORD = "relance-demo"
 DEMO_PATIENT_SOURCE = "nest-dossiers"   # the demo clinic's patient system
@@ -116,6 +120,8 @@ class _Loader:
             refresh_next_action()   # the follow-ups above are written directly, as of their dates
         sweep_rules(self.now, only=self.created)   # what the rules ask from today on, as the sweep plans it
         self._web_requests()
+        self._mail_requests()
+        ensure_source()   # the patient system's export has a source to be imported into
 
     def _web_requests(self) -> None:
         """The website's form as a source, and this morning's requests: three for the lead to triage (one
@@ -140,6 +146,43 @@ class _Loader:
                                      headers={"User-Agent": "Mozilla/5.0", "Origin": "https://www.nest.sn"},
                                      body=urlencode(post).encode(), remote_addr="41.82.120.7",
                                      now=self.now - timedelta(minutes=minutes))
+            if received.state == "received":
+                intake.process(received.id, self.now)
+
+    def _mail_requests(self) -> None:
+        """The clinic's mailbox as a source (inactive: the demo has no mail server to poll) and three mails of
+        this morning, processed as a poll would have them: a new question for the lead's triage, a known
+        prospect's mail logged on her record, and an out-of-office reply kept out of everything."""
+        kind = source_type("imap")
+        source = Source.create(slug="boite-accueil", type="imap", name="Boîte accueil (démo)", active=False,
+                               config={**kind.defaults(), "host": "imap.nest.example.sn",
+                                       "user": "accueil@nest.example.sn"})
+        known = (Prospect.select().where((Prospect.outcome == "open") & Prospect.email.is_null(False))
+                 .order_by(Prospect.id).first())
+        mails = [
+            ("Mariama Cissé", "mariama.cisse@gmail.com", "Renseignements programme de préparation", None,
+             "Bonjour,\n\nJe suis enceinte de 5 mois et je voudrais des renseignements sur votre programme de "
+             "préparation à l'accouchement (dates, tarifs).\nVous pouvez me joindre au 76 512 33 08.\n\n"
+             "Merci d'avance,\nMariama\n\nEnvoyé de mon iPhone\n"),
+            (known.full_name, known.email, "Re: Votre demande", None,
+             "Bonjour,\n\nMerci pour votre appel. Est-ce possible de décaler le rendez-vous à jeudi ?\n\n"
+             "Cordialement\n"),
+            ("Dr Ousmane Ba", "o.ba@hopital.example.sn", "Réponse automatique : absence du bureau",
+             "Auto-Submitted: auto-replied\n",
+             "Je suis absent du bureau jusqu'au 15 décembre. Pour toute urgence, contactez le secrétariat.\n"),
+        ]
+        # Dated in the last opening hours (a mail logged on a record is a contact: the demo keeps them there).
+        last_open = last_working_moment(self.cal, self.now)
+        for n, (name, address, subject, extra, text) in enumerate(mails):
+            at = last_open - timedelta(minutes=60 - 15 * n)
+            raw = (f"From: {Header(name, 'utf-8').encode()} <{address}>\nTo: Clinique NEST "
+                   f"<accueil@nest.example.sn>\nSubject: {Header(subject, 'utf-8').encode()}\n"
+                   f"Date: {format_datetime(as_utc(at))}\n"
+                   f"Message-ID: <demo-{n}.{self.now:%Y%m%d}@mail.example.sn>\n{extra or ''}MIME-Version: 1.0\n"
+                   "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+                   f"{text}").encode()
+            received = intake.accept(source, content_type=MAIL_CONTENT_TYPE, headers={}, body=raw,
+                                     remote_addr="", now=at)
             if received.state == "received":
                 intake.process(received.id, self.now)
 

@@ -10,11 +10,12 @@ import random
 import unicodedata
 from datetime import date, datetime, timedelta
 
-from .demo_data import LAST_NAMES, WOMEN
 from peewee import fn
 
+from .demo_data import LAST_NAMES, WOMEN
 from .models import Patient, PatientMatch, Prospect, Source
 from .rules.text import fold
+from .services.sources import create_source
 
 HEADER = ["N° dossier", "Nom", "Prénom", "Téléphone", "Tél. 2", "Email", "Date de naissance", "Provenance",
           "Date d'admission"]
@@ -112,7 +113,5 @@ def export_csv(now: datetime, seed: int = 17) -> bytes:
 
 def ensure_source() -> Source:
     """The demo clinic's patient-file source (`dossiers`), created once."""
-    from .services.sources import create_source
-
     return Source.get_or_none(Source.slug == SOURCE_SLUG) or create_source(
         SOURCE_SLUG, "patient_file", "Dossiers patients (export du logiciel de la clinique)")
