@@ -10,8 +10,10 @@ from . import vocabulary
 from .reasons import answer_target_text, reason_text
 from .rules.phones import display_phone, normalise_phone
 from .security import can
+from .services import answers as answer_service
 from .services import duplicates as duplicate_service
 from .services import followups as followup_service
+from .services import reconcile
 from .services import request_queues
 from .services.dedupe import conflict_key, kind_of
 from .timeutil import local_input
@@ -40,7 +42,17 @@ def register(app: Flask) -> None:
         "duplicates_waiting": duplicate_service.pending_count, "shared_contacts": duplicate_service.shares_with,
         "merged_into": duplicate_service.merged_into, "merged_here": duplicate_service.merged_here,
         "conflict_key": conflict_key, "record_kind": kind_of,
+        # The patient a prospect became, and the matches waiting for the lead (reconciliation).
+        "matches_waiting": reconcile.pending_count, "prospect_conversion": reconcile.conversion_of,
+        "prospect_reviews": reconcile.reviews_of,
+        # Mail: the answer button (never for automated mail) and a timeline entry's mail.
+        "mail_answerable": mail_answerable, "mail_of": answer_service.mail_of,
     })
+
+
+def mail_answerable(item) -> bool:
+    """The answer button on a request: shown only where the answer may be sent."""
+    return can("mail.answer") and can("requests.triage") and answer_service.answerable_request(item)
 
 
 def until(moment: datetime, now: datetime) -> str:

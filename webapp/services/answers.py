@@ -17,7 +17,7 @@ from ..rules.answers import (BODY_MAX, GENERAL, PLACEHOLDERS, SUBJECT_MAX, TEMPE
                              Threading, check_template, day_start, fill, over_daily_cap, reply_subject,
                              template_key, threading)
 from ..rules.contact import is_email, normalise_email
-from ..models.prospects import QUALIFICATIONS
+from ..vocabulary import QUALIFICATIONS
 from .answer_defaults import ANSWER_DETAILS, ANSWER_TEMPLATES
 from .audit import record as audit
 from .defaults import setting
@@ -257,3 +257,16 @@ def refusal(target: Target, now: datetime) -> str | None:
 
 def request_is_mail(request: InboundRequest) -> bool:
     return is_mail(request.content_type)
+
+
+def mail_of(interaction) -> dict | None:
+    """A timeline entry's mail: the answer we sent (its subject and text), or the received mail to read
+    on its own page. None for any other contact (no query)."""
+    if interaction is None or interaction.channel != "email" or not interaction.message_id:
+        return None
+    if interaction.direction == "out":
+        sent = OutboundMail.get_or_none(OutboundMail.interaction == interaction.id)
+        return {"sent": sent} if sent is not None else None
+    received = (InboundRequest.select(InboundRequest.id)
+                .where(InboundRequest.message_id == interaction.message_id).order_by(InboundRequest.id).first())
+    return {"request_id": received.id} if received is not None else None

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
 
-from flask import current_app, has_app_context
+from flask import current_app, g, has_app_context, has_request_context
 from peewee import PostgresqlDatabase
 from integrations.contract import PatientRecord
 
@@ -705,7 +705,13 @@ def pending(limit: int = 100) -> tuple[list[PatientMatch], int]:
 
 
 def pending_count() -> int:
-    return PatientMatch.select().where(PatientMatch.state == "open").count()
+    """How many matches wait for a person: one COUNT, once per request (the nav shows it on every page)."""
+    if has_request_context() and "matches_waiting" in g:
+        return g.matches_waiting
+    count = PatientMatch.select().where(PatientMatch.state == "open").count()
+    if has_request_context():
+        g.matches_waiting = count
+    return count
 
 
 def decided(limit: int = 30) -> list[PatientMatch]:

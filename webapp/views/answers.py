@@ -29,25 +29,6 @@ bp = Blueprint("answers", __name__)
 GENERAL_LABEL = _l("General request")
 
 
-@bp.app_context_processor
-def _answer_helpers():
-    def mail_answerable(item: InboundRequest) -> bool:
-        """The answer button: shown only where the answer may be sent (never for automated mail)."""
-        return can("mail.answer") and can("requests.triage") and service.answerable_request(item)
-    def mail_of(interaction) -> dict | None:
-        """A timeline entry's mail: the answer we sent (its subject and text), or the received mail
-        to read on its own page. None for any other contact (no query)."""
-        if interaction is None or interaction.channel != "email" or not interaction.message_id:
-            return None
-        if interaction.direction == "out":
-            sent = OutboundMail.get_or_none(OutboundMail.interaction == interaction.id)
-            return {"sent": sent} if sent is not None else None
-        received = (InboundRequest.select(InboundRequest.id)
-                    .where(InboundRequest.message_id == interaction.message_id).order_by(InboundRequest.id).first())
-        return {"request_id": received.id} if received is not None else None
-    return {"mail_answerable": mail_answerable, "mail_of": mail_of}
-
-
 def template_label(key: str) -> str:
     qualification, _sep, temperature = key.partition(":")
     what = GENERAL_LABEL if qualification == GENERAL else vocabulary.QUALIFICATIONS[qualification]

@@ -47,12 +47,6 @@ REFUSALS = {
 }
 
 
-@bp.app_context_processor
-def _helpers():
-    return {"matches_waiting": service.pending_count, "prospect_conversion": service.conversion_of,
-            "prospect_reviews": service.reviews_of}
-
-
 def _context(match) -> dict:
     reasons = list(match.reasons or [])
     return {"match": match, "patient_phones": service.patient_phones(match.patient_id),
