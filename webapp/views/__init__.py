@@ -10,6 +10,7 @@ from ..refusals import Refusal
 from . import (admin, api, auth, board, followups, health, intake, myday, patients, prospects, requests,
                settings, sources)
 from . import answers, caller, duplicates, figures, mailview, matches, patient_imports, rights
+from . import api_patients  # noqa: F401  (the patient endpoints, on the API's blueprint: imported before it registers)
 
 MESSAGES = {
     400: _l("The request could not be understood."),

@@ -312,7 +312,3 @@ def request_detail(request_id):
     if found is None:
         raise ApiError(404, "not_found", "No request with this id.")
     return jsonify(request_json(found))
-
-
-
-from . import api_patients  # noqa: E402,F401  (the patient endpoints, on this blueprint)
