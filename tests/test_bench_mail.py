@@ -1,6 +1,8 @@
 """The mail benchmark (bench/mail.py): a quick run, and the messages it generates read as their kind."""
 import re
 
+import pytest
+
 import bench
 from webapp.mailreader import read_mail
 
@@ -23,6 +25,7 @@ def test_the_generated_messages_read_as_the_kind_they_stand_for():
             assert mail.new_text and "a écrit" not in mail.new_text and "De\u00a0:" not in mail.new_text
 
 
+@pytest.mark.slow   # polls a dovecot mailbox of many mails
 def test_mail_benchmark_quick_run_prints_throughput_and_the_ratio(capsys):
     from bench.mail import MEASURES, parse_throughput
 

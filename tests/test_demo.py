@@ -10,6 +10,8 @@ from webapp.demo import DEMO_PASSWORD, STAFF, load_demo
 from webapp.models import FollowUp, Interaction, Patient, Prospect, User, database
 from webapp.services.users import authenticate
 
+pytestmark = pytest.mark.slow   # each loads the whole demo (about 2 s)
+
 
 def _values(field):
     return {value for (value,) in Prospect.select(field).distinct().tuples()}

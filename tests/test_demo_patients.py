@@ -2,7 +2,11 @@
 prospects, sends the uncertain ones to review and leaves the new patients unmatched."""
 import json
 
+import pytest
+
 from webapp.models import Prospect, database
+
+pytestmark = pytest.mark.slow   # each loads the whole demo, then imports its export
 
 
 def test_importing_the_demo_export_converts_reviews_and_adds_new_patients(app, tmp_path):

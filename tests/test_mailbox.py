@@ -302,6 +302,7 @@ def test_a_wrong_password_is_reported_and_never_logged(ctx, dovecot, mailbox_use
     assert "boite" in caplog.text
 
 
+@pytest.mark.slow
 def test_an_unreachable_server_and_a_tls_mismatch_are_reported(ctx, dovecot, mailbox_user):
     from tests.servers import free_port
 
@@ -390,6 +391,7 @@ def test_the_settings_page_refuses_a_password_without_an_encryption_key(app, adm
     assert db(lambda: Source.select().count()) == 0
 
 
+@pytest.mark.slow
 def test_the_command_line_adds_a_mailbox_and_polls_it(app, runner, db, dovecot, mailbox_user, caplog):
     added = runner.invoke(args=["add-source", "boite", "--type", "imap", "--host", "127.0.0.1",
                                 "--port", str(dovecot.port), "--security", "plain", "--user", mailbox_user,

@@ -165,6 +165,7 @@ def test_a_stash_left_over_expires(ctx):
     assert upload_stash.take(token, 7) is None
 
 
+@pytest.mark.slow
 def test_an_export_larger_than_other_forms_may_be_uploaded(as_role, setup, db, app):
     client = as_role("lead")
     source_id, _ = setup
