@@ -14,7 +14,8 @@ or changed against the prospects not yet linked to a patient, and
 
 Blocking (never every patient against every prospect): the patients' keys go into a temporary table, then
 one indexed join per key kind — phone (E.164), email, folded names + birth date, birth date + the surname's
-initial — brings the candidate prospects; the rules judge only those pairs.
+initial — brings the candidate prospects; the rules judge only those pairs. A whole export on SQLite
+(more than SCAN_ABOVE patients) reads the unlinked prospects' keys once and joins them in dicts instead.
 
 A batch conversion writes what `board.move` writes for one card (the stage and outcome, a StageChange with
 outcomes, planned follow-ups cancelled, the next action cleared, an audit event), set-based; a person's
@@ -43,6 +44,7 @@ from .next_action import refresh_next_action
 
 CHUNK = 500
 KEY_TABLE = "reconcile_keys"
+SCAN_ABOVE = 20 * CHUNK      # patients in a batch above which blocking reads the prospects once (SQLite)
 
 # Row outcomes (SyncResult.rows[i].outcome)
 CONVERTED = "converted"      # at least one prospect converted by this patient
@@ -318,17 +320,16 @@ def _patient_search_text(row: _Row) -> str:
     return " ".join(part for part in parts if part)
 
 
-def _patient_values(row: _Row, now: datetime) -> dict:
-    return {
-        "first_name": row.first_name, "last_name": row.last_name,
-        "phone": row.phones[0] if row.phones else None, "phone_raw": row.phone_raw,
-        "email": row.email, "birth_date": row.birth_date, "provenance": row.provenance,
-        "admission_date": row.admission_date,
-        "search_text": _patient_search_text(row),
-        "match_name": matching.name_block_key(row.first_name, row.last_name),
-        "match_initial": matching.surname_initial(row.last_name),
-        "updated_at": _raw_time(now),
-    }
+_PATIENT_VALUE_NAMES = ("first_name", "last_name", "phone", "phone_raw", "email", "birth_date", "provenance",
+                        "admission_date", "search_text", "match_name", "match_initial", "updated_at")
+
+
+def _patient_values(row: _Row, stamp) -> tuple:
+    """The values of _PATIENT_VALUE_NAMES for one row (a tuple: straight into executemany)."""
+    return (row.first_name, row.last_name, row.phones[0] if row.phones else None, row.phone_raw, row.email,
+            row.birth_date, row.provenance, row.admission_date, _patient_search_text(row),
+            matching.name_block_key(row.first_name, row.last_name), matching.surname_initial(row.last_name),
+            stamp)
 
 
 def _write_patients(slug: str, latest: dict[str, _Row], now: datetime) -> None:
@@ -337,10 +338,9 @@ def _write_patients(slug: str, latest: dict[str, _Row], now: datetime) -> None:
     updated = [row for row in latest.values() if row.action == "updated"]
     if created:
         before = database.execute_sql('SELECT MAX("id") FROM "patient"').fetchone()[0] or 0
-        names = ["external_id", "source", "created_at", *_patient_values(created[0], now)]
-        fields = [getattr(Patient, name) for name in names]
+        fields = [getattr(Patient, name) for name in ("external_id", "source", "created_at", *_PATIENT_VALUE_NAMES)]
         stamp = _raw_time(now)
-        values = [(row.record.external_id, slug, stamp, *_patient_values(row, now).values()) for row in created]
+        values = [(row.record.external_id, slug, stamp, *_patient_values(row, stamp)) for row in created]
         _insert_many(Patient, fields, values)
         # The rows just inserted are this source's rows above the largest id before: one range scan.
         ids = dict(database.execute_sql(
@@ -349,7 +349,8 @@ def _write_patients(slug: str, latest: dict[str, _Row], now: datetime) -> None:
         for row in created:
             row.patient_id = ids[row.record.external_id]
     for row in updated:
-        Patient.update(**{**_patient_values(row, now), "updated_at": now}).where(Patient.id == row.patient_id).execute()
+        Patient.update(**{**dict(zip(_PATIENT_VALUE_NAMES, _patient_values(row, now))), "updated_at": now}).where(
+            Patient.id == row.patient_id).execute()
     if updated:
         for chunk in _chunks([row.patient_id for row in updated]):
             PatientPhone.delete().where(PatientPhone.patient.in_(chunk)).execute()
@@ -386,7 +387,24 @@ def _keys(row: _Row) -> list[tuple]:
 
 def candidates(rows: list[_Row]) -> dict[int, dict[int, _Candidate]]:
     """The prospects each patient (by ref) shares a blocking key with, among those not linked to a patient,
-    not erased and not merged into another: one indexed join per key kind."""
+    not erased and not merged into another: one indexed join per key kind, or for a whole export on SQLite
+    one scan of the prospects joined in dicts."""
+    if len(rows) > SCAN_ABOVE and not isinstance(database.obj, PostgresqlDatabase):
+        found = _candidates_scan(rows)
+    else:
+        found = _candidates_joined(rows)
+    if not found:
+        return found
+    merged = {pid for (pid,) in database.execute_sql(
+        'SELECT "merged_id" FROM "duplicate_candidate" WHERE "state" = \'merged\' AND "merged_id" IS NOT NULL')}
+    if merged:
+        for by_id in found.values():
+            for pid in merged & set(by_id):
+                del by_id[pid]
+    return found
+
+
+def _candidates_joined(rows: list[_Row]) -> dict[int, dict[int, _Candidate]]:
     keys = [key for row in rows for key in _keys(row)]
     found: dict[int, dict[int, _Candidate]] = {}
     if not keys:
@@ -409,12 +427,58 @@ def candidates(rows: list[_Row]) -> dict[int, dict[int, _Candidate]]:
                 values[4] = _date(values[4])     # birth_date
                 by_id[pid] = _Candidate(pid, *values)
     database.execute_sql(f"DELETE FROM {KEY_TABLE}")
-    merged = {pid for (pid,) in database.execute_sql(
-        'SELECT "merged_id" FROM "duplicate_candidate" WHERE "state" = \'merged\' AND "merged_id" IS NOT NULL')}
-    if merged:
-        for by_id in found.values():
-            for pid in merged & set(by_id):
-                del by_id[pid]
+    return found
+
+
+def _candidates_scan(rows: list[_Row]) -> dict[int, dict[int, _Candidate]]:
+    """candidates() for a whole export on SQLite: the unlinked prospects' keys read once into dicts and joined
+    there (as bench/reconcile.dict_join does), instead of a key table and one join per key kind. The same
+    equalities as _JOINS: E.164 phone, email, folded names + birth date, birth date + surname initial (the
+    birth date compared as stored text, as the joins compare it)."""
+    columns = ", ".join(f'"{c}"' for c in _CANDIDATE_COLUMNS)
+    by_phone: dict = {}
+    by_email: dict = {}
+    by_name: dict = {}
+    by_initial: dict = {}
+    stored: dict[int, tuple] = {}
+    cursor = database.execute_sql(f'SELECT {columns}, "match_name", "match_initial" FROM "prospect" '
+                                  'WHERE "patient_id" IS NULL AND "erased_at" IS NULL')
+    for values in cursor.fetchall():
+        pid, phone, email, born = values[0], values[3], values[4], values[5]
+        stored[pid] = values
+        if phone is not None:
+            by_phone.setdefault(phone, []).append(pid)
+        if email is not None:
+            by_email.setdefault(email, []).append(pid)
+        if born is not None:
+            by_name.setdefault((values[11], born), []).append(pid)
+            by_initial.setdefault((born, values[12]), []).append(pid)
+    made: dict[int, _Candidate] = {}
+
+    def candidate(pid: int) -> _Candidate:
+        found = made.get(pid)
+        if found is None:
+            values = list(stored[pid][:11])
+            values[5] = _date(values[5])     # birth_date
+            found = made[pid] = _Candidate(*values)
+        return found
+
+    found: dict[int, dict[int, _Candidate]] = {}
+    for row in rows:
+        pids: list[int] = []
+        for phone in row.phones:
+            pids += by_phone.get(phone, ())
+        if row.email:
+            pids += by_email.get(row.email, ())
+        if row.birth_date is not None:
+            day = row.birth_date.isoformat()
+            pids += by_name.get((matching.name_block_key(row.first_name, row.last_name), day), ())
+            pids += by_initial.get((day, matching.surname_initial(row.last_name)), ())
+        if pids:
+            by_id = found.setdefault(row.ref, {})
+            for pid in pids:
+                if pid not in by_id:
+                    by_id[pid] = candidate(pid)
     return found
 
 
@@ -486,11 +550,12 @@ def _decide(decisions: _Decisions, slug: str, now: datetime, user, dry_run: bool
     if dry_run:
         return outcomes
     label = _actor_label(user, slug)
+    stamp = _raw_time(now)
     if reviews:
         _insert_many(PatientMatch, [PatientMatch.patient, PatientMatch.prospect, PatientMatch.verdict,
                                     PatientMatch.reasons, PatientMatch.state, PatientMatch.created_at],
-                     [(row.patient_id, pid, matching.UNCERTAIN, list(v.reasons), "open", _raw_time(now))
-                      for row, pid, v in reviews])
+                     [(row.patient_id, pid, matching.UNCERTAIN, _reasons_json(v.reasons), "open", stamp)
+                      for row, pid, v in reviews], encoded=True)
     if conversions:
         _convert_many(conversions, stage, now, user, label)
     return outcomes
@@ -544,6 +609,7 @@ def _convert_many(conversions, stage: Stage, now: datetime, user, label: str) ->
     user_id = user.id if user is not None else None
     choices = provenance_choices()
     stamp = _raw_time(now)
+    detail_json = PatientMatch.detail.db_value
     for row, candidate, verdict in conversions:
         before = {"stage_id": candidate.stage_id, "outcome": candidate.outcome,
                   "lost_reason_id": candidate.lost_reason_id,
@@ -557,8 +623,8 @@ def _convert_many(conversions, stage: Stage, now: datetime, user, label: str) ->
                         provenance, stamp, candidate.id))
         if moves:
             changes.append((candidate.id, candidate.stage_id, stage.id, candidate.outcome, "won", user_id, stamp))
-        matches.append((row.patient_id, candidate.id, matching.CERTAIN, list(verdict.reasons), "converted", stamp,
-                        user_id, stamp, "automatic", {"before": before}))
+        matches.append((row.patient_id, candidate.id, matching.CERTAIN, _reasons_json(verdict.reasons), "converted",
+                        stamp, user_id, stamp, "automatic", detail_json({"before": before})))
         events.append((stamp, user_id, label, "patient.convert", "prospect", candidate.id,
                        f"patient {row.patient_id}: {', '.join(verdict.reasons)}"[:250]))
     database.cursor().executemany(
@@ -571,7 +637,7 @@ def _convert_many(conversions, stage: Stage, now: datetime, user, label: str) ->
     _insert_many(PatientMatch, [PatientMatch.patient, PatientMatch.prospect, PatientMatch.verdict,
                                 PatientMatch.reasons, PatientMatch.state, PatientMatch.created_at,
                                 PatientMatch.decided_by, PatientMatch.decided_at, PatientMatch.note,
-                                PatientMatch.detail], matches)
+                                PatientMatch.detail], matches, encoded=True)
     _insert_many(AuditEvent, [AuditEvent.at, AuditEvent.actor, AuditEvent.actor_label, AuditEvent.action,
                               AuditEvent.record_type, AuditEvent.record_id, AuditEvent.detail], events)
 
@@ -786,15 +852,22 @@ def _date(value) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def _insert_many(model, fields: list, rows: list[tuple]) -> None:
+@lru_cache(maxsize=1024)
+def _reasons_json(reasons: tuple[str, ...]) -> str:
+    """JSONField.db_value(list(reasons)), once per distinct set of reasons (a batch repeats a few dozen)."""
+    return PatientMatch.reasons.db_value(list(reasons))
+
+
+def _insert_many(model, fields: list, rows: list[tuple], encoded: bool = False) -> None:
     """Many rows in one executemany: Peewee writes the one-row INSERT (with the defaults of the columns
     not listed), the driver runs it for every row (bench/dataset.bulk_insert, about 5x insert_many).
-    Values go to the driver as they are (ids, text, dates: it adapts them as Peewee would), except JSON."""
+    Values go to the driver as they are (ids, text, dates: it adapts them as Peewee would), except JSON
+    (unless `encoded`: the JSON columns' values are already the text JSONField.db_value gives)."""
     if not rows:
         return
     sql, params = model.insert_many([rows[0]], fields=fields).sql()
     defaults = tuple(params[len(fields):])
     json_columns = [n for n, f in enumerate(fields) if isinstance(f, JSONField)]
-    if json_columns:
+    if json_columns and not encoded:
         rows = [tuple(fields[n].db_value(v) if n in json_columns else v for n, v in enumerate(row)) for row in rows]
     database.cursor().executemany(sql, [row + defaults for row in rows] if defaults else rows)
