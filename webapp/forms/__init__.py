@@ -9,9 +9,10 @@ from .duplicates import DecisionForm
 from .followups import CompleteForm, PlanForm
 from .prospects import (ConsentForm, ContactForm, EraseForm, InteractionForm, KnownCallForm, PersonForm,
                         ProspectForm, TemperatureForm)
+from .requests import AttachForm, CreateForm, TriageForm
 from .settings import NewStageForm, StageForm, TypeForm
 
-__all__ = ["ActiveForm", "AnswerForm", "AnswerTemplateForm", "CompleteForm", "ConsentForm", "ContactForm", "DecisionForm", "EraseForm",
+__all__ = ["ActiveForm", "AttachForm", "CreateForm", "AnswerForm", "AnswerTemplateForm", "CompleteForm", "ConsentForm", "ContactForm", "DecisionForm", "EraseForm",
            "InteractionForm", "KnownCallForm", "LanguageForm", "LoginForm", "MoveForm", "NewStageForm", "NewUserForm",
            "OnceForm", "PasswordForm", "PersonForm", "PlanForm", "ProspectForm", "RoleForm", "StaffForm",
-           "StageForm", "TemperatureForm", "TokenForm", "TypeForm", "submission_key", "valid_email"]
+           "StageForm", "TemperatureForm", "TokenForm", "TriageForm", "TypeForm", "submission_key", "valid_email"]
