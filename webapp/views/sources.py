@@ -21,6 +21,8 @@ from integrations.plugins import source_type, source_types
 from playhouse.flask_utils import get_object_or_404
 
 from .. import messages
+from ..forms import ActiveForm, PollForm, SecretForm
+from ..forms.sources import MAX_SECRET
 from ..models import Source
 from ..rules.signatures import HEADER as SIGNATURE_HEADER
 from ..rules.signatures import TOLERANCE_SECONDS
@@ -33,7 +35,6 @@ from ..services.users import active_staff
 
 bp = Blueprint("sources", __name__, url_prefix="/admin/sources")
 
-MAX_SECRET = 200
 CONFIG_KEYS = ("preset", "mode", "owner", "thank_you_url", "allowed_origins", "rate_limit", "honeypot")
 PRESET_LABELS = {"html": _l("Plain HTML form"), "cf7": _l("WordPress Contact Form 7"),
                  "json": _l("JSON webhook")}
@@ -181,7 +182,8 @@ def _plugin_shown(kind, config: dict) -> dict:
 
 def _choices(type_name: str = service.DEFAULT_TYPE) -> dict:
     kind = source_type(type_name)
-    return {"types": source_types(), "presets": getattr(kind, "presets", {}), "preset_labels": PRESET_LABELS,
+    return {"secret_form": SecretForm(formdata=None), "active_form": ActiveForm(formdata=None),
+            "poll_form": PollForm(formdata=None), "types": source_types(), "presets": getattr(kind, "presets", {}), "preset_labels": PRESET_LABELS,
             "modes": MODES, "mode_labels": MODE_LABELS, "owner_labels": OWNER_LABELS, "staff": active_staff(),
             "targets": _targets(type_name), "target_labels": TARGET_LABELS, "kinds": _kinds(),
             "kind_fields": {name: _fields(kind) for name, kind in _kinds().items()},
@@ -289,8 +291,8 @@ def update(source_id):
 @require("admin.sources")
 def secret(source_id):
     source = _get(source_id)
-    clear = request.form.get("clear") == "1"
-    value = request.form.get("secret", "").strip()
+    form = SecretForm()
+    clear, value = form.clear.data, form.secret.data or ""
     if not clear and not value:
         return _edit_page(source, error=_("Type the new secret, or choose to remove it."), status=400)
     if len(value) > MAX_SECRET:
@@ -306,9 +308,10 @@ def secret(source_id):
 @require("admin.sources")
 def set_active(source_id):
     source = _get(source_id)
-    value = request.form.get("active", "")
-    if value not in ("0", "1"):
+    form = ActiveForm()
+    if not form.validate():  # "0" or "1", nothing else
         abort(400)
+    value = form.active.data
     service.update_source(source, active=value == "1", actor=current_user._get_current_object())
     flash(_("Source active: it receives requests.") if value == "1"
           else _("Source deactivated: its posts are refused (404) and nothing is stored."), "success")
