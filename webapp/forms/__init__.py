@@ -11,9 +11,9 @@ from .prospects import (ConsentForm, ContactForm, EraseForm, InteractionForm, Kn
                         ProspectForm, TemperatureForm)
 from .requests import AttachForm, CreateForm, TriageForm
 from .settings import NewStageForm, StageForm, TypeForm
-from .sources import PollForm, SecretForm
+from .sources import PollForm, SecretForm, SourceForm
 
 __all__ = ["ActiveForm", "AttachForm", "CreateForm", "AnswerForm", "AnswerTemplateForm", "CompleteForm", "ConsentForm", "ContactForm", "DecisionForm", "EraseForm",
            "InteractionForm", "KnownCallForm", "LanguageForm", "LoginForm", "MoveForm", "NewStageForm", "NewUserForm",
-           "OnceForm", "PasswordForm", "PersonForm", "PlanForm", "PollForm", "ProspectForm", "RoleForm", "SecretForm", "StaffForm",
+           "OnceForm", "PasswordForm", "PersonForm", "PlanForm", "PollForm", "ProspectForm", "RoleForm", "SecretForm", "SourceForm", "StaffForm",
            "StageForm", "TemperatureForm", "TokenForm", "TriageForm", "TypeForm", "submission_key", "valid_email"]

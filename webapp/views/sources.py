@@ -21,7 +21,7 @@ from integrations.plugins import source_type, source_types
 from playhouse.flask_utils import get_object_or_404
 
 from .. import messages
-from ..forms import ActiveForm, PollForm, SecretForm
+from ..forms import ActiveForm, PollForm, SecretForm, SourceForm
 from ..forms.sources import MAX_SECRET
 from ..models import Source
 from ..rules.signatures import HEADER as SIGNATURE_HEADER
@@ -129,7 +129,8 @@ def _targets(type_name: str) -> tuple[str, ...]:
 
 def _form_values(type_name: str) -> dict:
     """The settings typed in the form, as `clean_config` reads them (the mapping under `fields`)."""
-    values = {key: request.form.get(key, "") for key in CONFIG_KEYS}
+    posted = SourceForm()
+    values = {key: posted[key].data for key in CONFIG_KEYS}
     values["fields"] = {target: request.form.get(f"field_{target}", "").strip() for target in _targets(type_name)}
     return values
 
@@ -162,8 +163,8 @@ def _plugin_values(kind, prefix: str) -> dict:
     for setting in _fields(kind):
         if setting.kind == "bool":
             values[setting.name] = "1" if request.form.get(prefix + setting.name) else "0"
-    values["mode"] = request.form.get("mode", "")
-    values["owner"] = request.form.get("owner", "")
+    posted = SourceForm()
+    values["mode"], values["owner"] = posted.mode.data, posted.owner.data
     return values
 
 
@@ -226,9 +227,9 @@ def index():
 @bp.post("")
 @require("admin.sources")
 def create():
-    type_name = request.form.get("type", "")
-    form = {"slug": request.form.get("slug", "").strip(), "type": type_name,
-            "name": request.form.get("name", "").strip(), **_form_values(type_name)}
+    posted = SourceForm()
+    type_name = posted.type.data
+    form = {"slug": posted.slug.data, "type": type_name, "name": posted.name.data, **_form_values(type_name)}
     generic = _generic(type_name)
     if generic:
         kind = source_type(type_name)
@@ -237,7 +238,7 @@ def create():
         # what was typed, shown again on a refusal (never the secret)
         form["plugin_settings"] = {kind.name: {k: v for k, v in config.items() if k != hidden}}
     else:
-        config, secret = _form_values(type_name), request.form.get("secret", "")
+        config, secret = _form_values(type_name), posted.secret.data
     try:
         if secret and len(secret) > MAX_SECRET:
             raise service.SourceError("secret_too_long")
@@ -267,7 +268,7 @@ def update(source_id):
         kind = source_type(source.type)
         values = _plugin_values(kind, "setting_")
         hidden = getattr(service.secret_setting(kind), "name", None)
-        form = {"name": request.form.get("name", "").strip(), "mode": values["mode"], "owner": values["owner"],
+        form = {"name": SourceForm().name.data, "mode": values["mode"], "owner": values["owner"],
                 "settings": {k: v for k, v in values.items() if k != hidden}}
         try:
             service.update_source(source, name=form["name"], config=values,
@@ -277,7 +278,7 @@ def update(source_id):
                               error_field=refusal.field, status=400)
         flash(_("Settings saved."), "success")
         return redirect(url_for("sources.edit", source_id=source.id))
-    form = {"name": request.form.get("name", "").strip(), **_form_values(source.type)}
+    form = {"name": SourceForm().name.data, **_form_values(source.type)}
     try:
         service.update_source(source, name=form["name"], config=_form_values(source.type),
                               actor=current_user._get_current_object())
