@@ -13,7 +13,9 @@ from .requests import AttachForm, CreateForm, TriageForm
 from .settings import NewStageForm, StageForm, TypeForm
 from .sources import PollForm, SecretForm, SourceForm
 
-__all__ = ["ActiveForm", "AttachForm", "CreateForm", "AnswerForm", "AnswerTemplateForm", "CompleteForm", "ConsentForm", "ContactForm", "DecisionForm", "EraseForm",
-           "InteractionForm", "KnownCallForm", "LanguageForm", "LoginForm", "MoveForm", "NewStageForm", "NewUserForm",
-           "OnceForm", "PasswordForm", "PersonForm", "PlanForm", "PollForm", "ProspectForm", "RoleForm", "SecretForm", "SourceForm", "StaffForm",
-           "StageForm", "TemperatureForm", "TokenForm", "TriageForm", "TypeForm", "submission_key", "valid_email"]
+__all__ = ["ActiveForm", "AnswerForm", "AnswerTemplateForm", "AttachForm", "CompleteForm", "ConsentForm",
+           "ContactForm", "CreateForm", "DecisionForm", "EraseForm", "InteractionForm", "KnownCallForm",
+           "LanguageForm", "LoginForm", "MoveForm", "NewStageForm", "NewUserForm", "OnceForm",
+           "PasswordForm", "PersonForm", "PlanForm", "PollForm", "ProspectForm", "RoleForm", "SecretForm",
+           "SourceForm", "StaffForm", "StageForm", "TemperatureForm", "TokenForm", "TriageForm", "TypeForm",
+           "submission_key", "valid_email"]

@@ -224,8 +224,8 @@ def _done(request_id: int, message: str, *, prospect=None, patient=None, categor
         flash(message, category)
         return redirect(url_for("requests.index", queue=_back_queue()))
     response = make_response(render_template(
-        "requests/_done.html", **_context(item=inbound, message=message, category=category, back_queue=_back_queue(),
-                                          prospect=prospect, patient=patient, oob=True)))
+        "requests/_done.html", **_context(item=inbound, message=message, category=category, prospect=prospect,
+                                          patient=patient, back_queue=_back_queue(), oob=True)))
     return htmx.vary(response)
 
 
@@ -236,8 +236,9 @@ def _refused(request_id: int, refusal):
     inbound = InboundRequest.get_by_id(request_id)
     if htmx.wants_fragment():
         response = make_response(render_template(
-            "requests/_done.html", **_context(item=inbound, message=message, category="error", back_queue=_back_queue(),
-                                              prospect=inbound.prospect, patient=inbound.patient, oob=True)),
+            "requests/_done.html", **_context(item=inbound, message=message, category="error",
+                                              prospect=inbound.prospect, patient=inbound.patient,
+                                              back_queue=_back_queue(), oob=True)),
             status)
         return htmx.vary(response)
     queue = _back_queue()

@@ -184,7 +184,8 @@ def _plugin_shown(kind, config: dict) -> dict:
 def _choices(type_name: str = service.DEFAULT_TYPE) -> dict:
     kind = source_type(type_name)
     return {"secret_form": SecretForm(formdata=None), "active_form": ActiveForm(formdata=None),
-            "poll_form": PollForm(formdata=None), "types": source_types(), "presets": getattr(kind, "presets", {}), "preset_labels": PRESET_LABELS,
+            "poll_form": PollForm(formdata=None), "types": source_types(),
+            "presets": getattr(kind, "presets", {}), "preset_labels": PRESET_LABELS,
             "modes": MODES, "mode_labels": MODE_LABELS, "owner_labels": OWNER_LABELS, "staff": active_staff(),
             "targets": _targets(type_name), "target_labels": TARGET_LABELS, "kinds": _kinds(),
             "kind_fields": {name: _fields(kind) for name, kind in _kinds().items()},
