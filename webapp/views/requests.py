@@ -11,6 +11,8 @@ from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
 from .. import htmx
+from ..forms import AttachForm, CreateForm, TriageForm
+from ..forms.requests import owner_choices
 from ..models import InboundRequest, Patient, Prospect, User
 from ..rules.numbers import parse_id
 from ..security import require
@@ -73,10 +75,18 @@ def spam_text(reason: str | None) -> str:
     return text
 
 
+def _create_form(**kwargs) -> CreateForm:
+    form = CreateForm(**kwargs)
+    form.owner.choices = owner_choices(active_staff())
+    return form
+
+
 def _context(**extra) -> dict:
+    """What the queue's templates share, with the forms each item repeats (its own ids and values)."""
     return {"queue_labels": QUEUE_LABELS, "state_labels": STATE_LABELS, "error_text": error_text,
-            "spam_text": spam_text, "candidates": queues.candidates, "staff": active_staff(),
-            "counts": queues.waiting_counts(), **extra}
+            "spam_text": spam_text, "candidates": queues.candidates, "counts": queues.waiting_counts(),
+            "create_form": _create_form(formdata=None), "attach_form": AttachForm(formdata=None),
+            "triage_form": TriageForm(formdata=None), **extra}
 
 
 def _queue_name() -> str:
@@ -115,9 +125,8 @@ def _get(request_id: int) -> InboundRequest:
     return get_object_or_404(InboundRequest, InboundRequest.id == request_id)
 
 
-def _by_form_id(model, name: str):
-    """The record named by a form field, None when the field is empty; 400 when it is not a record."""
-    value = request.form.get(name, "").strip()
+def _by_form_id(model, value: str | None):
+    """The record a form field names, None when the field is empty; 400 when it is not a record."""
     if not value:
         return None
     record = model.get_or_none(model.id == parse_id(value)) if parse_id(value) else None
@@ -132,9 +141,10 @@ def _by_form_id(model, name: str):
 @require("requests.triage")
 def create(request_id):
     _get(request_id)
-    owner = _by_form_id(User, "owner")
-    if owner is not None and owner not in active_staff():
+    form = _create_form()
+    if not form.validate():  # an owner who is not among the active staff
         abort(400)
+    owner = _by_form_id(User, form.owner.data)
     try:
         outcome = service.create_from(request_id, current_user._get_current_object(), owner=owner)
     except service.TriageError as refusal:
@@ -153,7 +163,8 @@ def create(request_id):
 @require("requests.triage")
 def attach(request_id):
     _get(request_id)
-    prospect, patient = _by_form_id(Prospect, "prospect_id"), _by_form_id(Patient, "patient_id")
+    form = AttachForm()
+    prospect, patient = _by_form_id(Prospect, form.prospect_id.data), _by_form_id(Patient, form.patient_id.data)
     try:
         service.attach(request_id, current_user._get_current_object(), prospect=prospect, patient=patient)
     except service.TriageError as refusal:
@@ -213,8 +224,8 @@ def _done(request_id: int, message: str, *, prospect=None, patient=None, categor
         flash(message, category)
         return redirect(url_for("requests.index", queue=_back_queue()))
     response = make_response(render_template(
-        "requests/_done.html", **_context(item=inbound, message=message, category=category,
-                                          prospect=prospect, patient=patient, oob=True)))
+        "requests/_done.html", **_context(item=inbound, message=message, category=category, prospect=prospect,
+                                          patient=patient, back_queue=_back_queue(), oob=True)))
     return htmx.vary(response)
 
 
@@ -226,7 +237,8 @@ def _refused(request_id: int, refusal):
     if htmx.wants_fragment():
         response = make_response(render_template(
             "requests/_done.html", **_context(item=inbound, message=message, category="error",
-                                              prospect=inbound.prospect, patient=inbound.patient, oob=True)),
+                                              prospect=inbound.prospect, patient=inbound.patient,
+                                              back_queue=_back_queue(), oob=True)),
             status)
         return htmx.vary(response)
     queue = _back_queue()
@@ -239,5 +251,5 @@ def _refused(request_id: int, refusal):
 
 
 def _back_queue() -> str:
-    queue = request.form.get("queue", "triage")
+    queue = TriageForm().queue.data or "triage"
     return queue if queue in queues.QUEUES else "triage"

@@ -21,6 +21,8 @@ from integrations.plugins import source_type, source_types
 from playhouse.flask_utils import get_object_or_404
 
 from .. import messages
+from ..forms import ActiveForm, PollForm, SecretForm, SourceForm
+from ..forms.sources import MAX_SECRET
 from ..models import Source
 from ..rules.signatures import HEADER as SIGNATURE_HEADER
 from ..rules.signatures import TOLERANCE_SECONDS
@@ -33,7 +35,6 @@ from ..services.users import active_staff
 
 bp = Blueprint("sources", __name__, url_prefix="/admin/sources")
 
-MAX_SECRET = 200
 CONFIG_KEYS = ("preset", "mode", "owner", "thank_you_url", "allowed_origins", "rate_limit", "honeypot")
 PRESET_LABELS = {"html": _l("Plain HTML form"), "cf7": _l("WordPress Contact Form 7"),
                  "json": _l("JSON webhook")}
@@ -128,7 +129,8 @@ def _targets(type_name: str) -> tuple[str, ...]:
 
 def _form_values(type_name: str) -> dict:
     """The settings typed in the form, as `clean_config` reads them (the mapping under `fields`)."""
-    values = {key: request.form.get(key, "") for key in CONFIG_KEYS}
+    posted = SourceForm()
+    values = {key: posted[key].data for key in CONFIG_KEYS}
     values["fields"] = {target: request.form.get(f"field_{target}", "").strip() for target in _targets(type_name)}
     return values
 
@@ -161,8 +163,8 @@ def _plugin_values(kind, prefix: str) -> dict:
     for setting in _fields(kind):
         if setting.kind == "bool":
             values[setting.name] = "1" if request.form.get(prefix + setting.name) else "0"
-    values["mode"] = request.form.get("mode", "")
-    values["owner"] = request.form.get("owner", "")
+    posted = SourceForm()
+    values["mode"], values["owner"] = posted.mode.data, posted.owner.data
     return values
 
 
@@ -181,7 +183,9 @@ def _plugin_shown(kind, config: dict) -> dict:
 
 def _choices(type_name: str = service.DEFAULT_TYPE) -> dict:
     kind = source_type(type_name)
-    return {"types": source_types(), "presets": getattr(kind, "presets", {}), "preset_labels": PRESET_LABELS,
+    return {"secret_form": SecretForm(formdata=None), "active_form": ActiveForm(formdata=None),
+            "poll_form": PollForm(formdata=None), "types": source_types(),
+            "presets": getattr(kind, "presets", {}), "preset_labels": PRESET_LABELS,
             "modes": MODES, "mode_labels": MODE_LABELS, "owner_labels": OWNER_LABELS, "staff": active_staff(),
             "targets": _targets(type_name), "target_labels": TARGET_LABELS, "kinds": _kinds(),
             "kind_fields": {name: _fields(kind) for name, kind in _kinds().items()},
@@ -224,9 +228,9 @@ def index():
 @bp.post("")
 @require("admin.sources")
 def create():
-    type_name = request.form.get("type", "")
-    form = {"slug": request.form.get("slug", "").strip(), "type": type_name,
-            "name": request.form.get("name", "").strip(), **_form_values(type_name)}
+    posted = SourceForm()
+    type_name = posted.type.data
+    form = {"slug": posted.slug.data, "type": type_name, "name": posted.name.data, **_form_values(type_name)}
     generic = _generic(type_name)
     if generic:
         kind = source_type(type_name)
@@ -235,7 +239,7 @@ def create():
         # what was typed, shown again on a refusal (never the secret)
         form["plugin_settings"] = {kind.name: {k: v for k, v in config.items() if k != hidden}}
     else:
-        config, secret = _form_values(type_name), request.form.get("secret", "")
+        config, secret = _form_values(type_name), posted.secret.data
     try:
         if secret and len(secret) > MAX_SECRET:
             raise service.SourceError("secret_too_long")
@@ -265,7 +269,7 @@ def update(source_id):
         kind = source_type(source.type)
         values = _plugin_values(kind, "setting_")
         hidden = getattr(service.secret_setting(kind), "name", None)
-        form = {"name": request.form.get("name", "").strip(), "mode": values["mode"], "owner": values["owner"],
+        form = {"name": SourceForm().name.data, "mode": values["mode"], "owner": values["owner"],
                 "settings": {k: v for k, v in values.items() if k != hidden}}
         try:
             service.update_source(source, name=form["name"], config=values,
@@ -275,7 +279,7 @@ def update(source_id):
                               error_field=refusal.field, status=400)
         flash(_("Settings saved."), "success")
         return redirect(url_for("sources.edit", source_id=source.id))
-    form = {"name": request.form.get("name", "").strip(), **_form_values(source.type)}
+    form = {"name": SourceForm().name.data, **_form_values(source.type)}
     try:
         service.update_source(source, name=form["name"], config=_form_values(source.type),
                               actor=current_user._get_current_object())
@@ -289,8 +293,8 @@ def update(source_id):
 @require("admin.sources")
 def secret(source_id):
     source = _get(source_id)
-    clear = request.form.get("clear") == "1"
-    value = request.form.get("secret", "").strip()
+    form = SecretForm()
+    clear, value = form.clear.data, form.secret.data or ""
     if not clear and not value:
         return _edit_page(source, error=_("Type the new secret, or choose to remove it."), status=400)
     if len(value) > MAX_SECRET:
@@ -306,9 +310,10 @@ def secret(source_id):
 @require("admin.sources")
 def set_active(source_id):
     source = _get(source_id)
-    value = request.form.get("active", "")
-    if value not in ("0", "1"):
+    form = ActiveForm()
+    if not form.validate():  # "0" or "1", nothing else
         abort(400)
+    value = form.active.data
     service.update_source(source, active=value == "1", actor=current_user._get_current_object())
     flash(_("Source active: it receives requests.") if value == "1"
           else _("Source deactivated: its posts are refused (404) and nothing is stored."), "success")
