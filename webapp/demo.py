@@ -166,14 +166,14 @@ class _Loader:
              "Merci d'avance,\nMariama\n\nEnvoyé de mon iPhone\n"),
             (known.full_name, known.email, "Re: Votre demande", None,
              "Bonjour,\n\nMerci pour votre appel. Est-ce possible de décaler le rendez-vous à jeudi ?\n\n"
-             "Cordialement\n"),
+             "Cordialement\n") if known else None,
             ("Dr Ousmane Ba", "o.ba@hopital.example.sn", "Réponse automatique : absence du bureau",
              "Auto-Submitted: auto-replied\n",
              "Je suis absent du bureau jusqu'au 15 décembre. Pour toute urgence, contactez le secrétariat.\n"),
         ]
         # Dated in the last opening hours (a mail logged on a record is a contact: the demo keeps them there).
         last_open = last_working_moment(self.cal, self.now)
-        for n, (name, address, subject, extra, text) in enumerate(mails):
+        for n, (name, address, subject, extra, text) in enumerate(mail for mail in mails if mail):
             at = last_open - timedelta(minutes=60 - 15 * n)
             raw = (f"From: {Header(name, 'utf-8').encode()} <{address}>\nTo: Clinique NEST "
                    f"<accueil@nest.example.sn>\nSubject: {Header(subject, 'utf-8').encode()}\n"
