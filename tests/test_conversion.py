@@ -235,3 +235,19 @@ def test_a_record_without_external_id_is_refused(ctx):
     with pytest.raises(reconcile.ReconcileError):
         sync(record(" "))
     assert Patient.select().count() == 0
+
+
+def test_a_whole_export_builds_the_patient_indexes_after_its_rows_and_converts_the_same(ctx, monkeypatch):
+    """Above SCAN_ABOVE rows (SQLite) the patient tables' plain indexes are dropped for the bulk insert and
+    built again in the same transaction: the same conversions, and every index back."""
+    def indexes():
+        return sorted(ctx_row for ctx_row in reconcile.database.execute_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('patient', 'patient_phones')"))
+    before = indexes()
+    p = prospect()
+    monkeypatch.setattr(reconcile, "SCAN_ABOVE", 0)
+    result = sync(record(), record("P-2", "Awa", "Sarr", phones=("78 000 11 22",)))
+    assert (result.patients_created, result.converted, result.unmatched) == (2, 1, 1)
+    assert Prospect.get_by_id(p.id).outcome == "won"
+    assert indexes() == before
+    assert Patient.select().where(Patient.phone == "+221771234567").count() == 1
