@@ -251,3 +251,40 @@ def test_a_whole_export_builds_the_patient_indexes_after_its_rows_and_converts_t
     assert Prospect.get_by_id(p.id).outcome == "won"
     assert indexes() == before
     assert Patient.select().where(Patient.phone == "+221771234567").count() == 1
+
+
+def test_a_whole_export_checks_its_foreign_keys_once_and_converts_the_same(ctx, monkeypatch):
+    """Above BULK_ABOVE rows (SQLite) foreign keys are checked once for the whole batch, before its commit,
+    instead of row by row: the same conversions, every reference checked, enforcement back on after."""
+    checks = []
+    real_check = reconcile._check_foreign_keys
+    monkeypatch.setattr(reconcile, "_check_foreign_keys", lambda: checks.append(1) or real_check())
+    monkeypatch.setattr(reconcile, "BULK_ABOVE", 0)
+    p = prospect(followups=2)
+    result = sync(record(), record("P-2", "Awa", "Sarr", phones=("78 000 11 22",)))
+    assert (result.patients_created, result.converted, result.unmatched) == (2, 1, 1)
+    assert checks == [1]
+    assert Prospect.get_by_id(p.id).patient_id == Patient.get(Patient.external_id == "P-1").id
+    assert StageChange.select().where(StageChange.prospect == p.id).count() == 1
+    assert reconcile.database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_a_whole_export_with_a_broken_reference_is_refused_whole(ctx, monkeypatch):
+    """A reference to nothing (here a won stage that does not exist) fails the final check: the batch is
+    rolled back, no patient written, the prospect untouched, enforcement back on."""
+    monkeypatch.setattr(reconcile, "BULK_ABOVE", 0)
+    monkeypatch.setattr(reconcile, "won_stage", lambda: Stage(id=999_999, kind="won"))
+    p = prospect()
+    with pytest.raises(reconcile.IntegrityError):
+        sync(record(), record("P-2", "Awa", "Sarr", phones=("78 000 11 22",)))
+    assert Patient.select().count() == 0
+    assert Prospect.get_by_id(p.id).outcome == "open"
+    assert reconcile.database.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_a_sync_marks_every_patient_it_names_as_seen(ctx):
+    """The retention clock: created, updated and unchanged patients are all seen at the sync's time."""
+    sync(record(), record("P-2", "Awa", "Sarr", phones=("78 000 11 22",)))
+    later = NOW + timedelta(days=3)
+    reconcile.apply("dossiers", [record(), record("P-2", "Awa", "Sarr", phones=("78 000 11 23",))], now=later)
+    assert {p.external_id: p.seen_at for p in Patient.select()} == {"P-1": later, "P-2": later}

@@ -220,10 +220,3 @@ def test_the_fast_path_agrees_with_phonenumbers_on_every_mobile_prefix():
         expected = (phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
                     if phonenumbers.is_valid_number(parsed) else None)
         assert matching.phone_e164(number, "SN") == expected, number
-
-
-@pytest.mark.parametrize("text", ["awa.diop@gmail.com", "77 123 45 67", "+221-77-123-45-67", "00221771234567",
-                                  "Awa N'Diaye", "Ndèye  Fall", "", "(+221) 77.123.45.67", "A`b", "MAME-DIARRA"])
-def test_the_patients_search_text_is_what_search_text_gives(text):
-    from webapp.rules.text import search_text
-    assert reconcile._plain_search_part(text) == search_text(text)

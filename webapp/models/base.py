@@ -6,11 +6,15 @@ from peewee import DatabaseProxy, Model, TextField
 database = DatabaseProxy()
 
 
+# One encoder for every write (json.dumps with options builds a new one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 class JSONField(TextField):
     """JSON stored as text: portable across SQLite and PostgreSQL, read back as Python values."""
 
     def db_value(self, value):
-        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return None if value is None else _ENCODER.encode(value)
 
     def python_value(self, value):
         return None if value is None else json.loads(value)

@@ -21,7 +21,6 @@ class Patient(BaseModel):
     email = CharField(null=True, index=True)
     birth_date = DateField(null=True)      # indexed by (birth_date, match_initial) below (migration 0017)
     provenance = TextField(default="")
-    search_text = TextField(default="")
     email_undeliverable_at = DateTimeField(null=True)   # migration 0016
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
@@ -29,13 +28,13 @@ class Patient(BaseModel):
     match_name = CharField(default="")
     match_initial = CharField(default="")
     admission_date = DateField(null=True)
-    # Migration 0020: when a sync last named this patient (the retention sweep's clock, issue 17 §5).
-    seen_at = DateTimeField(null=True, index=True)
+    # Migration 0020: when a sync last named this patient (the retention sweep's clock, issue 17 §5); not
+    # indexed (0021): the daily sweep reads every patient, and every sync rewrites it.
+    seen_at = DateTimeField(null=True)
 
     class Meta:
         indexes = (
             (("source", "external_id"), True),
-            (("match_name", "birth_date"), False),
             (("birth_date", "match_initial"), False),
         )
 

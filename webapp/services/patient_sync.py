@@ -18,6 +18,7 @@ from integrations.plugins import plugin_manager, source_type
 from ..models import (DuplicateCandidate, InboundRequest, Interaction, Patient, PatientMatch, PatientPhone,
                       Prospect, Source, SourceCursor, database)
 from ..timeutil import to_local, utcnow
+from . import reconcile
 from .audit import record as audit
 from .patient_push import record_from_json
 
@@ -69,23 +70,6 @@ class Summary:
         if self.error:
             data["error"] = self.error
         return data
-
-
-def _apply(source, records, *, now, user=None, dry_run=False):
-    """The one matching service; every patient it was given is marked as seen now (retention)."""
-    from . import reconcile
-    records = list(records)
-    with database.atomic():
-        result = reconcile.apply(source, records, now=now, user=user, dry_run=dry_run)
-        if not dry_run:
-            mark_seen(source.slug, [record.external_id for record in records], now)
-    return result
-
-
-def mark_seen(slug: str, external_ids: list[str], now: datetime) -> None:
-    for start in range(0, len(external_ids), 500):
-        (Patient.update(seen_at=now)
-         .where((Patient.source == slug) & Patient.external_id.in_(external_ids[start:start + 500])).execute())
 
 
 def source_for(slug: str, types: tuple[str, ...] | None = None) -> Source:
@@ -147,7 +131,7 @@ def import_file(source: Source, data: bytes, filename: str, *, now: datetime | N
         if not dry_run:
             audit("patients.import_refused", "source", source.id, detail=f"{len(problems)} fault(s)", actor=user)
         return summary
-    result = _apply(source, [record for _, record in records], now=now, user=user, dry_run=dry_run)
+    result = reconcile.apply(source, [record for _, record in records], now=now, user=user, dry_run=dry_run)
     summary.add(result)
     summary.rows_read = len(records)
     summary.lines = [line for line, _ in records]
@@ -193,7 +177,7 @@ def push_records(items: list, now: datetime | None = None) -> list:
 
 def push(source: Source, records: list, now: datetime | None = None):
     """Apply pushed records (idempotent on (source, external_id)); reconcile's result."""
-    return _apply(source, records, now=now or utcnow())
+    return reconcile.apply(source, records, now=now or utcnow())
 
 
 def patients_by_external_id(slug: str, external_ids: list[str]) -> dict:
@@ -265,7 +249,7 @@ def _unsealed(value: str) -> str:
 def pull(source: Source, *, now: datetime | None = None, apply=None) -> Summary:
     """Pull what changed since the cursor, page by page; each page applied with its cursor in one
     transaction. A failure stops the run (its code in `error`) and keeps what was applied."""
-    apply = apply or _apply
+    apply = apply or reconcile.apply
     row = _cursor_row(source, CURSOR_KEY)
     cursor = row.value if row else ""
     summary = Summary(source=source.slug)

@@ -27,16 +27,17 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
+from typing import NamedTuple
 
 from flask import current_app, g, has_app_context, has_request_context
-from peewee import PostgresqlDatabase
+from peewee import IntegrityError, PostgresqlDatabase
 from integrations.contract import PatientRecord
 
 from ..models import (AuditEvent, FollowUp, JSONField, LostReason, Patient, PatientMatch, PatientPhone,
                       Prospect, Stage, StageChange, User, database)
 from ..rules import matching
 from ..rules.contact import normalise_email
-from ..rules.text import fold, search_text
+from ..rules.text import fold
 from ..timeutil import to_storage
 from .audit import record as audit
 from .defaults import setting
@@ -45,6 +46,7 @@ from .next_action import refresh_next_action
 CHUNK = 500
 KEY_TABLE = "reconcile_keys"
 SCAN_ABOVE = 20 * CHUNK      # patients in a batch above which blocking reads the prospects once (SQLite)
+BULK_ABOVE = 10 * CHUNK      # and above which the batch runs in bulk mode (see _bulk)
 
 # Row outcomes (SyncResult.rows[i].outcome)
 CONVERTED = "converted"      # at least one prospect converted by this patient
@@ -107,6 +109,8 @@ class _Row:
     birth_date: date | None
     provenance: str
     admission_date: date | None
+    match_name: str                  # the blocking keys (rules/matching.py), computed once
+    match_initial: str
     action: str = "created"
     patient_id: int | None = None
     ref: int = 0                     # patient id, or a negative stand-in for a patient not written
@@ -117,8 +121,8 @@ class _Row:
                                self.email)
 
 
-@dataclass(slots=True)
-class _Candidate:
+class _Candidate(NamedTuple):
+    """A prospect as blocking reads it (the columns of _CANDIDATE_COLUMNS)."""
     id: int
     first_name: str
     last_name: str
@@ -129,12 +133,11 @@ class _Candidate:
     outcome: str
     lost_reason_id: int | None
     converted_at: datetime | None
-    version: int
 
     @property
     def person(self) -> matching.Person:
         return matching.Person(self.first_name, self.last_name, self.birth_date,
-                               frozenset([self.phone]) if self.phone else frozenset(), self.email)
+                               frozenset((self.phone,)) if self.phone else frozenset(), self.email)
 
 
 # --- the entry point --------------------------------------------------------------------------------
@@ -159,7 +162,7 @@ def _apply(slug: str, records, *, now: datetime, user, dry_run: bool, region: st
     result = SyncResult(rows_read=len(rows), dry_run=dry_run)
     # The last record of an external_id wins (a file listing one patient twice).
     latest = {row.record.external_id: row for row in rows}
-    with _batch_pragmas(len(rows)), database.atomic() as transaction:
+    with _bulk(len(rows)) as checks_deferred, database.atomic() as transaction:
         _load_existing(slug, latest)
         if not dry_run:
             _write_patients(slug, latest, now)
@@ -170,22 +173,25 @@ def _apply(slug: str, records, *, now: datetime, user, dry_run: bool, region: st
         decisions = _match(matched)
         outcomes = _decide(decisions, slug, now, user, dry_run, matched)
         for row in rows:
-            chosen = latest[row.record.external_id]
-            converted, review, reasons = outcomes.get(chosen.ref, ([], [], {}))
-            if row is not chosen:
-                outcome = KNOWN
-            elif converted:
-                outcome = CONVERTED
-            elif review:
-                outcome = REVIEW
-            elif row.action == "unchanged" or (row.action == "updated" and _has_matches(chosen)):
+            external_id = row.record.external_id
+            chosen = latest[external_id]
+            if row is not chosen:     # a later row of the same external_id is the one applied
+                result.rows.append(RowResult(row.row, external_id, "superseded", KNOWN, chosen.patient_id))
+                continue
+            decided = outcomes.get(row.ref)    # an entry has a prospect converted or one to review
+            if decided is not None:
+                converted, review, reasons = decided
+                result.rows.append(RowResult(row.row, external_id, row.action, CONVERTED if converted else REVIEW,
+                                             row.patient_id, converted, review, reasons))
+                result.converted += len(converted)
+                result.to_review += len(review)
+                continue
+            if row.action == "unchanged" or (row.action == "updated" and _has_matches(row)):
                 outcome = KNOWN
             else:
                 outcome = UNMATCHED
-            result.rows.append(RowResult(row.row, row.record.external_id, chosen.action if row is chosen
-                                         else "superseded", outcome, chosen.patient_id,
-                                         converted if row is chosen else [], review if row is chosen else [],
-                                         reasons if row is chosen else {}))
+                result.unmatched += 1
+            result.rows.append(RowResult(row.row, external_id, row.action, outcome, row.patient_id))
         for row in latest.values():
             if row.action == "created":
                 result.patients_created += 1
@@ -193,9 +199,6 @@ def _apply(slug: str, records, *, now: datetime, user, dry_run: bool, region: st
                 result.patients_updated += 1
             else:
                 result.patients_unchanged += 1
-        result.converted = sum(len(r.converted) for r in result.rows)
-        result.to_review = sum(len(r.review) for r in result.rows)
-        result.unmatched = sum(1 for r in result.rows if r.outcome == UNMATCHED)
         if dry_run:
             transaction.rollback()
         else:
@@ -203,22 +206,46 @@ def _apply(slug: str, records, *, now: datetime, user, dry_run: bool, region: st
                   detail=f"{slug}: {result.rows_read} read, {result.patients_created} created, "
                          f"{result.patients_updated} updated, {result.converted} converted, "
                          f"{result.to_review} to review")
+            if checks_deferred:
+                _check_foreign_keys()
     return result
 
 
+# The tables a batch writes rows that hold foreign keys in (see _bulk).
+_WRITTEN = ("patient_phones", "prospect", "follow_up", "stage_change", "patient_match", "audit_event")
+
+
 @contextmanager
-def _batch_pragmas(size: int):
-    """SQLite, a large batch: a page cache large enough for the patient table's indexes; the connection's own
-    setting comes back after."""
-    if size < 5000 or isinstance(database.obj, PostgresqlDatabase):
-        yield
+def _bulk(size: int):
+    """SQLite, a large batch: a page cache large enough for the patient table's indexes, and, when the batch
+    is the outermost transaction, foreign keys checked once for the whole batch instead of row by row (as
+    Django's fixture loading does): enforcement off for the transaction (it halves the cost of converting
+    a prospect), then `_check_foreign_keys` before the commit, which fails the batch on any violation.
+    Yields whether that final check is due. The connection's own settings come back after."""
+    if size < BULK_ABOVE or isinstance(database.obj, PostgresqlDatabase):
+        yield False
         return
     saved = int(database.execute_sql("PRAGMA cache_size").fetchone()[0])
     database.execute_sql("PRAGMA cache_size = -262144")   # 256 MB at most, used only as the batch needs it
+    # Inside a transaction the pragma would do nothing: enforcement stays on, row by row.
+    deferred = not database.in_transaction() and bool(database.execute_sql("PRAGMA foreign_keys").fetchone()[0])
+    if deferred:
+        database.execute_sql("PRAGMA foreign_keys = OFF")
     try:
-        yield
+        yield deferred
     finally:
+        if deferred:
+            database.execute_sql("PRAGMA foreign_keys = ON")
         database.execute_sql(f"PRAGMA cache_size = {saved}")
+
+
+def _check_foreign_keys() -> None:
+    """Every foreign key of the tables a batch wrote points at a row (a few tens of ms for 100,000 rows);
+    an IntegrityError otherwise, and the batch is rolled back."""
+    for table in _WRITTEN:
+        broken = database.execute_sql(f'PRAGMA foreign_key_check("{table}")').fetchone()
+        if broken:
+            raise IntegrityError(f"foreign key {broken[0]}.{broken[3]} -> {broken[2]} (row {broken[1]})")
 
 
 def _has_matches(row: _Row) -> bool:
@@ -247,9 +274,11 @@ def _normalise(records: Iterable[PatientRecord], region: str) -> list[_Row]:
             if e164 and e164 not in phones:
                 phones.append(e164)
         email = normalise_email(record.email)
-        rows.append(_Row(n, record, (record.first_name or "").strip(), (record.last_name or "").strip(),
-                         tuple(phones), raws[0] if raws else "", email if email and "@" in email else None,
-                         record.birth_date, (record.provenance or "").strip(), record.admission_date))
+        first_name, last_name = (record.first_name or "").strip(), (record.last_name or "").strip()
+        rows.append(_Row(n, record, first_name, last_name, tuple(phones), raws[0] if raws else "",
+                         email if email and "@" in email else None, record.birth_date,
+                         (record.provenance or "").strip(), record.admission_date,
+                         matching.name_block_key(first_name, last_name), matching.surname_initial(last_name)))
     return rows
 
 
@@ -295,41 +324,19 @@ def _load_existing(slug: str, latest: dict[str, _Row]) -> None:
         row.action = "unchanged" if same else "updated"
 
 
-# search_text(a, b, …) is the words of each part in turn: each part folded once (names repeat).
-_search_part = lru_cache(maxsize=100_000)(search_text)
-
-
-def _plain_search_part(text: str | None) -> str:
-    """search_text(text) for one part; for plain ASCII without apostrophes (an email, a number as written)
-    the same words without the Unicode folding."""
-    if not text:
-        return ""
-    if not text.isascii() or "'" in text or "`" in text:
-        return search_text(text)
-    folded = " ".join(text.lower().replace("-", " ").split())
-    return f"{folded} {folded.replace(' ', '')}" if " " in folded else folded
-
-
-def _patient_search_text(row: _Row) -> str:
-    """search_text(first, last, email, phone digits…, national digits…, phone as written), part by part:
-    names through a cache, digits as they are (folding changes nothing in them)."""
-    digits = [p.lstrip("+") for p in row.phones]
-    national = [d.removeprefix("221") for d in digits if d.startswith("221")]
-    parts = [_search_part(row.first_name), _search_part(row.last_name), _plain_search_part(row.email), *digits,
-             *national, _plain_search_part(row.phone_raw)]
-    return " ".join(part for part in parts if part)
-
-
 _PATIENT_VALUE_NAMES = ("first_name", "last_name", "phone", "phone_raw", "email", "birth_date", "provenance",
-                        "admission_date", "search_text", "match_name", "match_initial", "updated_at")
+                        "admission_date", "match_name", "match_initial", "updated_at", "seen_at")
 
 
-def _patient_values(row: _Row, stamp) -> tuple:
-    """The values of _PATIENT_VALUE_NAMES for one row (a tuple: straight into executemany)."""
+def _patient_values(row: _Row, stamp, raw_dates: bool = False) -> tuple:
+    """The values of _PATIENT_VALUE_NAMES for one row (a tuple: straight into executemany), dates as text
+    when `raw_dates`."""
+    born, admitted = row.birth_date, row.admission_date
+    if raw_dates:
+        born = born and born.isoformat()
+        admitted = admitted and admitted.isoformat()
     return (row.first_name, row.last_name, row.phones[0] if row.phones else None, row.phone_raw, row.email,
-            row.birth_date, row.provenance, row.admission_date, _patient_search_text(row),
-            matching.name_block_key(row.first_name, row.last_name), matching.surname_initial(row.last_name),
-            stamp)
+            born, row.provenance, admitted, row.match_name, row.match_initial, stamp, stamp)
 
 
 @contextmanager
@@ -364,22 +371,34 @@ def _insert_patients(slug: str, created: list[_Row], latest: dict[str, _Row], no
     updated = [row for row in latest.values() if row.action == "updated"]
     if created:
         before = database.execute_sql('SELECT MAX("id") FROM "patient"').fetchone()[0] or 0
-        fields = [getattr(Patient, name) for name in ("external_id", "source", "created_at", *_PATIENT_VALUE_NAMES)]
+        names = ("external_id", "source", "created_at", *_PATIENT_VALUE_NAMES)
         stamp = _raw_time(now)
-        values = [(row.record.external_id, slug, stamp, *_patient_values(row, stamp)) for row in created]
-        _insert_many(Patient, fields, values)
-        # The rows just inserted are this source's rows above the largest id before: one range scan.
-        ids = dict(database.execute_sql(
-            f'SELECT "external_id", "id" FROM "patient" WHERE "id" > {database.param} AND "source" = {database.param}',
-            [before, slug]).fetchall())
-        for row in created:
-            row.patient_id = ids[row.record.external_id]
+        if isinstance(database.obj, PostgresqlDatabase):
+            _insert_many(Patient, [getattr(Patient, name) for name in names],
+                         [(row.record.external_id, slug, stamp, *_patient_values(row, stamp)) for row in created])
+            # The rows just inserted are this source's rows above the largest id before: one range scan.
+            ids = dict(database.execute_sql(
+                'SELECT "external_id", "id" FROM "patient" WHERE "id" > %s AND "source" = %s', [before, slug]))
+            for row in created:
+                row.patient_id = ids[row.record.external_id]
+        else:
+            # SQLite: the transaction holds the write lock, the ids after the largest are free: given here, not
+            # read back. Dates as the driver's adapter writes them (isoformat), without its call per value.
+            for row in created:
+                before += 1
+                row.patient_id = before
+            _insert_many(Patient, [Patient.id, *(getattr(Patient, name) for name in names)],
+                         [(row.patient_id, row.record.external_id, slug, stamp, *_patient_values(row, stamp, True))
+                          for row in created])
     for row in updated:
         Patient.update(**{**dict(zip(_PATIENT_VALUE_NAMES, _patient_values(row, now))), "updated_at": now}).where(
             Patient.id == row.patient_id).execute()
     if updated:
         for chunk in _chunks([row.patient_id for row in updated]):
             PatientPhone.delete().where(PatientPhone.patient.in_(chunk)).execute()
+    # Every patient the sync named is seen now (the retention sweep's clock), unchanged ones too.
+    for chunk in _chunks([row.patient_id for row in latest.values() if row.action == "unchanged"]):
+        Patient.update(seen_at=now).where(Patient.id.in_(chunk)).execute()
     phones = [(row.patient_id, phone) for row in created + updated for phone in row.phones]
     _insert_many(PatientPhone, [PatientPhone.patient, PatientPhone.phone], phones)
     for row in latest.values():
@@ -389,7 +408,7 @@ def _insert_patients(slug: str, created: list[_Row], latest: dict[str, _Row], no
 # --- blocking and verdicts ------------------------------------------------------------------------
 
 _CANDIDATE_COLUMNS = ("id", "first_name", "last_name", "phone", "email", "birth_date", "stage_id", "outcome",
-                      "lost_reason_id", "converted_at", "version")
+                      "lost_reason_id", "converted_at")
 
 _JOINS = {
     "phone": ("phone", 'p."phone" = k.k_text'),
@@ -406,8 +425,7 @@ def _keys(row: _Row) -> list[tuple]:
     if row.email:
         keys.append((row.ref, "email", row.email, None, None))
     if row.birth_date is not None:
-        keys.append((row.ref, "born", matching.name_block_key(row.first_name, row.last_name),
-                     matching.surname_initial(row.last_name), row.birth_date.isoformat()))
+        keys.append((row.ref, "born", row.match_name, row.match_initial, row.birth_date.isoformat()))
     return keys
 
 
@@ -476,17 +494,16 @@ def _candidates_scan(rows: list[_Row]) -> dict[int, dict[int, _Candidate]]:
             by_phone.setdefault(phone, []).append(pid)
         if email is not None:
             by_email.setdefault(email, []).append(pid)
-        if born is not None:
-            by_name.setdefault((values[11], born), []).append(pid)
-            by_initial.setdefault((born, values[12]), []).append(pid)
+        if born is not None:     # the last two columns: match_name, match_initial
+            by_name.setdefault((values[-2], born), []).append(pid)
+            by_initial.setdefault((born, values[-1]), []).append(pid)
     made: dict[int, _Candidate] = {}
 
     def candidate(pid: int) -> _Candidate:
         found = made.get(pid)
         if found is None:
-            values = list(stored[pid][:11])
-            values[5] = _date(values[5])     # birth_date
-            found = made[pid] = _Candidate(*values)
+            v = stored[pid]
+            found = made[pid] = _Candidate(v[0], v[1], v[2], v[3], v[4], _date(v[5]), v[6], v[7], v[8], v[9])
         return found
 
     found: dict[int, dict[int, _Candidate]] = {}
@@ -498,8 +515,8 @@ def _candidates_scan(rows: list[_Row]) -> dict[int, dict[int, _Candidate]]:
             pids += by_email.get(row.email, ())
         if row.birth_date is not None:
             day = row.birth_date.isoformat()
-            pids += by_name.get((matching.name_block_key(row.first_name, row.last_name), day), ())
-            pids += by_initial.get((day, matching.surname_initial(row.last_name)), ())
+            pids += by_name.get((row.match_name, day), ())
+            pids += by_initial.get((day, row.match_initial), ())
         if pids:
             by_id = found.setdefault(row.ref, {})
             for pid in pids:
@@ -519,12 +536,18 @@ def _match(rows: list[_Row]) -> _Decisions:
     found = candidates(rows)
     by_ref = {row.ref: row for row in rows}
     pairs = {}
+    persons: dict[int, matching.Person] = {}      # a prospect is in several pairs: made once
+    judge = matching.judge
     for ref, by_id in found.items():
         person = by_ref[ref].person
         for pid, candidate in by_id.items():
-            pairs[(ref, pid)] = matching.judge(person, candidate.person)
-    # Pairs decided before (any state) are never judged again.
-    real = [ref for ref in found if ref > 0]
+            other = persons.get(pid)
+            if other is None:
+                other = persons[pid] = candidate.person
+            pairs[(ref, pid)] = judge(person, other)
+    # Pairs decided before (any state) are never judged again. A patient this batch created has none: its id
+    # is new (a deleted patient's matches went with it, ON DELETE CASCADE).
+    real = [row.ref for row in rows if row.action == "updated" and row.ref in found]
     known = set()
     live_patients = set()      # patients with a conversion or an open review already
     for patient_id, prospect_id, state in _select_in(
@@ -636,27 +659,39 @@ def _convert_many(conversions, stage: Stage, now: datetime, user, label: str) ->
     choices = provenance_choices()
     stamp = _raw_time(now)
     detail_json = PatientMatch.detail.db_value
+    provenances: dict[str, str] = {}       # as stated -> as configured (a batch states a few dozen ways)
+    conversion_dates: dict = {}            # admission date -> the conversion date, as stored
     for row, candidate, verdict in conversions:
         before = {"stage_id": candidate.stage_id, "outcome": candidate.outcome,
                   "lost_reason_id": candidate.lost_reason_id,
                   "converted_at": candidate.converted_at.isoformat() if isinstance(candidate.converted_at, datetime)
                   else candidate.converted_at, "followups": planned.get(candidate.id, []),
                   "provenance": ""}
-        converted_at = _conversion_date(row.admission_date, now)
-        provenance = canonical_provenance(row.provenance, choices)
+        converted_at = conversion_dates.get(row.admission_date)
+        if converted_at is None:
+            converted_at = conversion_dates[row.admission_date] = _raw_time(_conversion_date(row.admission_date, now))
+        provenance = provenances.get(row.provenance)
+        if provenance is None:
+            provenance = provenances[row.provenance] = canonical_provenance(row.provenance, choices)
         moves = candidate.outcome != "won"
-        updates.append((stage.id if moves else candidate.stage_id, _raw_time(converted_at), row.patient_id,
-                        provenance, stamp, candidate.id))
+        updates.append((stage.id if moves else candidate.stage_id, converted_at, row.patient_id, provenance, stamp,
+                        candidate.id))
         if moves:
             changes.append((candidate.id, candidate.stage_id, stage.id, candidate.outcome, "won", user_id, stamp))
         matches.append((row.patient_id, candidate.id, matching.CERTAIN, _reasons_json(verdict.reasons), "converted",
                         stamp, user_id, stamp, "automatic", detail_json({"before": before})))
         events.append((stamp, user_id, label, "patient.convert", "prospect", candidate.id,
                        f"patient {row.patient_id}: {', '.join(verdict.reasons)}"[:250]))
-    database.cursor().executemany(
-        f'UPDATE "prospect" SET "stage_id" = {mark}, "outcome" = \'won\', "lost_reason_id" = NULL, '
-        f'"converted_at" = {mark}, "patient_id" = {mark}, "provenance" = {mark}, "updated_at" = {mark}, '
-        f'"version" = "version" + 1, "next_action_at" = NULL WHERE "id" = {mark}', updates)
+    # In id order (the table's pages in turn); a lost reason is cleared only where there is one: SQLite
+    # rewrites the index of every column the statement sets, even to the value it had.
+    updates.sort(key=lambda values: values[-1])
+    with_reason = {candidate.id for _, candidate, _ in conversions if candidate.lost_reason_id is not None}
+    for clear in ('"lost_reason_id" = NULL, ', ""):
+        database.cursor().executemany(
+            f'UPDATE "prospect" SET "stage_id" = {mark}, "outcome" = \'won\', {clear}"converted_at" = {mark}, '
+            f'"patient_id" = {mark}, "provenance" = {mark}, "updated_at" = {mark}, "version" = "version" + 1, '
+            f'"next_action_at" = NULL WHERE "id" = {mark}',
+            [values for values in updates if (values[-1] in with_reason) == bool(clear)])
     _insert_many(StageChange, [StageChange.prospect, StageChange.from_stage, StageChange.to_stage,
                                StageChange.from_outcome, StageChange.to_outcome, StageChange.user,
                                StageChange.changed_at], changes)
