@@ -4,7 +4,7 @@
 normalising the records, upserting the patients and their phones, blocking through the indexes, judging
 the candidate pairs, converting the certain ones (stage, history, follow-ups, audit) and queueing the
 uncertain ones. Each run starts from a copy of the same loaded file; the figure is the median of the runs,
-with their spread.
+with their spread. The records are made in their order, as a reader makes them (see `generate`).
 
 The baseline, measured in the same run: a plain dict join on the same normalised keys (the prospects' keys
 read with raw sqlite3 into dicts, the patients' keys precomputed, every candidate pair collected) — what
