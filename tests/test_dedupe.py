@@ -83,3 +83,23 @@ def test_unreadable_phone_is_kept_flagged_and_the_prospect_still_created(any_ctx
     prospect = Prospect.get_by_id(outcome.prospect.id)
     assert outcome.created and prospect.phone is None and prospect.phone_raw == "77 12"
     assert prospect.phone_valid is False
+
+
+def test_an_email_lookup_seeks_an_index_and_never_reads_every_record(ctx, caplog):
+    """Emails are compared as LOWER(email) = ? (patient first, duplicates, mail routing): an index on that
+    expression (migration 0022) serves it, on prospects and patients alike; without it each contact recorded
+    with an email read every prospect and every patient (20 ms at 100,000 prospects)."""
+    import logging
+
+    from webapp.models import database
+    record_contact(call(phone="", email="awa.diop@example.sn"), None)
+    Patient.create(first_name="Awa", last_name="Diop", email="awa.diop@example.sn", external_id="P-1")
+    caplog.set_level(logging.DEBUG, logger="peewee")
+    record_contact(call(phone="", email="AWA.DIOP@example.sn", note="Encore"), None)
+    lookups = [record.msg for record in caplog.records
+               if isinstance(record.msg, tuple) and 'LOWER("t1"."email")' in record.msg[0]
+               and record.msg[0].startswith("SELECT")]
+    assert {'FROM "prospect"' in sql for sql, _ in lookups} == {True, False}    # both tables looked up
+    for sql, params in lookups:
+        plan = [row[-1] for row in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
+        assert not any(step.startswith("SCAN") for step in plan), (sql, plan)

@@ -18,7 +18,7 @@ class Patient(BaseModel):
     last_name = CharField(default="")
     phone = CharField(null=True, index=True)
     phone_raw = CharField(default="")
-    email = CharField(null=True, index=True)
+    email = CharField(null=True)           # indexed as LOWER(email), how it is looked up (migration 0022)
     birth_date = DateField(null=True)      # indexed by (birth_date, match_initial) below (migration 0017)
     provenance = TextField(default="")
     email_undeliverable_at = DateTimeField(null=True)   # migration 0016

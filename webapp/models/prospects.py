@@ -21,7 +21,7 @@ class Prospect(BaseModel):
     phone = CharField(null=True, index=True)          # E.164 when it parsed
     phone_raw = CharField(default="")                 # as typed, always kept
     phone_valid = BooleanField(default=True)          # False: kept as typed and flagged
-    email = CharField(null=True, index=True)
+    email = CharField(null=True, index=True)          # also indexed as LOWER(email), as lookups compare it
     birth_date = DateField(null=True, index=True)
     channel = CharField(default="phone", choices=_choices(CHANNELS))
     origin_detail = CharField(default="")
