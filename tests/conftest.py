@@ -74,7 +74,7 @@ def _schema_template() -> Path:
 
 
 def _from_template(database_url: str) -> None:
-    if database_url.startswith("sqlite:///") and "?" not in database_url:
+    if database_url.startswith("sqlite:///") and "?" not in database_url and database_url != "sqlite:///:memory:":
         target = Path(database_url.removeprefix("sqlite:///"))
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
