@@ -301,7 +301,7 @@ def _shoot(outdir: Path, logins: dict[str, tuple[str, str]]) -> list[Path]:
         if "lead" in logins:
             _shoot_board(outdir, url, context, sign_in, save)
             _shoot_requests(url, context, sign_in, save, "admin" in logins)
-            _shoot_integrations(url, context, sign_in, save)
+            _shoot_integrations(url, context, sign_in, save, "manager" in logins)
         browser.close()
     for shot, name in (("18-board-desktop", "board"), ("22-requests-desktop", "requests")):
         png = outdir / f"{shot}.png"
@@ -340,9 +340,10 @@ def _shoot_requests(url: str, context, sign_in, save, with_admin: bool) -> None:
         admin.close()
 
 
-def _shoot_integrations(url: str, context, sign_in, save) -> None:
-    """28-33: the mail and the patient system, as the follow-up lead sees them: a mail request and its
-    answer form, the answer templates, the conversions to review (one opened), the patient import."""
+def _shoot_integrations(url: str, context, sign_in, save, manager: bool) -> None:
+    """28-34: the mail and the patient system, as the follow-up lead sees them: a mail request and its
+    answer form, the answer templates, the conversions to review (one opened), the patient import; and the
+    manager's provenance list."""
     lead = context(DESKTOP)
     page = lead.new_page()
     sign_in(page, "lead")
@@ -374,6 +375,13 @@ def _shoot_integrations(url: str, context, sign_in, save) -> None:
             page.wait_for_load_state("networkidle")
             save(page, "33-conversion-review-phone", full_page=True)
     phone.close()
+    if manager:
+        desk = context(DESKTOP)
+        page = desk.new_page()
+        sign_in(page, "manager")
+        if page.goto(f"{url}/settings/provenances").ok:
+            save(page, "34-provenances", full_page=True)
+        desk.close()
 
 
 def _shoot_board(outdir: Path, url: str, context, sign_in, save) -> None:

@@ -32,13 +32,12 @@ from .rules.activity import activity_status
 from .rules.phones import normalise_phone
 from .rules.text import fold, search_text
 from .rules.worktime import is_open, last_working_moment, local_time, next_opening, opening_span
-from .services import intake, reconcile
+from .services import intake, provenances, reconcile
 from .services.defaults import setting
 from .services.followups import business_calendar
 from .services.next_action import refresh_next_action
 from .services.prospects import (ContactInput, add_interaction, change_temperature, record_contact,
                                  set_do_not_contact)
-from .services.reconcile import canonical_provenance
 from .services.sources import create_source
 from .services.sweep import sweep_rules
 from .services.users import create_user
@@ -478,7 +477,7 @@ class _Loader:
                                                  & (StageChange.to_outcome == "won"))
                       .order_by(StageChange.changed_at.desc()).first())
             prospect.patient = patient
-            prospect.provenance = canonical_provenance(provenance)
+            prospect.provenance = provenances.canonical(provenance)
             prospect.save()
             PatientMatch.get_or_create(patient=patient, prospect=prospect, defaults={
                 "verdict": "certain", "reasons": ["phone", "name"], "state": "converted", "created_at": at,

@@ -62,6 +62,13 @@ MESSAGES = {
         "%(num)d prospects in “%(name)s” would no longer match the stage's kind: move them to another stage "
         "first.", p["count"], name=p["name"]),
     "stage.name_required": _l("Give the stage a name."),
+
+    # The provenance list (services.provenances.ProvenanceError).
+    "provenance.empty": _l("Give at least one provenance, one a line."),
+    "provenance.too_many": _l("The list has at most %(n)d provenances."),
+    "provenance.too_long": _l("“%(name)s” is too long: %(n)d characters at most."),
+    "provenance.no_letters": _l("“%(name)s” has no letter or digit."),
+    "provenance.duplicate": _l("“%(name)s” and “%(other)s” are the same provenance: keep one."),
     "stage.name_too_long": _l("A stage name has at most %(n)d characters."),
     "stage.name_taken": _l("Another stage is already called “%(name)s”."),
     "stage.unknown_kind": _l("Choose whether the stage is open, won or lost."),

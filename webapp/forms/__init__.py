@@ -10,12 +10,12 @@ from .followups import CompleteForm, PlanForm
 from .prospects import (ConsentForm, ContactForm, EraseForm, InteractionForm, KnownCallForm, PersonForm,
                         ProspectForm, TemperatureForm)
 from .requests import AttachForm, CreateForm, TriageForm
-from .settings import NewStageForm, StageForm, TypeForm
+from .settings import NewStageForm, ProvenancesForm, StageForm, TypeForm
 from .sources import PollForm, SecretForm, SourceForm
 
 __all__ = ["ActiveForm", "AnswerForm", "AnswerTemplateForm", "AttachForm", "CompleteForm", "ConsentForm",
            "ContactForm", "CreateForm", "DecisionForm", "EraseForm", "InteractionForm", "KnownCallForm",
            "LanguageForm", "LoginForm", "MoveForm", "NewStageForm", "NewUserForm", "OnceForm",
-           "PasswordForm", "PersonForm", "PlanForm", "PollForm", "ProspectForm", "RoleForm", "SecretForm",
-           "SourceForm", "StaffForm", "StageForm", "TemperatureForm", "TokenForm", "TriageForm", "TypeForm",
-           "submission_key", "valid_email"]
+           "PasswordForm", "PersonForm", "PlanForm", "PollForm", "ProspectForm", "ProvenancesForm", "RoleForm",
+           "SecretForm", "SourceForm", "StaffForm", "StageForm", "TemperatureForm", "TokenForm", "TriageForm",
+           "TypeForm", "submission_key", "valid_email"]

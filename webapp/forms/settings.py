@@ -1,4 +1,4 @@
-"""The manager's workflow settings: pipeline stages and follow-up types.
+"""The manager's workflow settings: pipeline stages, follow-up types, the provenances patients state.
 
 The services (services/stages.py, services/followup_types.py) judge every change; these forms read the
 fields. The row being changed is a field (`stage_id`, `type_id`), so each action has one URL."""
@@ -8,8 +8,9 @@ from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField,
 from .. import vocabulary
 from ..services.followup_types import MAX_DESCRIPTION
 from ..services.followup_types import MAX_NAME as MAX_TYPE_NAME
+from ..services.provenances import MAX_ENTRIES, MAX_LENGTH
 from ..services.stages import MAX_NAME as MAX_STAGE_NAME
-from .base import StaffForm
+from .base import StaffForm, TextBox
 
 
 
@@ -45,3 +46,9 @@ class TypeForm(StaffForm):
         return {"name": self.name.data or "", "description": self.description.data or "",
                 "first_step": bool(self.first_step.data), "action": self.action.data or "",
                 "next": list(self.next.data or [])}
+
+
+class ProvenancesForm(StaffForm):
+    """The provenance list, one entry a line (services/provenances.py judges it)."""
+    entries = TextAreaField(_l("Provenances, one a line"), widget=TextBox(),
+                            render_kw={"rows": 10, "maxlength": MAX_ENTRIES * (MAX_LENGTH + 2), "spellcheck": "true"})

@@ -12,7 +12,7 @@ from datetime import datetime
 from flask import current_app
 from peewee import fn
 
-from ..models import InboundRequest, Interaction, OutboundMail, Patient, Prospect, Setting, User, database
+from ..models import InboundRequest, Interaction, OutboundMail, Patient, Prospect, User, database
 from ..rules.answers import (BODY_MAX, GENERAL, PLACEHOLDERS, SUBJECT_MAX, TEMPERATURES, TemplateError,
                              Threading, check_template, day_start, fill, over_daily_cap, reply_subject,
                              template_key, threading)
@@ -20,7 +20,7 @@ from ..rules.contact import is_email, normalise_email
 from ..vocabulary import QUALIFICATIONS
 from .answer_defaults import ANSWER_DETAILS, ANSWER_TEMPLATES
 from .audit import record as audit
-from .defaults import setting
+from .defaults import setting, store_setting
 from .mail_reading import is_mail
 
 TEMPLATE_KEYS = tuple(f"{q}:{t}" for q in (*QUALIFICATIONS, GENERAL) for t in TEMPERATURES)
@@ -49,11 +49,6 @@ def details() -> dict[str, str]:
     return {**ANSWER_DETAILS, **(setting("answer_details") or {})}
 
 
-def _store(key: str, value) -> None:
-    Setting.insert(key=key, value=value).on_conflict(conflict_target=[Setting.key],
-                                                     update={Setting.value: value}).execute()
-
-
 def save_template(key: str, subject: str, body: str, user: User) -> None:
     """Save one template; TemplateError (unknown placeholder, lone brace, empty, too long) saves nothing."""
     if key not in TEMPLATE_KEYS:
@@ -68,7 +63,7 @@ def save_template(key: str, subject: str, body: str, user: User) -> None:
     with database.atomic():
         stored = dict(setting("answer_templates") or {})
         stored[key] = {"subject": subject, "body": body}
-        _store("answer_templates", stored)
+        store_setting("answer_templates", stored)
         audit("settings.answer_template", detail=key, actor=user)
 
 
@@ -82,8 +77,8 @@ def save_details(values: dict, cap, user: User) -> None:
     if not 0 <= cap <= 100:
         raise TemplateError("bad_cap")
     with database.atomic():
-        _store("answer_details", cleaned)
-        _store("mail_daily_cap", cap)
+        store_setting("answer_details", cleaned)
+        store_setting("mail_daily_cap", cap)
         audit("settings.answer_details", actor=user)
 
 

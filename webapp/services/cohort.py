@@ -8,8 +8,9 @@ from datetime import date, datetime, timedelta
 
 from peewee import fn
 
-from ..models import FollowUp, Prospect, Setting, TemperatureChange, User
+from ..models import FollowUp, Prospect, TemperatureChange, User
 from ..timeutil import isoformat
+from .defaults import store_setting
 
 WINDOW = timedelta(days=30)   # seed 001: "un mois après"
 SNAPSHOT_KEY = "conversion_cohorts"
@@ -69,8 +70,7 @@ def record_snapshot(as_of: datetime) -> list[Cohort]:
     """Keep the latest cohorts where the dashboards will read them."""
     cohorts = conversion_cohorts(as_of)
     value = {"as_of": isoformat(as_of), "cohorts": [asdict(c) | {"rate": round(c.rate, 4)} for c in cohorts]}
-    Setting.insert(key=SNAPSHOT_KEY, value=value).on_conflict(
-        conflict_target=[Setting.key], update={Setting.value: value}).execute()
+    store_setting(SNAPSHOT_KEY, value)
     return cohorts
 
 

@@ -133,3 +133,9 @@ def setting(key: str):
     """A business setting, falling back to the seeded default."""
     row = Setting.get_or_none(Setting.key == key)
     return row.value if row is not None else SETTINGS[key]
+
+
+def store_setting(key: str, value) -> None:
+    """Keep a setting's new value (made if missing)."""
+    Setting.insert(key=key, value=value).on_conflict(conflict_target=[Setting.key],
+                                                     update={Setting.value: value}).execute()

@@ -39,10 +39,9 @@ from ..models import (AuditEvent, FollowUp, JSONField, LostReason, Patient, Pati
                       Prospect, Stage, StageChange, User, database)
 from ..rules import matching
 from ..rules.contact import normalise_email
-from ..rules.text import fold
 from ..timeutil import to_storage
 from .audit import record as audit
-from .defaults import setting
+from . import provenances
 from .next_action import refresh_next_action
 
 CHUNK = 500
@@ -613,25 +612,6 @@ def _actor_label(user, slug: str) -> str:
     return user.email if user is not None else f"reconciliation {slug}"[:250]
 
 
-def provenance_choices() -> list[str]:
-    return list(setting("patient_provenances"))
-
-
-def canonical_provenance(text: str, choices: list[str] | None = None) -> str:
-    """The configured provenance the stated one names (folded: "facebook" is "Facebook", "bouche a oreille"
-    is "Bouche-à-oreille"), or the text as stated when it names none."""
-    folded = _provenance_key(text)
-    for choice in provenance_choices() if choices is None else choices:
-        if _provenance_key(choice) == folded:
-            return choice
-    return (text or "").strip()
-
-
-@lru_cache(maxsize=1024)
-def _provenance_key(text: str | None) -> str:
-    return "".join(ch for ch in fold(text) if ch.isalnum())
-
-
 def _conversion_date(admission_date: date | None, now: datetime) -> datetime:
     """The admission date when the source gave one (the day the prospect became a patient: the cohort's
     30 days count to it), else the time of the sync."""
@@ -655,10 +635,10 @@ def _convert_many(conversions, stage: Stage, now: datetime, user, label: str) ->
         [(_raw_time(now), fid) for ids in planned.values() for fid in ids])
     updates, changes, matches, events = [], [], [], []
     user_id = user.id if user is not None else None
-    choices = provenance_choices()
+    choices = provenances.choices()
     stamp = _raw_time(now)
     detail_json = PatientMatch.detail.db_value
-    provenances: dict[str, str] = {}       # as stated -> as configured (a batch states a few dozen ways)
+    stated: dict[str, str] = {}            # as stated -> as listed (a batch states a few dozen ways)
     conversion_dates: dict = {}            # admission date -> the conversion date, as stored
     for row, candidate, verdict in conversions:
         before = {"stage_id": candidate.stage_id, "outcome": candidate.outcome,
@@ -669,9 +649,9 @@ def _convert_many(conversions, stage: Stage, now: datetime, user, label: str) ->
         converted_at = conversion_dates.get(row.admission_date)
         if converted_at is None:
             converted_at = conversion_dates[row.admission_date] = _raw_time(_conversion_date(row.admission_date, now))
-        provenance = provenances.get(row.provenance)
+        provenance = stated.get(row.provenance)
         if provenance is None:
-            provenance = provenances[row.provenance] = canonical_provenance(row.provenance, choices)
+            provenance = stated[row.provenance] = provenances.canonical(row.provenance, choices)
         moves = candidate.outcome != "won"
         updates.append((stage.id if moves else candidate.stage_id, converted_at, row.patient_id, provenance, stamp,
                         candidate.id))
@@ -745,7 +725,7 @@ def confirm(match_id: int, user: User, now: datetime, note: str = "") -> Patient
             except MoveRefused as refusal:
                 raise ReconcileError(refusal.code) from refusal
         patient = Patient.get_by_id(match.patient_id)
-        (Prospect.update(patient=patient.id, provenance=canonical_provenance(patient.provenance),
+        (Prospect.update(patient=patient.id, provenance=provenances.canonical(patient.provenance),
                          converted_at=_conversion_date(patient.admission_date, now) if prospect.outcome != "won"
                          else (prospect.converted_at or now), updated_at=now, version=Prospect.version + 1)
          .where(Prospect.id == prospect.id).execute())

@@ -1,4 +1,5 @@
-"""Settings: the manager's pipeline stages (add, rename, reorder, re-kind, retire, restore, delete).
+"""Settings: the manager's pipeline stages (add, rename, reorder, re-kind, retire, restore, delete), the
+follow-up types, and the provenances patients state at admission.
 
 Plain forms that work without JavaScript; every change is authorised first (`require`), made and
 audited by `services.stages`, then answered with a redirect and a flash, or the page again with a
@@ -7,13 +8,16 @@ action has one URL.
 """
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
 from playhouse.flask_utils import get_object_or_404
 
-from ..forms import NewStageForm, StaffForm, StageForm, TypeForm
+from ..forms import NewStageForm, ProvenancesForm, StaffForm, StageForm, TypeForm
 from ..models import FollowUpType, Stage
 from ..rules.numbers import parse_id
 from ..security import require
 from ..services import followup_types as types_service
+from ..services import provenances
 from ..services import stages as service
 from ..services.followup_types import FollowUpTypeError
 from ..services.stages import StageError
@@ -221,3 +225,28 @@ def reactivate_followup_type():
     if not changed:
         return redirect(url_for("settings.followup_types"))
     return _types_done(_("“%(name)s” is offered again.", name=followup_type.name))
+
+
+def _provenances_page(form: ProvenancesForm | None = None, error: str | None = None, status: int = 200):
+    form = form or ProvenancesForm(formdata=None, entries="\n".join(provenances.choices()))
+    return render_template("settings/provenances.html", form=form, error=error, stated=provenances.stated(),
+                           max_entries=provenances.MAX_ENTRIES), status
+
+
+@bp.get("/provenances")
+@require("settings.workflow")
+def provenances_page():
+    return _provenances_page()
+
+
+@bp.post("/provenances")
+@require("settings.workflow")
+def save_provenances():
+    form = ProvenancesForm()
+    try:
+        entries = provenances.save(form.entries.data or "", current_user._get_current_object())
+    except provenances.ProvenanceError as refusal:
+        form.entries.errors = [refusal.message]
+        return _provenances_page(form, refusal.message, refusal.status)
+    flash(ngettext("%(num)d provenance saved.", "%(num)d provenances saved.", len(entries)), "success")
+    return redirect(url_for("settings.provenances_page"))

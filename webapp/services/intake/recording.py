@@ -9,6 +9,7 @@ from ...models import InboundRequest, Interaction, Prospect, Setting, User, data
 from ...rules.numbers import parse_id
 from ...security import PERMISSIONS
 from ..dedupe import SUSPECT
+from ..defaults import store_setting
 from ..prospects import ContactInput, ContactOutcome
 from ..users import may_own_work
 
@@ -88,6 +89,5 @@ def next_owner(config: dict) -> User | None:
     row = Setting.get_or_none(Setting.key == ROUND_ROBIN_KEY)
     last = int(row.value) if row is not None and row.value else 0
     chosen = next((user for user in staff if user.id > last), staff[0])
-    Setting.insert(key=ROUND_ROBIN_KEY, value=chosen.id).on_conflict(
-        conflict_target=[Setting.key], update={Setting.value: chosen.id}).execute()
+    store_setting(ROUND_ROBIN_KEY, chosen.id)
     return chosen
