@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.conftest import login
-from webapp.models import FollowUp, FollowUpType, Prospect, TemperatureChange
+from webapp.models import FollowUp, FollowUpType, OwnerChange, Prospect, TemperatureChange
 from webapp.services.cohort import month_report
 from webapp.services.prospects import ContactInput, record_contact
 
@@ -53,6 +53,27 @@ def test_the_temperature_counted_is_the_one_at_30_days(any_ctx):
     TemperatureChange.create(prospect=prospect, old="hot", new="cold", changed_at=september + timedelta(days=45))
     report = month_report(september.date(), datetime(2026, 12, 1))
     assert lines(report, "temperature") == {"hot": (1, 0)}
+
+
+def test_the_owner_counted_is_the_one_at_30_days_as_the_reassignments_recorded_it(any_ctx):
+    """A prospect reassigned after its 30 days counts for the owner it had then; one reassigned within
+    them, for the new owner. Reassignments go through the edit form's service, which records them."""
+    from tests import factories as make
+    from webapp.services.prospects import update_identity
+    codou, aminata, khady = make.user("secretary", name="Codou"), make.user("secretary", name="Aminata"), \
+        make.user("lead", name="Khady")
+    september = datetime(2026, 9, 8, 9)
+    late = enter("awa", september)
+    soon = enter("binta", september)
+    Prospect.update(owner=codou).where(Prospect.id.in_([late.id, soon.id])).execute()
+    update_identity(Prospect.get_by_id(late.id), {"owner": aminata}, khady, now=september + timedelta(days=45))
+    update_identity(Prospect.get_by_id(soon.id), {"owner": aminata}, khady, now=september + timedelta(days=5))
+    update_identity(Prospect.get_by_id(soon.id), {"owner": aminata}, khady, now=september + timedelta(days=6))
+    assert OwnerChange.select().count() == 2          # the same owner again is no reassignment
+    report = month_report(september.date(), datetime(2026, 12, 1))
+    assert lines(report, "owner") == {"Codou": (1, 0), "Aminata": (1, 0)}
+    # as of a day before the first reassignment, both were Codou's
+    assert lines(month_report(september.date(), september + timedelta(days=4)), "owner") == {"Codou": (2, 0)}
 
 
 @pytest.mark.parametrize("role, status", [("manager", 200), ("lead", 200), ("secretary", 403), ("admin", 403)])

@@ -1,8 +1,9 @@
 """The staff's prospect pages: list and search, the fast form, the record, edits and their rights."""
+import re
 from datetime import timedelta
 
 from tests import factories as make
-from webapp.models import ConsentChange, FollowUp, Prospect, TemperatureChange, database
+from webapp.models import ConsentChange, FollowUp, OwnerChange, Prospect, TemperatureChange, database
 from webapp.timeutil import utcnow
 
 
@@ -149,8 +150,13 @@ def test_lead_reassigns_the_owner(app, as_role, make_user):
     client = as_role("lead")
     form = {"last_name": "Diop", "phone": "77 000 00 08", "channel": "phone", "owner": str(other.id)}
     assert client.post(f"/prospects/{prospect.id}/edit", data=form).status_code == 302
+    assert client.post(f"/prospects/{prospect.id}/edit", data=form).status_code == 302   # no change: not logged
     with app.app_context(), database.connection_context():
         assert Prospect.get_by_id(prospect.id).owner_id == other.id
+        change = OwnerChange.get()
+        assert (change.old_id, change.new_id, change.user_id) == (None, other.id, client.user.id)
+    page = client.get(f"/prospects/{prospect.id}").data.decode()
+    assert re.search(rf"Responsable</span>\s*Non attribué → {re.escape(other.name)}</p>", page), page
 
 
 def test_unknown_prospect_is_a_french_404_page(as_role):

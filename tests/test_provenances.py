@@ -21,8 +21,9 @@ def test_the_manager_sees_the_list_one_entry_a_line_in_french(as_role):
     manager = as_role("manager")
     html = page(manager)
     assert "<h1>Provenances</h1>" in html
-    assert ">Site web\nFacebook\nBouche-à-oreille\nÉvénement\nOffre gratuite\nAppel sortant\nAutre</textarea>" in html
-    assert "Aucun prospect n’a encore été converti." in html or "Aucun prospect n'a encore été converti." in html
+    listed = "Site web\nFacebook\nBouche-à-oreille\nÉvénement\nOffre gratuite\nAppel sortant\nAutre"
+    assert f">{listed}</textarea>" in html
+    assert "Aucun prospect n'a encore été converti." in html
     assert 'aria-current="page">Provenances</a>' in html        # the settings tabs mark the page
 
 
@@ -68,7 +69,7 @@ def test_a_faulty_list_is_refused_in_french_and_the_list_is_unchanged(as_role, d
         response = manager.post("/settings/provenances", data={"entries": typed})
         html = response.get_data(as_text=True)
         assert response.status_code == 400, typed
-        assert message.replace("«", "&laquo;").replace("»", "&raquo;") in html or message in html, (typed, html[:3000])
+        assert message in html, (typed, html[:3000])
         assert 'aria-invalid="true"' in html
     assert db(provenances.choices) == before
 

@@ -8,8 +8,8 @@ from .lists import ListContact, ProspectingList
 from .mail import OutboundMail
 from .matches import PatientMatch
 from .patients import Patient, PatientPhone
-from .prospects import (ActivityStatusChange, ConsentChange, DuplicateCandidate, Interaction, Prospect,
-                        StageChange, TemperatureChange)
+from .prospects import (ActivityStatusChange, ConsentChange, DuplicateCandidate, Interaction, OwnerChange,
+                        Prospect, StageChange, TemperatureChange)
 from .submissions import Submission
 from .users import ApiToken, User
 
@@ -17,7 +17,7 @@ ALL_MODELS = [
     User, ApiToken, Stage, LostReason, ActionCode, FollowUpType, FollowUpTypeNext, Setting, Holiday,
     Patient, Prospect, Interaction, TemperatureChange, ActivityStatusChange, StageChange, ConsentChange,
     DuplicateCandidate, FollowUp, Source, InboundRequest, ProspectingList, ListContact, AuditEvent,
-    Submission, SourceCursor, OutboundMail, PatientPhone, PatientMatch,
+    Submission, SourceCursor, OutboundMail, PatientPhone, PatientMatch, OwnerChange,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel", "JSONField", "database"]

@@ -114,6 +114,16 @@ class TemperatureChange(BaseModel):
     changed_at = DateTimeField(default=utcnow)
 
 
+class OwnerChange(BaseModel):
+    """Who a prospect was given to, and when (migration 0023): the cohort's figures read an owner as it
+    was, as they read a temperature. None is "nobody"."""
+    prospect = ForeignKeyField(Prospect, backref="owner_changes", on_delete="CASCADE")
+    old = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    new = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    changed_at = DateTimeField(default=utcnow)
+
+
 class ActivityStatusChange(BaseModel):
     prospect = ForeignKeyField(Prospect, backref="activity_changes", on_delete="CASCADE")
     old = CharField(null=True)

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from peewee import fn
 
-from ..models import FollowUp, Prospect, TemperatureChange, User
+from ..models import FollowUp, OwnerChange, Prospect, TemperatureChange, User
 from ..timeutil import isoformat
 from .defaults import store_setting
 
@@ -110,9 +110,9 @@ class MonthReport:
 
 def month_report(month: date, as_of: datetime) -> MonthReport:
     """The prospects who entered in `month` and how many became patients within 30 days, as of `as_of`:
-    overall and by channel, temperature (as it was 30 days after entering, or at as_of if sooner), owner
-    and whether they had a follow-up done in those 30 days. Nothing after `as_of` is counted, so any past
-    date gives the figures as they stood then."""
+    overall and by channel, temperature and owner (each as it was 30 days after entering, or at as_of if
+    sooner) and whether they had a follow-up done in those 30 days. Nothing after `as_of` is counted, so
+    any past date gives the figures as they stood then."""
     month = _month_start(month)
     start = datetime.combine(month, datetime.min.time())
     end = datetime.combine(_next_month(month), datetime.min.time())
@@ -120,7 +120,8 @@ def month_report(month: date, as_of: datetime) -> MonthReport:
     people = list(Prospect.select(Prospect.id, Prospect.created_at, Prospect.converted_at, Prospect.outcome,
                                   Prospect.channel, Prospect.temperature, Prospect.owner)
                   .where((Prospect.created_at >= start) & (Prospect.created_at < min(end, as_of))).dicts())
-    temperatures = _temperatures_at(people, as_of)
+    temperatures = _values_at(people, as_of, TemperatureChange)
+    owner_ids = _values_at(people, as_of, OwnerChange)
     followed = _followed_up(people, as_of)
     owners = {u.id: u.name for u in User.select(User.id, User.name)}
     total = Line("all")
@@ -129,7 +130,7 @@ def month_report(month: date, as_of: datetime) -> MonthReport:
         converted = (p["outcome"] == "won" and p["converted_at"] is not None
                      and p["converted_at"] <= min(as_of, p["created_at"] + WINDOW))
         keys = {"channel": p["channel"], "temperature": temperatures.get(p["id"], p["temperature"]),
-                "owner": owners.get(p["owner"], "") if p["owner"] else "",
+                "owner": owners.get(owner_ids.get(p["id"], p["owner"]), ""),
                 "followed_up": "yes" if p["id"] in followed else "no"}
         for line in [total] + [groups[d].setdefault(k, Line(k)) for d, k in keys.items()]:
             line.entered += 1
@@ -142,20 +143,17 @@ def _cutoff(person: dict, as_of: datetime) -> datetime:
     return min(as_of, person["created_at"] + WINDOW)
 
 
-def _temperatures_at(people: list[dict], as_of: datetime) -> dict[int, str]:
-    """Each prospect's temperature at its cutoff, read back from the changes recorded after it."""
+def _values_at(people: list[dict], as_of: datetime, log) -> dict[int, object]:
+    """The value a change log (TemperatureChange, OwnerChange: `old`, `changed_at`) says each prospect had
+    at its cutoff, for those it changed for after the cutoff: the value before the first such change.
+    The others have had theirs since (their current value)."""
     by_id = {p["id"]: p for p in people}
-    result: dict[int, str] = {}
-    changes = (TemperatureChange.select(TemperatureChange.prospect, TemperatureChange.old,
-                                        TemperatureChange.new, TemperatureChange.changed_at)
-               .where(TemperatureChange.prospect.in_(list(by_id)))
-               .order_by(TemperatureChange.changed_at.desc(), TemperatureChange.id.desc()).tuples())
-    for prospect_id, old, new, changed_at in changes:
+    result: dict[int, object] = {}
+    changes = (log.select(log.prospect, log.old, log.changed_at).where(log.prospect.in_(list(by_id)))
+               .order_by(log.changed_at.desc(), log.id.desc()).tuples())
+    for prospect_id, old, changed_at in changes:
         if changed_at > _cutoff(by_id[prospect_id], as_of):
-            if old:   # undo the later change: the value before it is the one at the cutoff
-                result[prospect_id] = old
-        else:
-            result.setdefault(prospect_id, new)
+            result[prospect_id] = old      # undone, latest first: the earliest change after it is kept
     return result
 
 

@@ -5,7 +5,7 @@ from datetime import date, datetime
 import phonenumbers
 from flask import current_app
 
-from ..models import (ActivityStatusChange, ConsentChange, FollowUp, Interaction,
+from ..models import (ActivityStatusChange, ConsentChange, FollowUp, Interaction, OwnerChange,
                       Patient, Prospect, Stage, TemperatureChange, User, database)
 from ..models.config import ActionCode
 from ..rules.contact import normalise_email
@@ -275,7 +275,10 @@ def update_identity(prospect: Prospect, changes: dict, user, now=None) -> None:
         prospect.phone, prospect.phone_raw = phone.e164, phone.raw
         prospect.phone_valid = phone.valid or not phone.raw
     if "owner" in changes:
+        before, after = prospect.owner_id, (changes["owner"].id if changes["owner"] else None)
         prospect.owner = changes["owner"]
+        if before != after:    # the cohort's figures read an owner as it was (services/cohort.py)
+            OwnerChange.create(prospect=prospect, old=before, new=after, user=user, changed_at=now)
     prospect.search_text = prospect_search_text(prospect)
     _touch(prospect, now)
     audit("prospect.update", "prospect", prospect.id, actor=user)

@@ -14,7 +14,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 
 from ..models import (ActivityStatusChange, AuditEvent, ConsentChange, DuplicateCandidate, FollowUp, OutboundMail,
-                      InboundRequest, Interaction, ListContact, Prospect, StageChange, TemperatureChange,
+                      InboundRequest, Interaction, ListContact, OwnerChange, Prospect, StageChange, TemperatureChange,
                       database)
 from ..timeutil import isoformat, utcnow
 from . import timeline as timeline_service
@@ -113,6 +113,10 @@ def export_person(prospect: Prospect, now: datetime | None = None) -> dict:
                           for change in StageChange.select().where(StageChange.prospect.in_(ids))
                           .order_by(StageChange.changed_at, StageChange.id)],
         "consent_changes": _rows(ConsentChange, ids, ConsentChange.changed_at),
+        "owner_changes": [{"changed_at": isoformat(change.changed_at), "from": _name(change.old),
+                           "to": _name(change.new), "by": _name(change.user)}
+                          for change in OwnerChange.select().where(OwnerChange.prospect.in_(ids))
+                          .order_by(OwnerChange.changed_at, OwnerChange.id)],
         "duplicate_decisions": [row(pair) for pair in _pairs(ids)],
         "prospecting_list_rows": [row(item) for item in ListContact.select().where(ListContact.prospect.in_(ids))],
         "inbound_requests": [row(item) for item in InboundRequest.select().where(InboundRequest.prospect.in_(ids))

@@ -14,7 +14,7 @@ from typing import Callable, Iterable
 from peewee import JOIN
 
 from ..models import (ActionCode, ActivityStatusChange, ConsentChange, FollowUp, FollowUpType, Interaction,
-                      LostReason, StageChange, Stage, TemperatureChange, User)
+                      LostReason, OwnerChange, StageChange, Stage, TemperatureChange, User)
 
 
 def patient_interactions(patient_id: int):
@@ -72,6 +72,18 @@ def _temperature_changes(prospect_id: int):
     query = (TemperatureChange.select(TemperatureChange, User)
              .join(User, JOIN.LEFT_OUTER, on=(TemperatureChange.user == User.id))
              .where(TemperatureChange.prospect == prospect_id))
+    return ((change.changed_at, change.user, change) for change in query)
+
+
+@source("owner", rank=25)
+def _owner_changes(prospect_id: int):
+    """Reassignments: from whom, to whom, by whom."""
+    old, new = User.alias(), User.alias()
+    query = (OwnerChange.select(OwnerChange, old, new, User)
+             .join(old, JOIN.LEFT_OUTER, on=(OwnerChange.old == old.id)).switch(OwnerChange)
+             .join(new, JOIN.LEFT_OUTER, on=(OwnerChange.new == new.id)).switch(OwnerChange)
+             .join(User, JOIN.LEFT_OUTER, on=(OwnerChange.user == User.id))
+             .where(OwnerChange.prospect == prospect_id))
     return ((change.changed_at, change.user, change) for change in query)
 
 
