@@ -288,3 +288,60 @@ def test_a_sync_marks_every_patient_it_names_as_seen(ctx):
     later = NOW + timedelta(days=3)
     reconcile.apply("dossiers", [record(), record("P-2", "Awa", "Sarr", phones=("78 000 11 23",))], now=later)
     assert {p.external_id: p.seen_at for p in Patient.select()} == {"P-1": later, "P-2": later}
+
+
+def test_a_namesake_in_a_later_sync_puts_a_conversion_on_names_alone_in_review(ctx, make_user):
+    """A prospect known only by her names and birth date converts by itself; a later sync brings a second
+    patient with the same names and birth date: the pair goes to review (several patients), nothing changes
+    by itself, and "same person" moves the prospect to the new patient, undoing the first conversion."""
+    born = date(1990, 5, 1)
+    p = prospect("Awa", "Diop", phone=None, birth=born, followups=1)
+    first = sync(record("P-1", "Awa", "Diop", phones=("78 000 11 22",), birth_date=born))
+    assert first.rows[0].converted == [p.id]
+    second = reconcile.apply("dossiers", [record("P-2", "AWA", "DIOP", phones=("76 555 44 33",), birth_date=born)],
+                             now=NOW + timedelta(days=10))
+    assert (second.rows[0].outcome, second.rows[0].review) == ("review", [p.id])
+    assert "several_patients" in second.rows[0].reasons[p.id]
+    p1, p2 = Patient.get(Patient.external_id == "P-1"), Patient.get(Patient.external_id == "P-2")
+    assert Prospect.get_by_id(p.id).patient_id == p1.id                     # nothing changed by itself
+    lead = make_user("lead")
+    review = PatientMatch.get((PatientMatch.patient == p2.id) & (PatientMatch.state == "open"))
+    assert reconcile.replaced_conversion(review).patient_id == p1.id
+    reconcile.confirm(review.id, lead, NOW + timedelta(days=11))
+    after = Prospect.get_by_id(p.id)
+    assert (after.patient_id, after.outcome) == (p2.id, "won")
+    assert PatientMatch.get((PatientMatch.patient == p1.id) & (PatientMatch.prospect == p.id)).state == "undone"
+    assert reconcile.converted_prospect_ids(p2.id) == [p.id] and reconcile.converted_prospect_ids(p1.id) == []
+    # the same sync again brings nothing new to review
+    again = reconcile.apply("dossiers", [record("P-2", "AWA", "DIOP", phones=("76 555 44 33",), birth_date=born)],
+                            now=NOW + timedelta(days=12))
+    assert again.to_review == 0 and again.converted == 0
+
+
+def test_a_namesake_rejected_leaves_the_first_conversion(ctx, make_user):
+    born = date(1990, 5, 1)
+    p = prospect("Awa", "Diop", phone=None, birth=born)
+    sync(record("P-1", "Awa", "Diop", phones=("78 000 11 22",), birth_date=born))
+    sync(record("P-2", "Awa", "Diop", phones=("76 555 44 33",), birth_date=born))
+    review = PatientMatch.get(PatientMatch.state == "open")
+    reconcile.reject(review.id, make_user("lead"), NOW)
+    assert Prospect.get_by_id(p.id).patient_id == Patient.get(Patient.external_id == "P-1").id
+
+
+def test_a_conversion_backed_by_a_phone_is_not_put_in_doubt_by_a_namesake(ctx):
+    born = date(1990, 5, 1)
+    p = prospect("Awa", "Diop", phone="+221771234567", birth=born)
+    sync(record("P-1", "Awa", "Diop", phones=("77 123 45 67",), birth_date=born))
+    later = sync(record("P-2", "Awa", "Diop", phones=("76 555 44 33",), birth_date=born))
+    assert (later.to_review, later.rows[0].outcome) == (0, "unmatched")
+    assert Prospect.get_by_id(p.id).patient_id == Patient.get(Patient.external_id == "P-1").id
+
+
+def test_the_review_says_which_conversion_confirming_would_replace(app, as_role, db):
+    born = date(1990, 5, 1)
+    db(lambda: prospect("Awa", "Diop", phone=None, birth=born))
+    db(lambda: sync(record("P-1", "Awa", "Diop", phones=("78 000 11 22",), birth_date=born)))
+    db(lambda: sync(record("P-2", "Awa", "Diop", phones=("76 555 44 33",), birth_date=born)))
+    html = as_role("lead").get("/reconciliation").get_data(as_text=True)
+    assert "Déjà converti par le rapprochement automatique en Awa Diop" in html
+    assert "le prospect correspond à plusieurs patients" in html

@@ -570,7 +570,47 @@ def _match(rows: list[_Row]) -> _Decisions:
             extra.append(matching.SEVERAL_PATIENTS)
         if extra:
             settled[(ref, pid)] = matching.Verdict(matching.UNCERTAIN, verdict.reasons + tuple(extra))
+    settled.update(_later_namesakes(rows, known))
     return _Decisions(rows, found, settled)
+
+
+def _later_namesakes(rows: list[_Row], known: set) -> dict[tuple[int, int], matching.Verdict]:
+    """Prospects converted by themselves on names and birth date alone, by a patient of an earlier sync,
+    and now a second patient with the same names and birth date in this batch: within one batch that is
+    "several patients" (`settle`), across two it puts the earlier conversion in doubt. Each such pair goes
+    to review (SEVERAL_PATIENTS); the conversion stays until a person decides (`confirm` then moves the
+    prospect to this patient). Conversions backed by a phone or an email, or confirmed by a person, stand."""
+    earlier = database.execute_sql(
+        'SELECT m."prospect_id", m."patient_id", m."reasons", p."match_name", p."birth_date" '
+        'FROM "patient_match" m JOIN "patient" p ON p."id" = m."patient_id" '
+        'JOIN "prospect" r ON r."id" = m."prospect_id" AND r."patient_id" = m."patient_id" '
+        'WHERE m."state" = \'converted\' AND p."birth_date" IS NOT NULL').fetchall()
+    if not earlier:
+        return {}
+    born: dict[tuple[str, str], list[_Row]] = {}
+    for row in rows:
+        if row.birth_date is not None:
+            born.setdefault((row.match_name, row.birth_date.isoformat()), []).append(row)
+    doubtful: dict[int, list[_Row]] = {}        # prospect id -> this batch's namesakes of its patient
+    for pid, patient_id, reasons, name, birth_date in earlier:
+        namesakes = born.get((name, str(birth_date)[:10]))
+        if not namesakes or {matching.PHONE, matching.EMAIL} & set(PatientMatch.reasons.python_value(reasons)):
+            continue
+        others = [row for row in namesakes if row.patient_id != patient_id and (row.ref, pid) not in known]
+        if others:
+            doubtful[pid] = others
+    if not doubtful:
+        return {}
+    flagged = {}
+    for prospect in Prospect.select().where(Prospect.id.in_(list(doubtful))):
+        other = matching.Person(prospect.first_name, prospect.last_name, prospect.birth_date,
+                                frozenset((prospect.phone,)) if prospect.phone else frozenset(), prospect.email)
+        for row in doubtful[prospect.id]:
+            verdict = matching.judge(row.person, other)
+            if verdict.verdict != matching.NONE:
+                flagged[(row.ref, prospect.id)] = matching.Verdict(
+                    matching.UNCERTAIN, verdict.reasons + (matching.SEVERAL_PATIENTS,))
+    return flagged
 
 
 # --- decisions ------------------------------------------------------------------------------------
@@ -700,13 +740,19 @@ def _take(match_id: int, states: tuple[str, ...], new_state: str, user, now, not
 
 
 def confirm(match_id: int, user: User, now: datetime, note: str = "") -> PatientMatch:
-    """"Same person": the prospect is converted to the patient, through the board's move."""
+    """"Same person": the prospect is converted to the patient, through the board's move. A prospect the
+    reconciliation converted by itself to another patient (a namesake, `_later_namesakes`) is moved: that
+    conversion is undone first, in the same transaction."""
     from .board import MoveRefused, move
 
     now = to_storage(now)
     with database.atomic():
         match = _take(match_id, ("open",), "confirmed", user, now, note)
         prospect = Prospect.get_by_id(match.prospect_id)
+        replaced = _automatic_conversion(match.prospect_id, other_than=match.patient_id)
+        if replaced is not None:
+            undo(replaced.id, user, now, note=f"match {match.id}: the same person as patient {match.patient_id}")
+            prospect = Prospect.get_by_id(match.prospect_id)
         if prospect.patient_id is not None or prospect.erased_at is not None:
             raise ReconcileError("already_converted" if prospect.patient_id else "erased")
         stage = won_stage()
@@ -734,6 +780,19 @@ def confirm(match_id: int, user: User, now: datetime, note: str = "") -> Patient
         audit("patient.confirm", "prospect", prospect.id, actor=user,
               detail=f"patient {patient.id} (match {match.id}){': ' + note if note else ''}")
     return match
+
+
+def replaced_conversion(match: PatientMatch) -> PatientMatch | None:
+    """The automatic conversion of this open match's prospect to another patient, which confirming the
+    match would undo; None when the prospect is not converted, or was by a person."""
+    return _automatic_conversion(match.prospect_id, other_than=match.patient_id) if match.state == "open" else None
+
+
+def _automatic_conversion(prospect_id: int, other_than: int) -> PatientMatch | None:
+    return (PatientMatch.select().join(Prospect, on=(PatientMatch.prospect == Prospect.id))
+            .where((PatientMatch.prospect == prospect_id) & (PatientMatch.state == "converted")
+                   & (PatientMatch.patient == Prospect.patient) & (PatientMatch.patient != other_than))
+            .first())
 
 
 def reject(match_id: int, user: User, now: datetime, note: str = "") -> PatientMatch:

@@ -52,7 +52,7 @@ def _context(match) -> dict:
     return {"match": match, "patient_phones": service.patient_phones(match.patient_id),
             "doubts": [REASONS.get(r, r) for r in reasons if r in DOUBTS],
             "agreements": [REASONS.get(r, r) for r in reasons if r not in DOUBTS],
-            "state_label": STATES.get(match.state, match.state)}
+            "state_label": STATES.get(match.state, match.state), "replaces": service.replaced_conversion(match)}
 
 
 def _audit_view(match, where: str) -> None:
