@@ -190,3 +190,16 @@ def test_the_same_message_id_from_another_mailbox_is_another_message(mailbox, an
     again = deliver(other_box, **mail)
 
     assert "duplicate_of" not in again.parsed
+
+
+def test_a_copy_of_our_own_answer_in_the_mailbox_is_neither_a_request_nor_an_answer(mailbox, answered_prospect):
+    """The mailbox polled may get our answers back (in Bcc, or a sent folder): stored, and nothing more."""
+    before = len(inbound_interactions(answered_prospect))
+    request = deliver(mailbox, email="accueil@clinique.sn", first_name="Clinique", request="Nos tarifs",
+                      message="Bonjour Awa, voici nos tarifs.", message_id="<ours-1@relance.clinique.sn>")
+
+    assert (request.state, request.triage, request.prospect_id, request.patient_id) == ("processed", False, None, None)
+    assert request.parsed["own_mail"] is True and bytes(request.body)      # kept as it came
+    assert len(inbound_interactions(answered_prospect)) == before
+    assert answers_planned(answered_prospect) == []
+    assert intake.triage_queue()[0] == []

@@ -20,7 +20,7 @@ from ...rules.qualification import read_qualification
 from ...timeutil import utcnow
 from .reading import config_of, read_inbound
 from .recording import next_owner, plan_answer, record
-from .routing import is_mail_like, mark_undeliverable, route
+from .routing import is_mail_like, is_our_own, mark_undeliverable, route
 
 DUPLICATE_WINDOW = timedelta(days=1)
 
@@ -106,9 +106,10 @@ def read(request: InboundRequest) -> tuple[Inbound, dict]:
 
 
 def apply(request: InboundRequest, inbound: Inbound, fields: dict, now: datetime) -> Prospect | None:
-    """The request's effect, in the order issue 16 gives: a copy follows its first; automated mail is
-    kept out; a mail of a known thread or sender lands on its record; the rest waits in triage or, in
-    automatic mode, becomes a contact. Returns the open prospect now owed an answer, if any."""
+    """The request's effect, in the order issue 16 gives: a copy follows its first; automated mail and
+    copies of our own answers are kept out; a mail of a known thread or sender lands on its record; the
+    rest waits in triage or, in automatic mode, becomes a contact. Returns the open prospect now owed an
+    answer, if any."""
     request.parsed = fields
     request.state, request.processed_at, request.lease_until, request.error = "processed", now, None, None
     request.triage = False
@@ -122,6 +123,9 @@ def apply(request: InboundRequest, inbound: Inbound, fields: dict, now: datetime
     if inbound.automated is not None:  # never a request, never answered
         if inbound.automated == "bounce":
             mark_undeliverable(inbound.bounced, now)
+        return None
+    if is_our_own(inbound):  # our own answer, copied back into the mailbox
+        request.parsed = {**fields, "own_mail": True}
         return None
     if is_mail_like(inbound):
         routed = route(inbound, request.received_at, now)

@@ -1,5 +1,6 @@
-"""Where a mail goes before anyone triages it (issue 16, routing): automated mail nowhere, a reply in a
-thread we know onto that thread's record, a known sender's mail onto her record; the rest to triage.
+"""Where a mail goes before anyone triages it (issue 16, routing): automated mail and copies of our own
+answers nowhere, a reply in a thread we know onto that thread's record, a known sender's mail onto her
+record; the rest to triage.
 
 Patient first, as everywhere (seed 001). The automated check comes before any routing: some real
 auto-replies carry In-Reply-To, and routing first would file them as the prospect's answer.
@@ -11,7 +12,7 @@ from peewee import fn
 
 from integrations.contract import Inbound
 
-from ...models import Interaction, Patient, Prospect
+from ...models import Interaction, OutboundMail, Patient, Prospect
 from ...rules.contact import normalise_email
 from ..dedupe import Identity, find_existing
 from ..prospects import add_interaction
@@ -30,6 +31,17 @@ def is_mail_like(inbound: Inbound) -> bool:
     """A message with a mail's identity (a Message-ID, a thread): routed by thread and sender. A web
     form's post is not: the lead decides where it goes, or the source's mode does."""
     return bool(inbound.message_id or inbound.thread)
+
+
+def is_our_own(inbound: Inbound) -> bool:
+    """A copy of a mail we sent (the mailbox polled gets our answers in Bcc, or a sent folder): its
+    Message-ID is one of our answers'. Nobody asked anything: it is neither a request nor an answer."""
+    message_id = inbound.message_id
+    if not message_id:
+        return False
+    return (OutboundMail.select().where(OutboundMail.message_id == message_id).exists()
+            or Interaction.select().where((Interaction.message_id == message_id)
+                                          & (Interaction.direction == "out")).exists())
 
 
 def mark_undeliverable(addresses, now: datetime) -> int:
