@@ -137,8 +137,13 @@ class _Candidate(NamedTuple):
 
     @property
     def person(self) -> matching.Person:
-        return matching.Person(self.first_name, self.last_name, self.birth_date,
-                               frozenset((self.phone,)) if self.phone else frozenset(), self.email)
+        return _prospect_person(self)
+
+
+def _prospect_person(prospect) -> matching.Person:
+    """What the rules compare of a prospect (a row read for blocking, or a Prospect)."""
+    return matching.Person(prospect.first_name, prospect.last_name, prospect.birth_date,
+                           frozenset((prospect.phone,)) if prospect.phone else frozenset(), prospect.email)
 
 
 # --- the entry point --------------------------------------------------------------------------------
@@ -602,9 +607,9 @@ def _later_namesakes(rows: list[_Row], known: set) -> dict[tuple[int, int], matc
     if not doubtful:
         return {}
     flagged = {}
-    for prospect in Prospect.select().where(Prospect.id.in_(list(doubtful))):
-        other = matching.Person(prospect.first_name, prospect.last_name, prospect.birth_date,
-                                frozenset((prospect.phone,)) if prospect.phone else frozenset(), prospect.email)
+    prospects = [p for chunk in _chunks(list(doubtful)) for p in Prospect.select().where(Prospect.id.in_(chunk))]
+    for prospect in prospects:
+        other = _prospect_person(prospect)
         for row in doubtful[prospect.id]:
             verdict = matching.judge(row.person, other)
             if verdict.verdict != matching.NONE:
