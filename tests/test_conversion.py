@@ -238,8 +238,8 @@ def test_a_record_without_external_id_is_refused(ctx):
 
 
 def test_a_whole_export_builds_the_patient_indexes_after_its_rows_and_converts_the_same(ctx, monkeypatch):
-    """Above SCAN_ABOVE rows (SQLite) the patient tables' plain indexes are dropped for the bulk insert and
-    built again in the same transaction: the same conversions, and every index back."""
+    """Above SCAN_ABOVE rows (SQLite) the patient tables' indexes, unique ones too, are dropped for the bulk
+    insert and built again in the same transaction: the same conversions, and every index back."""
     def indexes():
         return sorted(ctx_row for ctx_row in reconcile.database.execute_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('patient', 'patient_phones')"))
@@ -258,7 +258,7 @@ def test_a_whole_export_checks_its_foreign_keys_once_and_converts_the_same(ctx, 
     instead of row by row: the same conversions, every reference checked, enforcement back on after."""
     checks = []
     real_check = reconcile._check_foreign_keys
-    monkeypatch.setattr(reconcile, "_check_foreign_keys", lambda: checks.append(1) or real_check())
+    monkeypatch.setattr(reconcile, "_check_foreign_keys", lambda user: checks.append(1) or real_check(user))
     monkeypatch.setattr(reconcile, "BULK_ABOVE", 0)
     p = prospect(followups=2)
     result = sync(record(), record("P-2", "Awa", "Sarr", phones=("78 000 11 22",)))

@@ -213,12 +213,14 @@ def _apply(slug: str, records, *, now: datetime, user, dry_run: bool, region: st
                          f"{result.patients_updated} updated, {result.converted} converted, "
                          f"{result.to_review} to review")
             if checks_deferred:
-                _check_foreign_keys()
+                _check_foreign_keys(user)
     return result
 
 
-# The tables a batch writes rows that hold foreign keys in (see _bulk).
-_WRITTEN = ("patient_phones", "prospect", "follow_up", "stage_change", "patient_match", "audit_event")
+# The tables whose foreign keys a batch writes (see _bulk). Not the follow-ups it closes (their keys do not
+# change), nor the audit log: its rows name the acting user, checked on its own (the log is the largest
+# table, and grows forever).
+_WRITTEN = ("patient_phones", "prospect", "stage_change", "patient_match")
 
 
 @contextmanager
@@ -242,13 +244,15 @@ def _bulk(size: int):
             database.execute_sql("PRAGMA foreign_keys = ON")
 
 
-def _check_foreign_keys() -> None:
-    """Every foreign key of the tables a batch wrote points at a row (a few tens of ms for 100,000 rows);
-    an IntegrityError otherwise, and the batch is rolled back."""
+def _check_foreign_keys(user: User | None) -> None:
+    """Every foreign key of the tables a batch wrote points at a row (a few tens of ms for 100,000 rows),
+    and so does its audit rows' actor; an IntegrityError otherwise, and the batch is rolled back."""
     for table in _WRITTEN:
         broken = database.execute_sql(f'PRAGMA foreign_key_check("{table}")').fetchone()
         if broken:
             raise IntegrityError(f"foreign key {broken[0]}.{broken[3]} -> {broken[2]} (row {broken[1]})")
+    if user is not None and not User.select().where(User.id == user.id).exists():
+        raise IntegrityError(f"foreign key audit_event.actor_id -> user (user {user.id})")
 
 
 def _has_matches(row: _Row) -> bool:
@@ -344,33 +348,33 @@ def _patient_values(row: _Row, stamp, raw_dates: bool = False) -> tuple:
 
 @contextmanager
 def _indexes_built_after(tables: tuple[str, ...], rows: int):
-    """SQLite, a whole export: the tables' plain (non-unique) indexes are dropped before the bulk insert and
-    built again after it, in the same transaction (one sorted build costs less than 100,000 insertions
-    into each B-tree). Nothing else sees the table meanwhile: the transaction holds the write lock."""
+    """SQLite, a whole export: the tables' indexes are dropped before the bulk insert and built again after
+    it, in the same transaction (one sorted build costs less than 100,000 insertions into each B-tree, and
+    the rows need no sorting first). Nothing else sees the table meanwhile: the transaction holds the
+    write lock. A unique index is checked whole when it is built: a duplicate fails the batch."""
     if rows < SCAN_ABOVE or isinstance(database.obj, PostgresqlDatabase):
         yield
         return
     marks = ", ".join([database.param] * len(tables))
-    plain = database.execute_sql(
-        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})"
-        " AND sql NOT LIKE 'CREATE UNIQUE%'", list(tables)).fetchall()
-    for name, _sql in plain:
+    indexes = database.execute_sql(   # those the schema declares (sql IS NULL: a constraint's own index)
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
+        list(tables)).fetchall()
+    for name, _sql in indexes:
         database.execute_sql(f'DROP INDEX "{name}"')
     try:
         yield
     finally:
-        for _name, sql in plain:
+        for _name, sql in indexes:
             database.execute_sql(sql)
 
 
 def _write_patients(slug: str, latest: dict[str, _Row], now: datetime) -> None:
-    created = sorted((row for row in latest.values() if row.action == "created"), key=lambda r: r.record.external_id)
+    created = [row for row in latest.values() if row.action == "created"]
     with _indexes_built_after(("patient", "patient_phones"), len(created)):
         _insert_patients(slug, created, latest, now)
 
 
 def _insert_patients(slug: str, created: list[_Row], latest: dict[str, _Row], now: datetime) -> None:
-    # In external_id order: the (source, external_id) index then grows at its end instead of everywhere.
     updated = [row for row in latest.values() if row.action == "updated"]
     if created:
         before = database.execute_sql('SELECT MAX("id") FROM "patient"').fetchone()[0] or 0
@@ -558,7 +562,8 @@ def _match(rows: list[_Row]) -> _Decisions:
         known.add((patient_id, prospect_id))
         if state in ("open", "converted", "confirmed"):
             live_patients.add(patient_id)
-    pairs = {pair: verdict for pair, verdict in pairs.items() if pair not in known}
+    if known:
+        pairs = {pair: verdict for pair, verdict in pairs.items() if pair not in known}
     settled = matching.settle(pairs)
     prospect_ids = sorted({pid for (_, pid), v in settled.items() if v.certain})
     reviewed = set()           # prospects already waiting in review with another patient
