@@ -218,9 +218,10 @@ def _apply(slug: str, records, *, now: datetime, user, dry_run: bool, region: st
 
 
 # The tables whose foreign keys a batch writes (see _bulk). Not the follow-ups it closes (their keys do not
-# change), nor the audit log: its rows name the acting user, checked on its own (the log is the largest
-# table, and grows forever).
-_WRITTEN = ("patient_phones", "prospect", "stage_change", "patient_match")
+# change); nor the prospects it converts, whose new keys (the won stage, the patient) are the ones their
+# StageChange and PatientMatch rows hold, checked there; nor the audit log: its rows name the acting user,
+# checked on its own (the log is the largest table, and grows forever).
+_WRITTEN = ("patient_phones", "stage_change", "patient_match")
 
 
 @contextmanager
