@@ -123,27 +123,26 @@ class _Row:
 
 
 class _Candidate(NamedTuple):
-    """A prospect as blocking reads it (the columns of _CANDIDATE_COLUMNS)."""
+    """A prospect as blocking reads it: what a conversion needs, and what the rules compare (`person`,
+    made once: a prospect may be in several pairs)."""
     id: int
-    first_name: str
-    last_name: str
-    phone: str | None
-    email: str | None
-    birth_date: date | None
     stage_id: int
     outcome: str
     lost_reason_id: int | None
     converted_at: datetime | None
+    person: matching.Person
 
-    @property
-    def person(self) -> matching.Person:
-        return _prospect_person(self)
+    @classmethod
+    def read(cls, values) -> "_Candidate":
+        """From a row of _CANDIDATE_COLUMNS (the birth date as stored)."""
+        pid, first_name, last_name, phone, email, born, stage_id, outcome, lost_reason_id, converted_at = values
+        return cls(pid, stage_id, outcome, lost_reason_id, converted_at,
+                   _person(first_name, last_name, _date(born), phone, email))
 
 
-def _prospect_person(prospect) -> matching.Person:
-    """What the rules compare of a prospect (a row read for blocking, or a Prospect)."""
-    return matching.Person(prospect.first_name, prospect.last_name, prospect.birth_date,
-                           frozenset((prospect.phone,)) if prospect.phone else frozenset(), prospect.email)
+def _person(first_name, last_name, birth_date, phone, email) -> matching.Person:
+    """What the rules compare of a prospect."""
+    return matching.Person(first_name, last_name, birth_date, frozenset((phone,)) if phone else frozenset(), email)
 
 
 # --- the entry point --------------------------------------------------------------------------------
@@ -473,11 +472,10 @@ def _candidates_joined(rows: list[_Row]) -> dict[int, dict[int, _Candidate]]:
         cursor = database.execute_sql(
             f'SELECT k.ref, {columns} FROM {KEY_TABLE} k CROSS JOIN "prospect" p '
             f'WHERE k.kind = {mark} AND {join} AND p."patient_id" IS NULL AND p."erased_at" IS NULL', [kind])
-        for ref, pid, *values in cursor.fetchall():
+        for ref, *values in cursor.fetchall():
             by_id = found.setdefault(ref, {})
-            if pid not in by_id:
-                values[4] = _date(values[4])     # birth_date
-                by_id[pid] = _Candidate(pid, *values)
+            if values[0] not in by_id:
+                by_id[values[0]] = _Candidate.read(values)
     database.execute_sql(f"DELETE FROM {KEY_TABLE}")
     return found
 
@@ -510,8 +508,7 @@ def _candidates_scan(rows: list[_Row]) -> dict[int, dict[int, _Candidate]]:
     def candidate(pid: int) -> _Candidate:
         found = made.get(pid)
         if found is None:
-            v = stored[pid]
-            found = made[pid] = _Candidate(v[0], v[1], v[2], v[3], v[4], _date(v[5]), v[6], v[7], v[8], v[9])
+            found = made[pid] = _Candidate.read(stored[pid][:-2])     # without match_name, match_initial
         return found
 
     found: dict[int, dict[int, _Candidate]] = {}
@@ -544,15 +541,11 @@ def _match(rows: list[_Row]) -> _Decisions:
     found = candidates(rows)
     by_ref = {row.ref: row for row in rows}
     pairs = {}
-    persons: dict[int, matching.Person] = {}      # a prospect is in several pairs: made once
     judge = matching.judge
     for ref, by_id in found.items():
         person = by_ref[ref].person
         for pid, candidate in by_id.items():
-            other = persons.get(pid)
-            if other is None:
-                other = persons[pid] = candidate.person
-            pairs[(ref, pid)] = judge(person, other)
+            pairs[(ref, pid)] = judge(person, candidate.person)
     # Pairs decided before (any state) are never judged again. A patient this batch created has none: its id
     # is new (a deleted patient's matches went with it, ON DELETE CASCADE).
     real = [row.ref for row in rows if row.action == "updated" and row.ref in found]
@@ -615,7 +608,7 @@ def _later_namesakes(rows: list[_Row], known: set) -> dict[tuple[int, int], matc
     flagged = {}
     prospects = [p for chunk in _chunks(list(doubtful)) for p in Prospect.select().where(Prospect.id.in_(chunk))]
     for prospect in prospects:
-        other = _prospect_person(prospect)
+        other = _person(prospect.first_name, prospect.last_name, prospect.birth_date, prospect.phone, prospect.email)
         for row in doubtful[prospect.id]:
             verdict = matching.judge(row.person, other)
             if verdict.verdict != matching.NONE:
