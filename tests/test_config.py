@@ -39,6 +39,21 @@ def test_sqlite_url_gets_wal_and_durable_pragmas(tmp_path):
     db.close()
 
 
+def test_deleted_data_is_overwritten_on_disk(tmp_path):
+    """What is deleted (an erasure, the retention sweep) does not stay readable in the file's free pages."""
+    path = tmp_path / "x.db"
+    db = open_database(f"sqlite:///{path}")
+    db.connect()
+    assert db.execute_sql("PRAGMA secure_delete").fetchone()[0] == 1
+    db.execute_sql("CREATE TABLE person (note TEXT)")
+    db.execute_sql("INSERT INTO person VALUES (?)", ["Awa Ndiaye, née le 12/03/1990, enceinte de 3 mois. " * 10])
+    db.execute_sql("DELETE FROM person")
+    db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    on_disk = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("x.db"))
+    assert b"Awa Ndiaye" not in on_disk
+
+
 def test_postgresql_url_is_parsed_into_its_parts():
     db = open_database("postgresql://relance:s%40cret@127.0.0.1:5433/crm")
     assert db.database == "crm"

@@ -17,12 +17,15 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 # NOTES.md: WAL survives a crash; synchronous=FULL so that a commit acknowledged survives a power cut
 # too (intake answers 2xx as a promise). busy_timeout lets writers queue instead of failing.
+# secure_delete: what is deleted or erased (a person's rights, retention) is overwritten on disk, not
+# left in free pages; Debian builds SQLite with it on, other builds may not.
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
     "synchronous": "full",
     "busy_timeout": 5000,
     "cache_size": -32768,
+    "secure_delete": 1,
 }
 
 
