@@ -16,7 +16,7 @@ Blocking (never every patient against every prospect): the patients' keys go int
 one indexed join per key kind — phone (E.164), email, folded names + birth date, birth date + the surname's
 initial — brings the candidate prospects; the rules judge only those pairs. A whole export on SQLite
 (more than SCAN_ABOVE patients) reads the unlinked prospects' keys once and joins them in dicts instead,
-and builds the patient tables' plain indexes after its rows; a batch of more than BULK_ABOVE checks its
+and builds the patient tables' indexes after its rows; a batch of more than BULK_ABOVE checks its
 foreign keys once before its commit rather than row by row (`_bulk`).
 
 A batch conversion writes what `board.move` writes for one card (the stage and outcome, a StageChange with
