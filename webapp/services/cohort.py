@@ -129,7 +129,7 @@ def month_report(month: date, as_of: datetime) -> MonthReport:
     for p in people:
         converted = (p["outcome"] == "won" and p["converted_at"] is not None
                      and p["converted_at"] <= min(as_of, p["created_at"] + WINDOW))
-        keys = {"channel": p["channel"], "temperature": temperatures.get(p["id"], p["temperature"]),
+        keys = {"channel": p["channel"], "temperature": temperatures.get(p["id"]) or p["temperature"],
                 "owner": owners.get(owner_ids.get(p["id"], p["owner"]), ""),
                 "followed_up": "yes" if p["id"] in followed else "no"}
         for line in [total] + [groups[d].setdefault(k, Line(k)) for d, k in keys.items()]:
