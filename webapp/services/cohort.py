@@ -120,7 +120,7 @@ def month_report(month: date, as_of: datetime) -> MonthReport:
     people = list(Prospect.select(Prospect.id, Prospect.created_at, Prospect.converted_at, Prospect.outcome,
                                   Prospect.channel, Prospect.temperature, Prospect.owner)
                   .where((Prospect.created_at >= start) & (Prospect.created_at < min(end, as_of))).dicts())
-    temperatures = _values_at(people, as_of, TemperatureChange)
+    temperatures = _values_at(people, as_of, TemperatureChange)   # None: a creation row, no temperature before
     owner_ids = _values_at(people, as_of, OwnerChange)
     followed = _followed_up(people, as_of)
     owners = {u.id: u.name for u in User.select(User.id, User.name)}
