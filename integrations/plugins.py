@@ -37,7 +37,9 @@ def plugin_manager() -> pluggy.PluginManager:
 def _by_name() -> dict[str, SourceType]:
     global _types
     manager = plugin_manager()
-    registered = frozenset(id(plugin) for plugin in manager.get_plugins())
+    # The plugins themselves, not their id(): a plugin unregistered and freed may leave its id to a new one,
+    # which would then be taken for it (a test's plugin "unknown" at random). The cache keeps them alive.
+    registered = frozenset(manager.get_plugins())
     if _types is not None and _types[0] is manager and _types[1] == registered:
         return _types[2]
     found: dict[str, SourceType] = {}
