@@ -176,7 +176,7 @@ def _apply(slug: str, records, *, now: datetime, user, dry_run: bool, region: st
                 row.ref = row.patient_id if row.patient_id is not None else -(n + 1)
         matched = [row for row in latest.values() if row.action != "unchanged"]
         decisions = _match(matched)
-        outcomes = _decide(decisions, slug, now, user, dry_run, matched)
+        outcomes = _decide(decisions, slug, now, user, dry_run)
         for row in rows:
             external_id = row.record.external_id
             chosen = latest[external_id]
@@ -398,7 +398,7 @@ def _insert_patients(slug: str, created: list[_Row], latest: dict[str, _Row], no
                          [(row.patient_id, row.record.external_id, slug, stamp, *_patient_values(row, stamp, True))
                           for row in created])
     for row in updated:
-        Patient.update(**{**dict(zip(_PATIENT_VALUE_NAMES, _patient_values(row, now))), "updated_at": now}).where(
+        Patient.update(**dict(zip(_PATIENT_VALUE_NAMES, _patient_values(row, now)))).where(
             Patient.id == row.patient_id).execute()
     if updated:
         for chunk in _chunks([row.patient_id for row in updated]):
@@ -532,7 +532,7 @@ def _candidates_scan(rows: list[_Row]) -> dict[int, dict[int, _Candidate]]:
 
 @dataclass
 class _Decisions:
-    rows: list[_Row]
+    by_ref: dict[int, _Row]
     candidates: dict[int, dict[int, _Candidate]]
     verdicts: dict[tuple[int, int], matching.Verdict]
 
@@ -575,7 +575,7 @@ def _match(rows: list[_Row]) -> _Decisions:
         if extra:
             settled[(ref, pid)] = matching.Verdict(matching.UNCERTAIN, verdict.reasons + tuple(extra))
     settled.update(_later_namesakes(rows, known))
-    return _Decisions(rows, found, settled)
+    return _Decisions(by_ref, found, settled)
 
 
 def _later_namesakes(rows: list[_Row], known: set) -> dict[tuple[int, int], matching.Verdict]:
@@ -623,9 +623,8 @@ def won_stage() -> Stage | None:
     return Stage.select().where((Stage.kind == "won") & ~Stage.retired).order_by(Stage.position, Stage.id).first()
 
 
-def _decide(decisions: _Decisions, slug: str, now: datetime, user, dry_run: bool,
-            rows: list[_Row]) -> dict[int, tuple[list, list, dict]]:
-    by_ref = {row.ref: row for row in rows}
+def _decide(decisions: _Decisions, slug: str, now: datetime, user, dry_run: bool) -> dict[int, tuple[list, list, dict]]:
+    by_ref = decisions.by_ref
     outcomes: dict[int, tuple[list, list, dict]] = {}
     stage = won_stage()
     conversions, reviews = [], []
