@@ -340,6 +340,15 @@ def _shoot_requests(url: str, context, sign_in, save, with_admin: bool) -> None:
         admin.close()
 
 
+def _open_first(page, selector: str, save, name: str) -> None:
+    """Open the page's first link matching `selector`, if it has one, and save what it shows."""
+    link = page.locator(selector).first
+    if link.count():
+        link.click()
+        page.wait_for_load_state("networkidle")
+        save(page, name, full_page=True)
+
+
 def _shoot_integrations(url: str, context, sign_in, save, manager: bool) -> None:
     """28-34: the mail and the patient system, as the follow-up lead sees them: a mail request and its
     answer form, the answer templates, the conversions to review (one opened), the patient import; and the
@@ -348,20 +357,12 @@ def _shoot_integrations(url: str, context, sign_in, save, manager: bool) -> None
     page = lead.new_page()
     sign_in(page, "lead")
     page.goto(f"{url}/requests")
-    answer = page.locator("main a[href$='/answer']").first
-    if answer.count():
-        answer.click()
-        page.wait_for_load_state("networkidle")
-        save(page, "28-answer-request", full_page=True)
+    _open_first(page, "main a[href$='/answer']", save, "28-answer-request")
     if page.goto(f"{url}/settings/answers").ok:
         save(page, "29-answer-templates", full_page=True)
     if page.goto(f"{url}/reconciliation").ok:
         save(page, "30-conversions", full_page=True)
-        match = page.locator("main a[href^='/reconciliation/']").first
-        if match.count():
-            match.click()
-            page.wait_for_load_state("networkidle")
-            save(page, "31-conversion-review", full_page=True)
+        _open_first(page, "main a[href^='/reconciliation/']", save, "31-conversion-review")
     if page.goto(f"{url}/patients/import").ok:
         save(page, "32-patient-import", full_page=True)
     lead.close()
@@ -369,11 +370,7 @@ def _shoot_integrations(url: str, context, sign_in, save, manager: bool) -> None
     page = phone.new_page()
     sign_in(page, "lead")
     if page.goto(f"{url}/reconciliation").ok:
-        match = page.locator("main a[href^='/reconciliation/']").first
-        if match.count():
-            match.click()
-            page.wait_for_load_state("networkidle")
-            save(page, "33-conversion-review-phone", full_page=True)
+        _open_first(page, "main a[href^='/reconciliation/']", save, "33-conversion-review-phone")
     phone.close()
     if manager:
         desk = context(DESKTOP)
