@@ -88,3 +88,16 @@ def test_only_a_manager_changes_the_list(as_role, db):
         assert client.get("/settings/provenances").status_code == 403, role
         assert client.post("/settings/provenances", data={"entries": "Radio"}).status_code == 403, role
     assert "Radio" not in db(provenances.choices)
+
+
+def test_an_accented_entry_is_kept_as_typed_and_found_however_it_is_stated(as_role, db):
+    manager = as_role("manager")
+    response = manager.post("/settings/provenances",
+                            data={"entries": "Événement à Thiès\nBouche-à-oreille\nPage Facebook"})
+    assert response.status_code == 302
+    assert db(provenances.choices) == ["Événement à Thiès", "Bouche-à-oreille", "Page Facebook"]
+    prospect = db(lambda: make.prospect(first_name="Ndèye", last_name="N'Diaye", phone_number="+221 77 123 45 67"))
+    db(lambda: reconcile.apply("dossiers", [PatientRecord("P-1", "NDEYE", "NDIAYE", ("00221771234567",),
+                                                          provenance="EVENEMENT A THIES")], now=NOW))
+    assert db(lambda: Prospect.get_by_id(prospect.id).provenance) == "Événement à Thiès"
+    assert "<td>Événement à Thiès</td>" in page(manager)
