@@ -16,7 +16,7 @@ class Patient(BaseModel):
     source = CharField(null=True)          # the slug of the patient source (intake.Source.slug)
     first_name = CharField(default="")
     last_name = CharField(default="")
-    phone = CharField(null=True, index=True)
+    phone = CharField(null=True)           # the first number; every one is in PatientPhone (looked up there)
     phone_raw = CharField(default="")
     email = CharField(null=True)           # indexed as LOWER(email), how it is looked up (migration 0022)
     birth_date = DateField(null=True)      # indexed by (birth_date, match_initial) below (migration 0017)
@@ -43,7 +43,10 @@ class Patient(BaseModel):
         self.match_initial = surname_initial(self.last_name)
         if only is not None:
             only = list(only) + [Patient.match_name, Patient.match_initial]
-        return super().save(force_insert=force_insert, only=only)
+        saved = super().save(force_insert=force_insert, only=only)
+        if self.phone:      # the first number is looked up where the others are
+            PatientPhone.insert(patient=self.id, phone=self.phone).on_conflict_ignore().execute()
+        return saved
 
     @property
     def full_name(self) -> str:

@@ -22,13 +22,14 @@ class Prospect(BaseModel):
     phone_raw = CharField(default="")                 # as typed, always kept
     phone_valid = BooleanField(default=True)          # False: kept as typed and flagged
     email = CharField(null=True, index=True)          # also indexed as LOWER(email), as lookups compare it
-    birth_date = DateField(null=True, index=True)
+    birth_date = DateField(null=True)      # indexed by (birth_date, match_initial) below (migration 0024)
     channel = CharField(default="phone", choices=_choices(CHANNELS))
     origin_detail = CharField(default="")
     qualification = CharField(null=True, choices=_choices(QUALIFICATIONS))
     temperature = CharField(default="warm", choices=_choices(TEMPERATURES), index=True)
     activity_status = CharField(default="normal", choices=_choices(ACTIVITY_STATUSES), index=True)
-    stage = ForeignKeyField(Stage, backref="prospects", on_delete="RESTRICT")
+    # Indexed by the board's (stage_id, …) indexes of migrations 0004 and 0005, not on its own (0024).
+    stage = ForeignKeyField(Stage, backref="prospects", on_delete="RESTRICT", index=False)
     outcome = CharField(default="open", choices=_choices(PROSPECT_OUTCOMES), index=True)
     lost_reason = ForeignKeyField(LostReason, null=True, on_delete="SET NULL")
     owner = ForeignKeyField(User, null=True, backref="prospects", on_delete="SET NULL")

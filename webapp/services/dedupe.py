@@ -65,13 +65,14 @@ def _candidates(model, identity: Identity) -> list[tuple[object, list[str]]]:
     clauses = []
     other_phone = set()
     if identity.phone.e164:
-        clauses.append(model.phone == identity.phone.e164)
         if model is Patient:
-            # every number the patient system gave for the patient (migration 0017), not only the first
+            # every number the patient system gave for the patient (migration 0017), the first one included
             other_phone = {pid for (pid,) in PatientPhone.select(PatientPhone.patient)
                            .where(PatientPhone.phone == identity.phone.e164).tuples()}
             if other_phone:
                 clauses.append(Patient.id.in_(sorted(other_phone)))
+        else:
+            clauses.append(model.phone == identity.phone.e164)
     if identity.email:
         clauses.append(fn.LOWER(model.email) == identity.email)
     if identity.birth_date:
