@@ -30,7 +30,7 @@ class Prospect(BaseModel):
     activity_status = CharField(default="normal", choices=_choices(ACTIVITY_STATUSES), index=True)
     # Indexed by the board's (stage_id, …) indexes of migrations 0004 and 0005, not on its own (0024).
     stage = ForeignKeyField(Stage, backref="prospects", on_delete="RESTRICT", index=False)
-    outcome = CharField(default="open", choices=_choices(PROSPECT_OUTCOMES), index=True)
+    outcome = CharField(default="open", choices=_choices(PROSPECT_OUTCOMES))   # not indexed (0024)
     lost_reason = ForeignKeyField(LostReason, null=True, on_delete="SET NULL")
     owner = ForeignKeyField(User, null=True, backref="prospects", on_delete="SET NULL")
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
