@@ -103,27 +103,21 @@ def normalise_email(email: str | None) -> str | None:
     return email if "@" in email else None
 
 
-_SN_MOBILE = re.compile(r"7[0678]\d{7}")   # every such number is valid (phonenumbers' SN metadata)
 _SEPARATORS = re.compile(r"[\s.\-()/]")
+_SN_MOBILE_PREFIXES = ("70", "76", "77", "78")   # every 7[0678] + 7 digits is valid (phonenumbers' SN metadata)
 
 
 def phone_e164(raw: str | None, region: str) -> str | None:
     """normalise_phone, with a fast path for the Senegalese mobile numbers a patient export is mostly
     made of (77 123 45 67, 771234567, +221…, 00221…, 221… as Excel writes it): the result is exactly
-    what phonenumbers gives, about twenty times faster. Anything else goes through phonenumbers."""
+    what phonenumbers gives, many times faster. Anything else goes through phonenumbers."""
     text = (raw or "").strip()
     if not text:
         return None
     if region == "SN":
-        digits = text if text.isdigit() else _SEPARATORS.sub("", text)
-        if digits.startswith("+221"):
-            digits = digits[4:]
-        elif digits.startswith("00221"):
-            digits = digits[5:]
-        elif len(digits) == 12 and digits.startswith("221"):
-            digits = digits[3:]
-        if _SN_MOBILE.fullmatch(digits):
-            return "+221" + digits
+        national = _sn_mobile(text)
+        if national is not None:
+            return "+221" + national
     e164 = normalise_phone(text, region).e164
     if e164 is None and region == "SN":
         # Excel drops the 00 of 00221…: "221771234567" alone is read as a Senegalese number.
@@ -131,6 +125,24 @@ def phone_e164(raw: str | None, region: str) -> str | None:
         if len(bare) == 12 and bare.startswith("221"):
             e164 = normalise_phone("+" + bare, region).e164
     return e164
+
+
+def _sn_mobile(text: str) -> str | None:
+    """The 9 national digits of a Senegalese mobile number written in any of the usual ways, else None."""
+    # the usual separators first (three str.replace cost a third of the regular expression), then the rest
+    digits = text if text.isdigit() else text.replace(" ", "").replace("-", "").replace(".", "")
+    if not digits[1:].isdigit():
+        digits = _SEPARATORS.sub("", text)
+    if digits.startswith("+221"):
+        digits = digits[4:]
+    elif digits.startswith("00221"):
+        digits = digits[5:]
+    elif len(digits) == 12 and digits.startswith("221"):
+        digits = digits[3:]
+    # ASCII digits only: phonenumbers reads other scripts' digits, and gives them as ASCII
+    if len(digits) == 9 and digits.isascii() and digits.isdigit() and digits.startswith(_SN_MOBILE_PREFIXES):
+        return digits
+    return None
 
 
 # --- the verdict ----------------------------------------------------------------------------------
