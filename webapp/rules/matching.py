@@ -167,46 +167,39 @@ class Verdict(NamedTuple):
         return self.verdict == CERTAIN
 
 
-def _names(person: Person) -> tuple[str, str]:
-    return name_key(person.first_name), name_key(person.last_name)
-
-
 def compare_names(a: Person, b: Person) -> str | None:
     """NAME (same order), NAME_SWAPPED, NAME_PARTIAL (a single name on one side, found in the other),
     NAME_VARIANT (a spelling variant or a one-letter typo on a name of five letters or more, the other
     name the same), or None: the names disagree."""
-    fa, la = _names(a)
-    fb, lb = _names(b)
+    fa, la = name_key(a.first_name), name_key(a.last_name)
+    fb, lb = name_key(b.first_name), name_key(b.last_name)
     if not (fa or la) or not (fb or lb):
         return NAME_PARTIAL if (fa or la or fb or lb) else None
     if fa and la and fb and lb:
-        if (fa, la) == (fb, lb) or fa + la == fb + lb:
+        if fa == fb and la == lb or fa + la == fb + lb:
             return NAME
-        if (fa, la) == (lb, fb) or fa + la == lb + fb:
+        if fa == lb and la == fb or fa + la == lb + fb:
             return NAME_SWAPPED
-        for (x1, y1), (x2, y2) in (((fa, la), (fb, lb)), ((la, fa), (lb, fb))):
-            # one name the same (the first name folded, or its variant), the other a variant or a typo
-            if (x1 == x2 or variant_key(x1) == variant_key(x2)) and _near(y1, y2):
-                return NAME_VARIANT
+        # one name the same (folded, or its spelling variant), the other a variant or a typo
+        first_alike = fa == fb or variant_key(fa) == variant_key(fb)
+        last_alike = la == lb or variant_key(la) == variant_key(lb)
+        if first_alike and (last_alike or _typo(la, lb)) or last_alike and _typo(fa, fb):
+            return NAME_VARIANT
         return None
     single, other = ((fa or la), (fb, lb)) if not (fa and la) else ((fb or lb), (fa, la))
     return NAME_PARTIAL if single in other else None
 
 
-def _near(x: str, y: str) -> bool:
-    """A spelling variant (Ndiaye / Njaay) or a one-letter typo on a name long enough for a typo to be
-    told from another name (Thiam / Thiaw: yes; Ba / Ka, Sène / Sané, Faye / Fall: no, they are families)."""
-    if x == y:
-        return True
-    if variant_key(x) == variant_key(y):
-        return True
+def _typo(x: str, y: str) -> bool:
+    """A one-letter typo on a name long enough for a typo to be told from another name (Thiam / Thiaw:
+    yes; Ba / Ka, Sène / Sané, Faye / Fall: no, they are families)."""
     return min(len(x), len(y)) >= 5 and x[0] == y[0] and Levenshtein.distance(x, y) <= 1
 
 
 def judge(patient: Person, prospect: Person) -> Verdict:
     """The verdict on one pair, with the reasons a reviewer reads."""
     names = compare_names(patient, prospect)
-    phone = bool(patient.phones & prospect.phones)
+    phone = not patient.phones.isdisjoint(prospect.phones)
     email = bool(patient.email and patient.email == prospect.email)
     births_known = patient.birth_date is not None and prospect.birth_date is not None
     same_birth = births_known and patient.birth_date == prospect.birth_date

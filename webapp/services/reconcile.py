@@ -134,15 +134,20 @@ class _Candidate(NamedTuple):
 
     @classmethod
     def read(cls, values) -> "_Candidate":
-        """From a row of _CANDIDATE_COLUMNS (the birth date as stored)."""
-        pid, first_name, last_name, phone, email, born, stage_id, outcome, lost_reason_id, converted_at = values
+        """From a row that begins with _CANDIDATE_COLUMNS (the birth date as stored: text on SQLite)."""
+        pid, first_name, last_name, phone, email, born, stage_id, outcome, lost_reason_id, converted_at, *_ = values
+        if born.__class__ is str:
+            born = date.fromisoformat(born[:10]) if born else None
         return cls(pid, stage_id, outcome, lost_reason_id, converted_at,
-                   _person(first_name, last_name, _date(born), phone, email))
+                   matching.Person(first_name, last_name, born, frozenset((phone,)) if phone else _NO_PHONE, email))
+
+
+_NO_PHONE = frozenset()
 
 
 def _person(first_name, last_name, birth_date, phone, email) -> matching.Person:
     """What the rules compare of a prospect."""
-    return matching.Person(first_name, last_name, birth_date, frozenset((phone,)) if phone else frozenset(), email)
+    return matching.Person(first_name, last_name, birth_date, frozenset((phone,)) if phone else _NO_PHONE, email)
 
 
 # --- the entry point --------------------------------------------------------------------------------
@@ -503,30 +508,27 @@ def _candidates_scan(rows: list[_Row]) -> dict[int, dict[int, _Candidate]]:
         if born is not None:     # the last two columns: match_name, match_initial
             by_name.setdefault((values[-2], born), []).append(pid)
             by_initial.setdefault((born, values[-1]), []).append(pid)
-    made: dict[int, _Candidate] = {}
-
-    def candidate(pid: int) -> _Candidate:
-        found = made.get(pid)
-        if found is None:
-            found = made[pid] = _Candidate.read(stored[pid][:-2])     # without match_name, match_initial
-        return found
-
+    made: dict[int, _Candidate] = {}      # a prospect is made a candidate once, whatever its patients
     found: dict[int, dict[int, _Candidate]] = {}
+    none = ()
     for row in rows:
         pids: list[int] = []
         for phone in row.phones:
-            pids += by_phone.get(phone, ())
+            pids += by_phone.get(phone, none)
         if row.email:
-            pids += by_email.get(row.email, ())
+            pids += by_email.get(row.email, none)
         if row.birth_date is not None:
             day = row.birth_date.isoformat()
-            pids += by_name.get((row.match_name, day), ())
-            pids += by_initial.get((day, row.match_initial), ())
+            pids += by_name.get((row.match_name, day), none)
+            pids += by_initial.get((day, row.match_initial), none)
         if pids:
-            by_id = found.setdefault(row.ref, {})
+            by_id = found[row.ref] = {}
             for pid in pids:
                 if pid not in by_id:
-                    by_id[pid] = candidate(pid)
+                    candidate = made.get(pid)
+                    if candidate is None:
+                        candidate = made[pid] = _Candidate.read(stored[pid])
+                    by_id[pid] = candidate
     return found
 
 
