@@ -340,15 +340,10 @@ _PATIENT_VALUE_NAMES = ("first_name", "last_name", "phone", "phone_raw", "email"
                         "admission_date", "match_name", "match_initial", "updated_at", "seen_at")
 
 
-def _patient_values(row: _Row, stamp, raw_dates: bool = False) -> tuple:
-    """The values of _PATIENT_VALUE_NAMES for one row (a tuple: straight into executemany), dates as text
-    when `raw_dates`."""
-    born, admitted = row.birth_date, row.admission_date
-    if raw_dates:
-        born = born and born.isoformat()
-        admitted = admitted and admitted.isoformat()
+def _patient_values(row: _Row, stamp) -> tuple:
+    """The values of _PATIENT_VALUE_NAMES for one row."""
     return (row.first_name, row.last_name, row.phones[0] if row.phones else None, row.phone_raw, row.email,
-            born, row.provenance, admitted, row.match_name, row.match_initial, stamp, stamp)
+            row.birth_date, row.provenance, row.admission_date, row.match_name, row.match_initial, stamp, stamp)
 
 
 @contextmanager
@@ -395,26 +390,49 @@ def _insert_patients(slug: str, created: list[_Row], latest: dict[str, _Row], no
                 row.patient_id = ids[row.record.external_id]
         else:
             # SQLite: the transaction holds the write lock, the ids after the largest are free: given here, not
-            # read back. Dates as the driver's adapter writes them (isoformat), without its call per value.
+            # read back.
             for row in created:
                 before += 1
                 row.patient_id = before
-            _insert_many(Patient, [Patient.id, *(getattr(Patient, name) for name in names)],
-                         [(row.patient_id, row.record.external_id, slug, stamp, *_patient_values(row, stamp, True))
-                          for row in created])
-    for row in updated:
-        Patient.update(**dict(zip(_PATIENT_VALUE_NAMES, _patient_values(row, now)))).where(
-            Patient.id == row.patient_id).execute()
-    if updated:
-        for chunk in _chunks([row.patient_id for row in updated]):
-            PatientPhone.delete().where(PatientPhone.patient.in_(chunk)).execute()
+            _insert_patients_sqlite(slug, created, stamp)
+    _update_patients(updated, now)
+    phones = [(row.patient_id, phone) for row in created + updated for phone in row.phones]
+    _insert_many(PatientPhone, [PatientPhone.patient, PatientPhone.phone], phones)
     # Every patient the sync named is seen now (the retention sweep's clock), unchanged ones too.
     for chunk in _chunks([row.patient_id for row in latest.values() if row.action == "unchanged"]):
         Patient.update(seen_at=now).where(Patient.id.in_(chunk)).execute()
-    phones = [(row.patient_id, phone) for row in created + updated for phone in row.phones]
-    _insert_many(PatientPhone, [PatientPhone.patient, PatientPhone.phone], phones)
     for row in latest.values():
         row.ref = row.patient_id
+
+
+class _IsoDates(dict):
+    """date -> its ISO text, as SQLite's adapter writes it, each date once (a batch's dates repeat)."""
+    def __missing__(self, day: date) -> str:
+        self[day] = text = day.isoformat()
+        return text
+
+
+def _insert_patients_sqlite(slug: str, created: list[_Row], stamp: str) -> None:
+    """The new patients in one executemany. The sync's time is the statement's literal (created, updated and
+    seen at once, the same for every row: written as text by us, from a datetime), not three values bound
+    per row; dates go as the text the driver's adapter would make of them."""
+    iso = _IsoDates({None: None})
+    moment = "'" + stamp.replace("'", "''") + "'"
+    database.cursor().executemany(
+        'INSERT INTO "patient" ("id", "external_id", "source", "first_name", "last_name", "phone", "phone_raw", '
+        '"email", "birth_date", "provenance", "admission_date", "match_name", "match_initial", "created_at", '
+        f'"updated_at", "seen_at") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {moment}, {moment}, {moment})',
+        [(row.patient_id, row.record.external_id, slug, row.first_name, row.last_name,
+          row.phones[0] if row.phones else None, row.phone_raw, row.email, iso[row.birth_date], row.provenance,
+          iso[row.admission_date], row.match_name, row.match_initial) for row in created])
+
+
+def _update_patients(updated: list[_Row], now: datetime) -> None:
+    for row in updated:
+        Patient.update(**dict(zip(_PATIENT_VALUE_NAMES, _patient_values(row, now)))).where(
+            Patient.id == row.patient_id).execute()
+    for chunk in _chunks([row.patient_id for row in updated]):    # their numbers, written again after
+        PatientPhone.delete().where(PatientPhone.patient.in_(chunk)).execute()
 
 
 # --- blocking and verdicts ------------------------------------------------------------------------
