@@ -117,10 +117,14 @@ def make_prospect(first, last, phone, email, birth):
                            birth_date=birth, stage=stage)
 
 
+@pytest.mark.parametrize("blocking", ["joins", "scan"])
 @pytest.mark.parametrize("case, patient, prospect, expected", CASES, ids=[c[0] for c in CASES])
-def test_end_to_end_through_blocking(ctx, case, patient, prospect, expected):
+def test_end_to_end_through_blocking(ctx, monkeypatch, case, patient, prospect, expected, blocking):
     """The same cases through reconcile.apply: blocking finds every pair the rules would convert or send to
-    review, and only a certain one converts."""
+    review, and only a certain one converts; by indexed joins (a push, a small file) as by the one scan of
+    the prospects a whole export takes."""
+    if blocking == "scan":
+        monkeypatch.setattr(reconcile, "SCAN_ABOVE", 0)
     p = make_prospect(*prospect)
     first, last, phones, email, birth = patient
     result = reconcile.apply("dossiers", [PatientRecord("X1", first, last, tuple(phones), email, birth)], now=NOW)
