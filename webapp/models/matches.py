@@ -27,7 +27,7 @@ class PatientMatch(BaseModel):
     reasons = JSONField(default=list)
     state = CharField(default="open", choices=[(s, s) for s in MATCH_STATES], index=True)
     created_at = DateTimeField(default=utcnow)
-    decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    decided_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+", index=False)   # 0025
     decided_at = DateTimeField(null=True)
     note = CharField(default="")             # why, as the person gave it (or the rule's own words)
     detail = JSONField(null=True)

@@ -136,8 +136,9 @@ class StageChange(BaseModel):
     prospect = ForeignKeyField(Prospect, backref="stage_changes", on_delete="CASCADE")
     from_stage = ForeignKeyField(Stage, null=True, on_delete="SET NULL", backref="+")
     to_stage = ForeignKeyField(Stage, on_delete="CASCADE", backref="+")
-    lost_reason = ForeignKeyField(LostReason, null=True, on_delete="SET NULL")
-    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    # Not indexed (migration 0025): users and lost reasons are never deleted.
+    lost_reason = ForeignKeyField(LostReason, null=True, on_delete="SET NULL", index=False)
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL", index=False)
     changed_at = DateTimeField(default=utcnow)
     # The prospect's outcome before and after (migration 0013): a stage's kind may change later, the
     # history must still say "converted" or "reopened" as it was then.
