@@ -198,3 +198,14 @@ def test_a_column_query_is_an_index_range_scan_without_a_sort(app, kind_, index)
         plan = " ".join(row[-1] for row in database.execute_sql("EXPLAIN QUERY PLAN " + query.sql, params))
     assert f"SEARCH t1 USING INDEX {index} (stage_id=?)" in plan
     assert "TEMP B-TREE" not in plan
+
+
+def test_the_boards_changed_since_token_seeks_indexes_and_reads_no_table(app):
+    """board_version runs on every live board's poll: each part an index seek or a count from an index,
+    the latest change read per stage from the board's (stage_id, updated_at, id) index."""
+    with app.app_context(), database.connection_context():
+        sql, params = database.get_sql_context().sql(board._version_query()).query()
+        plan = [row[-1] for row in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params)]
+    assert "SEARCH t1 USING COVERING INDEX prospect_stage_id_updated_at_id (stage_id=?)" in plan, plan
+    assert not [step for step in plan if step.startswith("SCAN") and step != "SCAN CONSTANT ROW"
+                and "COVERING INDEX" not in step], plan

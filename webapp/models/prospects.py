@@ -43,7 +43,7 @@ class Prospect(BaseModel):
     patient = ForeignKeyField(Patient, null=True, backref="prospects", on_delete="SET NULL")
     converted_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow, index=True)
-    updated_at = DateTimeField(default=utcnow, index=True)   # the board's "changed since" (migration 0004)
+    updated_at = DateTimeField(default=utcnow)   # the board's "changed since", by stage (migrations 0004, 0026)
     version = IntegerField(default=1)                 # optimistic concurrency for moves and edits
     search_text = TextField(default="")               # accent-folded names, email, phone digits
     # The earliest planned follow-up's due time; null when nothing is planned ("à faire"). Kept by
