@@ -206,6 +206,38 @@ def test_a_double_click_sends_once(mail_app, smtp):
     assert "already sent" in client.get(second.headers["Location"]).get_data(as_text=True)
 
 
+def test_a_send_cut_off_midway_is_shown_as_not_confirmed_and_the_same_form_says_so(mail_app, smtp, monkeypatch):
+    """The process stops in the middle of the SMTP conversation (a killed worker): the mail stays `sending`,
+    nobody knows whether it left. The record says so, first as being sent, then, past the time a send can
+    take, as not confirmed; the same form sent again sends nothing and says that, not "already sent"."""
+    from webapp import mail
+
+    lead = _staff(mail_app, "lead", "Fatou Diallo")
+    prospect = hot_prospect_who_wrote(mail_app, lead)
+    client = _client(mail_app, lead)
+    form = _form(client, f"/prospects/{prospect.id}/answer")
+
+    def killed(messages, settings, timeout=30.0):
+        raise SystemExit("the worker was stopped")
+    monkeypatch.setattr(mail, "send", killed)
+    with pytest.raises(SystemExit):
+        client.post(f"/prospects/{prospect.id}/answer", data=form)
+    monkeypatch.undo()
+
+    record = client.get(f"/prospects/{prospect.id}").get_data(as_text=True)
+    assert "Being sent: mail to awa.diop@gmail.com" in record and "Not confirmed as sent" not in record
+    _run(mail_app, lambda: OutboundMail.update(created_at=utcnow() - timedelta(minutes=11)).execute())
+    record = client.get(f"/prospects/{prospect.id}").get_data(as_text=True)
+    assert "Not confirmed as sent:" in record and "Look in the mailbox's sent messages" in record
+    assert "Re: Demande de tarifs" in record
+
+    again = client.post(f"/prospects/{prospect.id}/answer", data=form)
+    assert again.status_code == 303 and smtp.messages == []
+    shown = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "This answer was not confirmed as sent" in shown and "already sent" not in shown
+    assert _run(mail_app, lambda: [m.state for m in OutboundMail.select()]) == ["sending"]
+
+
 def test_preview_shows_the_mail_escaped_and_sends_nothing(mail_app, smtp):
     lead = _staff(mail_app, "lead", "Fatou Diallo")
     prospect = hot_prospect_who_wrote(mail_app, lead)
@@ -394,6 +426,28 @@ def test_a_request_from_a_known_patient_is_answered_on_the_patients_record(mail_
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/patients/{patient.id}")
     out = _run(mail_app, lambda: Interaction.get(Interaction.direction == "out"))
     assert out.patient_id == patient.id and out.prospect_id is None and out.message_id == smtp.messages[0]["Message-ID"]
+
+
+def test_an_answer_to_a_patient_cut_off_midway_is_on_the_patients_page(mail_app, smtp, monkeypatch):
+    from webapp import mail
+    from webapp.models import Patient
+    lead = _staff(mail_app, "lead", "Fatou Diallo")
+    patient, request = _run(mail_app, lambda: (Patient.create(first_name="Awa", last_name="Diop",
+                                                              email="awa.diop@gmail.com", external_id="P1"),
+                                               store_mail()))
+    client = _client(mail_app, lead)
+    form = _form(client, f"/requests/{request.id}/answer")
+
+    def killed(messages, settings, timeout=30.0):
+        raise SystemExit("the worker was stopped")
+    monkeypatch.setattr(mail, "send", killed)
+    with pytest.raises(SystemExit):
+        client.post(f"/requests/{request.id}/answer", data=form)
+    monkeypatch.undo()
+    _run(mail_app, lambda: OutboundMail.update(created_at=utcnow() - timedelta(minutes=11)).execute())
+    page = client.get(f"/patients/{patient.id}").get_data(as_text=True)
+    assert "Not confirmed as sent:" in page
+    assert "Re: Demande de tarifs" in page and "No interaction yet." not in page
 
 
 def test_a_persons_sent_mails_are_in_their_export_and_emptied_by_their_erasure(mail_app, smtp):

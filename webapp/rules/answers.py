@@ -11,7 +11,7 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # Placeholder -> what it is filled with (the settings page lists them in this order).
@@ -20,6 +20,9 @@ PLACEHOLDERS = ("prenom", "nom", "demander", "interlocuteur", "etablissement", "
 GENERAL = "general"   # the templates for a person whose request is not qualified yet
 TEMPERATURES = ("hot", "warm", "cold")
 SUBJECT_MAX = 200
+# An SMTP conversation gives up after 30 s a step (webapp/mail.py): an answer still `sending` this long after
+# it started was cut off (the process stopped in the middle): it may have left, or not.
+SEND_SETTLED_WITHIN = timedelta(minutes=10)
 BODY_MAX = 10000
 REFERENCES_KEPT = 20   # RFC 5322 asks for the whole chain; a very long one is trimmed from the start
 
@@ -141,3 +144,9 @@ def day_start(now: datetime, tz: str) -> datetime:
 def over_daily_cap(sent_today: int, cap: int) -> bool:
     """True when one more mail to an address would pass the daily cap (a cap of 0 sends nothing)."""
     return sent_today >= max(int(cap), 0)
+
+
+def send_cut_off(state: str, started_at: datetime, now: datetime) -> bool:
+    """An answer whose send started at `started_at` and never reached `sent`: nobody knows whether the mail
+    server took it (the sent folder tells)."""
+    return state == "sending" and now - started_at > SEND_SETTLED_WITHIN

@@ -8,7 +8,10 @@ Three steps, the SMTP conversation outside any transaction (NOTES.md: no network
 3. record, once the server accepted it: the mail `sent`, an outbound email interaction carrying its
    Message-ID (a reply threads back onto the record), and the first-answer or later-question follow-up
    done by it, in one transaction. If SMTP refused or could not be reached, the claim is undone:
-   nothing says "sent", and the same form may be sent again.
+   nothing says "sent", and the same form may be sent again. If the process stops between 1 and 3 (killed
+   in the middle of the SMTP conversation), the mail stays `sending`: nobody knows whether it left. The
+   record's history shows it as not confirmed once rules.answers.SEND_SETTLED_WITHIN has passed, and the
+   same form sent again says so rather than "already sent".
 A request still in triage becomes a prospect first (services.intake.create_from), as the lead would:
 it owes an answer whether or not this one leaves.
 """
@@ -120,7 +123,7 @@ def send_answer(target: Target, *, subject: str, body: str, template: str, key: 
         log.warning("answer %s to record not sent: %s", outbound.message_id, type(error).__name__)
         audit("mail.failed", *_record_ref(target), detail=type(error).__name__, actor=user)
         raise AnswerError("smtp_failed") from error
-    _record(outbound, target, key, user, now)
+    _record(outbound, target, user, now)
     _plan_next(target, now)
     return Sent(OutboundMail.get_by_id(outbound.id), target)
 
@@ -138,12 +141,15 @@ def _claim(target, subject, body, template, key, user, now, settings) -> Outboun
         code = answers.refusal(target, now)   # again, inside the transaction that counts the cap
         if code is not None:
             raise AnswerError(code)
-        return OutboundMail.create(
+        outbound = OutboundMail.create(
             prospect=target.prospect, patient=target.patient, request=target.request, user=user,
             to_address=normalise_email(target.address), to_name=_one_line(target.name)[:200],
-            subject=subject, text=body, template=template if template in answers.TEMPLATE_KEYS else "", message_id=mail.new_message_id(settings.sender),
-            in_reply_to=target.thread.in_reply_to, references=" ".join(target.thread.references),
-            state="sending", created_at=now)
+            subject=subject, text=body, template=template if template in answers.TEMPLATE_KEYS else "",
+            message_id=mail.new_message_id(settings.sender), in_reply_to=target.thread.in_reply_to,
+            references=" ".join(target.thread.references), state="sending", created_at=now)
+        if key:    # the form's second try finds this mail, sent or not (views/answers._after_send)
+            Submission.update(result=f"mail:{outbound.id}").where(Submission.key == key).execute()
+        return outbound
 
 
 def _release(outbound: OutboundMail, key: str | None) -> None:
@@ -154,7 +160,7 @@ def _release(outbound: OutboundMail, key: str | None) -> None:
             Submission.delete().where(Submission.key == key.strip()[:KEY_MAX]).execute()
 
 
-def _record(outbound: OutboundMail, target: Target, key: str | None, user: User, now: datetime) -> None:
+def _record(outbound: OutboundMail, target: Target, user: User, now: datetime) -> None:
     """Step 3: the mail sent, its outbound interaction, and the answer follow-ups it does."""
     code = ActionCode.get_or_none((ActionCode.code == ACTION_CODE) & ActionCode.active)
     with database.atomic():
@@ -171,9 +177,6 @@ def _record(outbound: OutboundMail, target: Target, key: str | None, user: User,
             OutboundMail.id == outbound.id).execute()
         if target.prospect is not None:
             _answer_followups_done(target.prospect.id, interaction, user, now)
-        if (key or "").strip():
-            Submission.update(result=f"mail:{outbound.id}").where(
-                Submission.key == key.strip()[:KEY_MAX]).execute()
         audit("mail.sent", *_record_ref(target), detail=f"mail {outbound.id}", actor=user)
 
 

@@ -14,7 +14,9 @@ from typing import Callable, Iterable
 from peewee import JOIN
 
 from ..models import (ActionCode, ActivityStatusChange, ConsentChange, FollowUp, FollowUpType, Interaction,
-                      LostReason, OwnerChange, StageChange, Stage, TemperatureChange, User)
+                      LostReason, OutboundMail, OwnerChange, StageChange, Stage, TemperatureChange, User)
+from ..rules.answers import send_cut_off
+from ..timeutil import utcnow
 
 
 def patient_interactions(patient_id: int):
@@ -109,6 +111,25 @@ def _followup_outcomes(prospect_id: int):
              .join(ActionCode, JOIN.LEFT_OUTER, on=(Interaction.action_code == ActionCode.id))
              .where((FollowUp.prospect == prospect_id) & (FollowUp.state == "done")))
     return ((followup.done_at, followup.done_by, followup) for followup in query)
+
+
+def answers_not_confirmed(*, prospect_id: int | None = None, patient_id: int | None = None) -> list[OutboundMail]:
+    """Answers by mail to a prospect or a patient whose send started and never ended
+    (services/answer_sending.py), oldest first, each with `cut_off`: True once it cannot be still going. A
+    sent one is shown as its contact; these are shown so that nobody takes them for sent, nor forgets them."""
+    owner = (OutboundMail.prospect == prospect_id) if prospect_id is not None else (OutboundMail.patient == patient_id)
+    now = utcnow()
+    mails = list(OutboundMail.select(OutboundMail, User)
+                 .join(User, JOIN.LEFT_OUTER, on=(OutboundMail.user == User.id))
+                 .where(owner & (OutboundMail.state == "sending")).order_by(OutboundMail.created_at))
+    for mail in mails:
+        mail.cut_off = send_cut_off(mail.state, mail.created_at, now)
+    return mails
+
+
+@source("outbound", rank=10)
+def _answers_not_confirmed(prospect_id: int):
+    return ((mail.created_at, mail.user, mail) for mail in answers_not_confirmed(prospect_id=prospect_id))
 
 
 @source("stage", rank=20)

@@ -14,7 +14,7 @@ from playhouse.flask_utils import get_object_or_404
 from .. import htmx, vocabulary
 from ..forms import AnswerForm
 from ..models import InboundRequest, OutboundMail, Submission
-from ..rules.answers import GENERAL, PLACEHOLDERS, TemplateError, text_body_html
+from ..rules.answers import GENERAL, PLACEHOLDERS, TemplateError, send_cut_off, text_body_html
 from ..security import can, require
 from ..services import answer_sending as sending
 from ..services import answers as service
@@ -107,7 +107,13 @@ def _after_send(sent, key: str | None):
     target, outbound = sent.target, sent.outbound
     if sent.resent:
         outbound = _earlier(key)
-        flash(_("This answer was already sent: it goes once."), "success")
+        if outbound is None or outbound.state == "sent":
+            flash(_("This answer was already sent: it goes once."), "success")
+        elif send_cut_off(outbound.state, outbound.created_at, utcnow()):
+            flash(_("This answer was not confirmed as sent: the mail server may not have received it. Look "
+                    "in the mailbox's sent messages before writing it again."), "warning")
+        else:
+            flash(_("This answer is being sent: it goes once."), "success")
     else:
         flash(_("Mail sent to %(address)s.", address=outbound.to_address), "success")
     prospect_id = outbound.prospect_id if outbound is not None else (target.prospect.id if target.prospect else None)

@@ -19,4 +19,5 @@ def show(patient_id):
     converted, review = linked_prospects(patient)
     return render_template("patients/show.html", patient=patient,
                            interactions=timeline.patient_interactions(patient.id),
+                           unconfirmed=timeline.answers_not_confirmed(patient_id=patient.id),
                            phones=phones_of(patient), converted=converted, review=review)
