@@ -225,10 +225,10 @@ def test_a_send_cut_off_midway_is_shown_as_not_confirmed_and_the_same_form_says_
     monkeypatch.undo()
 
     record = client.get(f"/prospects/{prospect.id}").get_data(as_text=True)
-    assert "Being sent: mail to awa.diop@gmail.com" in record and "Not confirmed as sent" not in record
+    assert "Being sent" in record and "to awa.diop@gmail.com" in record and "Not confirmed as sent" not in record
     _run(mail_app, lambda: OutboundMail.update(created_at=utcnow() - timedelta(minutes=11)).execute())
     record = client.get(f"/prospects/{prospect.id}").get_data(as_text=True)
-    assert "Not confirmed as sent:" in record and "Look in the mailbox's sent messages" in record
+    assert "Not confirmed as sent" in record and "Look in the mailbox's sent messages" in record
     assert "Re: Demande de tarifs" in record
 
     again = client.post(f"/prospects/{prospect.id}/answer", data=form)
@@ -446,7 +446,7 @@ def test_an_answer_to_a_patient_cut_off_midway_is_on_the_patients_page(mail_app,
     monkeypatch.undo()
     _run(mail_app, lambda: OutboundMail.update(created_at=utcnow() - timedelta(minutes=11)).execute())
     page = client.get(f"/patients/{patient.id}").get_data(as_text=True)
-    assert "Not confirmed as sent:" in page
+    assert "Not confirmed as sent" in page
     assert "Re: Demande de tarifs" in page and "No interaction yet." not in page
 
 
