@@ -105,6 +105,7 @@ def test_a_fresh_install_without_bootstrap_serves_french(tmp_path):
     assert uv, "uv is on PATH under scripts/test (scripts/bootstrap puts it there)"
     env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": str(venv)}
     env.pop("UV_PROJECT_ENVIRONMENT", None)
+    env.pop("UV_PYTHON", None)     # scripts/bootstrap's choice of interpreter: here the venv's own, as pip's
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=env, timeout=120)
     # The wheels come from uv's cache, filled by this run's locked install; the index from PyPI.
     subprocess.run([uv, "pip", "install", "-q", "-e", str(source)], cwd=source, check=True,
