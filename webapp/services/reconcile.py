@@ -139,7 +139,7 @@ class _Candidate(NamedTuple):
         if born.__class__ is str:
             born = date.fromisoformat(born[:10]) if born else None
         return cls(pid, stage_id, outcome, lost_reason_id, converted_at,
-                   matching.Person(first_name, last_name, born, frozenset((phone,)) if phone else _NO_PHONE, email))
+                   _person(first_name, last_name, born, phone, email))
 
 
 _NO_PHONE = frozenset()
@@ -528,17 +528,16 @@ def _candidates_scan(rows: list[_Row]) -> dict[int, dict[int, _Candidate]]:
             by_initial.setdefault((born, values[-1]), []).append(pid)
     made: dict[int, _Candidate] = {}      # a prospect is made a candidate once, whatever its patients
     found: dict[int, dict[int, _Candidate]] = {}
-    none = ()
     for row in rows:
         pids: list[int] = []
         for phone in row.phones:
-            pids += by_phone.get(phone, none)
+            pids += by_phone.get(phone, ())
         if row.email:
-            pids += by_email.get(row.email, none)
+            pids += by_email.get(row.email, ())
         if row.birth_date is not None:
             day = row.birth_date.isoformat()
-            pids += by_name.get((row.match_name, day), none)
-            pids += by_initial.get((day, row.match_initial), none)
+            pids += by_name.get((row.match_name, day), ())
+            pids += by_initial.get((day, row.match_initial), ())
         if pids:
             by_id = found[row.ref] = {}
             for pid in pids:
