@@ -206,23 +206,27 @@ def test_a_double_click_sends_once(mail_app, smtp):
     assert "already sent" in client.get(second.headers["Location"]).get_data(as_text=True)
 
 
-def test_a_send_cut_off_midway_is_shown_as_not_confirmed_and_the_same_form_says_so(mail_app, smtp, monkeypatch):
-    """The process stops in the middle of the SMTP conversation (a killed worker): the mail stays `sending`,
-    nobody knows whether it left. The record says so, first as being sent, then, past the time a send can
-    take, as not confirmed; the same form sent again sends nothing and says that, not "already sent"."""
+def _send_cut_off(client, url: str, form: dict, monkeypatch) -> None:
+    """Post the answer form; the process stops in the middle of the SMTP conversation (a killed worker)."""
     from webapp import mail
-
-    lead = _staff(mail_app, "lead", "Fatou Diallo")
-    prospect = hot_prospect_who_wrote(mail_app, lead)
-    client = _client(mail_app, lead)
-    form = _form(client, f"/prospects/{prospect.id}/answer")
 
     def killed(messages, settings, timeout=30.0):
         raise SystemExit("the worker was stopped")
     monkeypatch.setattr(mail, "send", killed)
     with pytest.raises(SystemExit):
-        client.post(f"/prospects/{prospect.id}/answer", data=form)
+        client.post(url, data=form)
     monkeypatch.undo()
+
+
+def test_a_send_cut_off_midway_is_shown_as_not_confirmed_and_the_same_form_says_so(mail_app, smtp, monkeypatch):
+    """The process stops in the middle of the SMTP conversation (a killed worker): the mail stays `sending`,
+    nobody knows whether it left. The record says so, first as being sent, then, past the time a send can
+    take, as not confirmed; the same form sent again sends nothing and says that, not "already sent"."""
+    lead = _staff(mail_app, "lead", "Fatou Diallo")
+    prospect = hot_prospect_who_wrote(mail_app, lead)
+    client = _client(mail_app, lead)
+    form = _form(client, f"/prospects/{prospect.id}/answer")
+    _send_cut_off(client, f"/prospects/{prospect.id}/answer", form, monkeypatch)
 
     record = client.get(f"/prospects/{prospect.id}").get_data(as_text=True)
     assert "Being sent" in record and "to awa.diop@gmail.com" in record and "Not confirmed as sent" not in record
@@ -429,21 +433,14 @@ def test_a_request_from_a_known_patient_is_answered_on_the_patients_record(mail_
 
 
 def test_an_answer_to_a_patient_cut_off_midway_is_on_the_patients_page(mail_app, smtp, monkeypatch):
-    from webapp import mail
     from webapp.models import Patient
     lead = _staff(mail_app, "lead", "Fatou Diallo")
     patient, request = _run(mail_app, lambda: (Patient.create(first_name="Awa", last_name="Diop",
                                                               email="awa.diop@gmail.com", external_id="P1"),
                                                store_mail()))
     client = _client(mail_app, lead)
-    form = _form(client, f"/requests/{request.id}/answer")
-
-    def killed(messages, settings, timeout=30.0):
-        raise SystemExit("the worker was stopped")
-    monkeypatch.setattr(mail, "send", killed)
-    with pytest.raises(SystemExit):
-        client.post(f"/requests/{request.id}/answer", data=form)
-    monkeypatch.undo()
+    _send_cut_off(client, f"/requests/{request.id}/answer", _form(client, f"/requests/{request.id}/answer"),
+                  monkeypatch)
     _run(mail_app, lambda: OutboundMail.update(created_at=utcnow() - timedelta(minutes=11)).execute())
     page = client.get(f"/patients/{patient.id}").get_data(as_text=True)
     assert "Not confirmed as sent" in page
