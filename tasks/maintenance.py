@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from huey import crontab
 
+from webapp.db import refresh_statistics
 from webapp.models import AuditEvent
 from webapp.queue import app_context
 from webapp.services.cohort import record_snapshot
@@ -41,3 +42,10 @@ def purge_old_submission_keys():
     """A form is resent within seconds or minutes; its key is not needed after two days."""
     with app_context():
         return purge(utcnow() - timedelta(days=2))
+
+
+@huey.periodic_task(crontab(minute="53", hour="3"))
+def query_statistics():
+    """The query planner's statistics, after the night's purges (webapp/db.refresh_statistics)."""
+    with app_context():
+        return refresh_statistics()

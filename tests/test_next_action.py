@@ -209,3 +209,55 @@ def test_the_boards_changed_since_token_seeks_indexes_and_reads_no_table(app):
     assert "SEARCH t1 USING COVERING INDEX prospect_stage_id_updated_at_id (stage_id=?)" in plan, plan
     assert not [step for step in plan if step.startswith("SCAN") and step != "SCAN CONSTANT ROW"
                 and "COVERING INDEX" not in step], plan
+
+
+def _many_prospects_with_followups(count: int, owner_id: int) -> None:
+    """`count` prospects, a fifth of them won, each with one follow-up, a quarter of those planned."""
+    open_stage, won_stage = make.stage("open"), make.stage("won")
+    with database.atomic():
+        for n in range(count):
+            stage, outcome = (won_stage, "won") if n % 5 == 0 else (open_stage, "open")
+            prospect_id = database.execute_sql(
+                "INSERT INTO prospect (first_name, last_name, phone_raw, phone_valid, channel, origin_detail, "
+                "temperature, activity_status, stage_id, outcome, owner_id, do_not_contact, action_budget, "
+                "actions_used, interaction_count, created_at, updated_at, version, search_text, next_action_at) "
+                "VALUES ('Awa', ?, '', 1, 'phone', '', 'warm', 'normal', ?, ?, ?, 0, 15, 0, 0, "
+                "'2026-01-05 10:00:00', ?, 1, '', ?) RETURNING id",
+                (f"Diop {n}", stage.id, outcome, owner_id, f"2026-01-{1 + n % 28:02d} 10:00:00",
+                 f"2026-02-{1 + n % 28:02d} 10:00:00")).fetchone()[0]
+            database.execute_sql(
+                "INSERT INTO follow_up (prospect_id, due_at, value, comment, rule_reason, state, created_at) "
+                "VALUES (?, ?, 'warm', '', '', ?, '2026-01-05 10:00:00')",
+                (prospect_id, f"2026-02-{1 + n % 28:02d} 09:00:00", ("planned", "done", "done", "cancelled")[n % 4]))
+
+
+def test_the_nightly_statistics_give_ma_journee_the_due_date_index_and_leave_the_board_alone(app, monkeypatch):
+    """Without statistics SQLite read every planned follow-up through the state index and sorted them;
+    with them (the nightly task), the due ones by date, already in order. The board's columns keep their
+    index range scans."""
+    from tasks.maintenance import query_statistics
+    from webapp import queue
+    from webapp.services.followups import _due_followups
+
+    monkeypatch.setattr(queue, "_app", app)      # the task runs on this app's database
+
+    def plans(owner):
+        due = _due_followups(owner, datetime(2026, 2, 2)).sql()
+        found = {"due": " ".join(row[-1] for row in database.execute_sql("EXPLAIN QUERY PLAN " + due[0], due[1]))}
+        for kind_ in ("open", "won"):
+            stage = next(s for s in board.stages() if s.kind == kind_)
+            query = board._ColumnQuery(Criteria(filters={}), kind_)
+            params = [*query.head, stage.id, *query.filters, board.PAGE, 0]
+            found[kind_] = " ".join(row[-1] for row in database.execute_sql("EXPLAIN QUERY PLAN " + query.sql, params))
+        return found
+
+    with app.app_context(), database.connection_context():
+        owner = make.user("secretary")
+        _many_prospects_with_followups(3000, owner.id)
+        before = plans(owner)
+        assert "USING INDEX followup_state" in before["due"] and "TEMP B-TREE" in before["due"]
+        assert query_statistics.call_local() is True
+        after = plans(owner)
+    assert "USING INDEX followup_due_at (due_at<?)" in after["due"] and "TEMP B-TREE" not in after["due"]
+    assert after["open"] == before["open"] and "USING INDEX prospect_stage_id_next_action_at_id" in after["open"]
+    assert after["won"] == before["won"] and "TEMP B-TREE" not in after["won"]
