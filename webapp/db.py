@@ -65,7 +65,8 @@ def refresh_statistics() -> bool:
     """Table and index statistics for SQLite's query planner (`ANALYZE`); PostgreSQL's autovacuum keeps its
     own. Without them SQLite guesses, and an equality on a column of a few values (a follow-up's state)
     looks selective: Ma journée read every planned follow-up through that index, then sorted them, instead
-    of the due ones by date. The benchmarks run with statistics; this gives production the same plans.
+    of the due ones by date. The board and reconciliation benchmarks run with statistics; this gives
+    production the same plans.
     `analysis_limit` samples about a thousand rows an index: milliseconds, whatever the size. Returns
     whether statistics were gathered."""
     if not isinstance(database.obj, SqliteDatabase):
