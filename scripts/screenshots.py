@@ -332,11 +332,7 @@ def _shoot_requests(url: str, context, sign_in, save, with_admin: bool) -> None:
         sign_in(page, "admin")
         if page.goto(f"{url}/admin/sources").ok:
             save(page, "24-sources", full_page=True)
-            link = page.locator("main a[href^='/admin/sources/']").first
-            if link.count():
-                link.click()
-                page.wait_for_load_state("networkidle")
-                save(page, "25-source-edit", full_page=True)
+            _open_first(page, "main a[href^='/admin/sources/']", save, "25-source-edit")
         admin.close()
 
 
